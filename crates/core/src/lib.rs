@@ -1,0 +1,5 @@
+//! Shared core of insider-bulk: the domain types, the normalized filing,
+//! configuration, and the database (schema, migrations, shared queries).
+
+pub mod domain;
+pub mod filing;
