@@ -3,3 +3,5 @@
 
 pub mod domain;
 pub mod filing;
+pub mod config;
+pub mod db;

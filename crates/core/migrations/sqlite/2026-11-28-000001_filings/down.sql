@@ -1,0 +1,11 @@
+DROP TABLE ingest_failures;
+DROP TABLE edgar_days;
+DROP TABLE month_stats;
+DROP TABLE owner_signatures;
+DROP TABLE footnotes;
+DROP TABLE derivative_holdings;
+DROP TABLE derivative_transactions;
+DROP TABLE non_derivative_holdings;
+DROP TABLE non_derivative_transactions;
+DROP TABLE reporting_owners;
+DROP TABLE filings;

@@ -1,0 +1,73 @@
+//! Configuration, read once from the environment into a typed struct. With
+//! nothing set, every binary run from the same folder shares `./data/`.
+
+use std::path::PathBuf;
+
+use crate::db::{DatabaseUrl, DbError};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `INSIDER_BULK_DATA_DIR`, default `./data`: the SQLite file and the
+    /// local bundle store live here.
+    pub data_dir: PathBuf,
+    /// `DATABASE_URL`: `postgres://…` or a SQLite path; default
+    /// `<data_dir>/insider-bulk.sqlite3`.
+    pub database_url: DatabaseUrl,
+    /// `DATABASE_MAX_CONNECTIONS`, default 8.
+    pub database_max_connections: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name}={value:?}: {reason}")]
+    Invalid { name: &'static str, value: String, reason: String },
+    #[error(transparent)]
+    Database(#[from] DbError),
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Reads through `lookup` so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let data_dir = PathBuf::from(lookup("INSIDER_BULK_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = match lookup("DATABASE_URL") {
+            Some(url) => DatabaseUrl::parse(&url)?,
+            None => DatabaseUrl::Sqlite(data_dir.join("insider-bulk.sqlite3")),
+        };
+        let database_max_connections = parse_or("DATABASE_MAX_CONNECTIONS", lookup("DATABASE_MAX_CONNECTIONS"), 8)?;
+        Ok(Config { data_dir, database_url, database_max_connections })
+    }
+}
+
+fn parse_or<T: std::str::FromStr>(name: &'static str, value: Option<String>, default: T) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match value {
+        None => Ok(default),
+        Some(v) => v.trim().parse().map_err(|e: T::Err| ConfigError::Invalid { name, value: v, reason: e.to_string() }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_to_sqlite_under_data() {
+        let config = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(config.database_url, DatabaseUrl::Sqlite("./data/insider-bulk.sqlite3".into()));
+        assert_eq!(config.data_dir, PathBuf::from("./data"));
+    }
+
+    #[test]
+    fn reads_postgres_and_rejects_bad_numbers() {
+        let config = Config::from_lookup(|n| (n == "DATABASE_URL").then(|| "postgres://x@h/db".into())).unwrap();
+        assert!(config.database_url.is_postgres());
+        let err = Config::from_lookup(|n| (n == "DATABASE_MAX_CONNECTIONS").then(|| "many".into())).unwrap_err();
+        assert!(err.to_string().contains("DATABASE_MAX_CONNECTIONS"), "{err}");
+    }
+}

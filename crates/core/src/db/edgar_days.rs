@@ -1,0 +1,76 @@
+//! What the EDGAR ingest has done, day by day, so that gaps are visible and
+//! `ingested_through` can be published.
+
+use diesel::prelude::*;
+use time::{Date, PrimitiveDateTime};
+
+use super::schema::{edgar_days, ingest_failures};
+use super::{now_utc, DbConnection, DbError};
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset, Debug, Clone, PartialEq)]
+#[diesel(table_name = edgar_days)]
+#[diesel(treat_none_as_default_value = false)]
+pub struct EdgarDay {
+    pub day: Date,
+    pub filings_found: i32,
+    pub loaded: i32,
+    pub unchanged: i32,
+    pub failed: i32,
+    pub completed_at: PrimitiveDateTime,
+}
+
+/// Records a fully processed day; re-running a day replaces its record.
+pub fn record_day(conn: &mut DbConnection, day: &EdgarDay) -> Result<(), DbError> {
+    crate::on_backend!(conn, c => diesel::insert_into(edgar_days::table)
+        .values(day)
+        .on_conflict(edgar_days::day)
+        .do_update()
+        .set(day)
+        .execute(c))?;
+    Ok(())
+}
+
+pub fn list_days(conn: &mut DbConnection) -> Result<Vec<EdgarDay>, DbError> {
+    Ok(edgar_days::table.order(edgar_days::day).select(EdgarDay::as_select()).load(conn)?)
+}
+
+/// The last day of the unbroken run of processed days that starts at the
+/// first one: a day missing in the middle holds the mark back.
+pub fn ingested_through(conn: &mut DbConnection) -> Result<Option<Date>, DbError> {
+    let days: Vec<Date> = edgar_days::table.order(edgar_days::day).select(edgar_days::day).load(conn)?;
+    let mut through = None;
+    for day in days {
+        match through {
+            Some(prev) if Some(day) != Date::next_day(prev) => break,
+            _ => through = Some(day),
+        }
+    }
+    Ok(through)
+}
+
+/// Remembers a document that could not be loaded, with the reason.
+pub fn record_failure(conn: &mut DbConnection, source: &str, day: Option<Date>, reason: &str) -> Result<(), DbError> {
+    let row = (
+        ingest_failures::source.eq(source),
+        ingest_failures::edgar_day.eq(day),
+        ingest_failures::reason.eq(reason),
+        ingest_failures::failed_at.eq(now_utc()),
+    );
+    crate::on_backend!(conn, c => diesel::insert_into(ingest_failures::table)
+        .values(row)
+        .on_conflict(ingest_failures::source)
+        .do_update()
+        .set((ingest_failures::reason.eq(reason), ingest_failures::failed_at.eq(now_utc())))
+        .execute(c))?;
+    Ok(())
+}
+
+/// Forgets earlier failures of documents that have now loaded.
+pub fn clear_failures(conn: &mut DbConnection, sources: &[&str]) -> Result<(), DbError> {
+    diesel::delete(ingest_failures::table.filter(ingest_failures::source.eq_any(sources))).execute(conn)?;
+    Ok(())
+}
+
+pub fn failure_count(conn: &mut DbConnection) -> Result<i64, DbError> {
+    Ok(ingest_failures::table.count().get_result(conn)?)
+}

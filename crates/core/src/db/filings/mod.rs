@@ -1,0 +1,21 @@
+//! Storing and reading filings. A store is one transaction: the filings,
+//! all their rows and their months' stats change together or not at all.
+
+mod amendments;
+mod read;
+mod store;
+
+pub use read::{load_filings, month_accessions};
+pub use store::{store_filings, FilingToStore, StoreStatus};
+
+use sha2::{Digest, Sha256};
+
+/// A filing's share of its month's fingerprint: its content and the filing
+/// it amends (the link is part of what a bundle publishes).
+pub(crate) fn fingerprint_part(content_sha256: &str, amends: Option<&str>) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(content_sha256.as_bytes());
+    h.update(b"|");
+    h.update(amends.unwrap_or("").as_bytes());
+    h.finalize().into()
+}

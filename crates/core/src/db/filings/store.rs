@@ -1,0 +1,170 @@
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use diesel::prelude::*;
+
+use super::{amendments, fingerprint_part};
+use crate::db::month_stats::{self, MonthDelta, MonthKey};
+use crate::db::rows::FilingRows;
+use crate::db::schema::*;
+use crate::db::{now_utc, DbConnection, DbError};
+use crate::filing::Filing;
+
+/// One filing to store and where it came from (a file name, a URL, `synth`).
+#[derive(Debug, Clone)]
+pub struct FilingToStore {
+    pub filing: Filing,
+    pub source: String,
+    pub is_synthetic: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreStatus {
+    Inserted,
+    /// Same accession, different content: the stored filing was replaced.
+    Updated,
+    /// Same accession, same content: nothing was written.
+    Unchanged,
+    /// The same accession appears later in the batch, which wins.
+    Duplicate,
+}
+
+/// Upserts a batch of filings in one transaction, with their rows, their
+/// months' stats and amendment links. Returns one status per input.
+pub fn store_filings(conn: &mut DbConnection, batch: &[FilingToStore]) -> Result<Vec<StoreStatus>, DbError> {
+    let hashes: Vec<String> = batch.iter().map(|f| hex::encode(f.filing.content_sha256())).collect();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match conn.transaction(|tx| store_in_transaction(tx, batch, &hashes)) {
+            // Two loaders touching the same months can deadlock on PostgreSQL;
+            // the loser's whole transaction rolled back, so it is safe to redo.
+            Err(DbError::Query(e)) if attempt < 4 && is_retryable(&e) => {
+                tracing::warn!(attempt, error = %e, "filing batch rolled back; retrying");
+            }
+            other => return other,
+        }
+    }
+}
+
+fn is_retryable(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        Error::DatabaseError(_, info) => info.message().contains("deadlock"),
+        _ => false,
+    }
+}
+
+struct Existing {
+    content_sha256: String,
+    key: MonthKey,
+    row_count: i32,
+    amends: Option<String>,
+}
+
+fn store_in_transaction(
+    conn: &mut DbConnection,
+    batch: &[FilingToStore],
+    hashes: &[String],
+) -> Result<Vec<StoreStatus>, DbError> {
+    let last_index: HashMap<&str, usize> =
+        batch.iter().enumerate().map(|(i, f)| (f.filing.accession_number.as_str(), i)).collect();
+    let accessions: Vec<&str> = last_index.keys().copied().collect();
+    let key_of = |f: &Filing| (i32::from(f.document_type.form_type.number()), f.month().to_string());
+
+    // Writing first takes SQLite's write lock before anything is read.
+    let mut keys: BTreeSet<MonthKey> = batch.iter().map(|f| key_of(&f.filing)).collect();
+    month_stats::ensure_and_lock(conn, &keys)?;
+
+    let existing: HashMap<String, Existing> = filings::table
+        .filter(filings::accession_number.eq_any(&accessions))
+        .select((
+            filings::accession_number,
+            filings::content_sha256,
+            filings::form_type,
+            filings::period_month,
+            filings::row_count,
+            filings::amends_accession_number,
+        ))
+        .load::<(String, String, i32, String, i32, Option<String>)>(conn)?
+        .into_iter()
+        .map(|(acc, content_sha256, form, month, row_count, amends)| {
+            (acc, Existing { content_sha256, key: (form, month), row_count, amends })
+        })
+        .collect();
+    let old_keys: BTreeSet<MonthKey> = existing.values().map(|e| e.key.clone()).filter(|k| !keys.contains(k)).collect();
+    if !old_keys.is_empty() {
+        month_stats::ensure_and_lock(conn, &old_keys)?;
+        keys.extend(old_keys);
+    }
+
+    let mut deltas: BTreeMap<MonthKey, MonthDelta> = BTreeMap::new();
+    let mut statuses = Vec::with_capacity(batch.len());
+    let mut replaced = Vec::new();
+    let mut rows = FilingRows::default();
+    let now = now_utc();
+    for (i, item) in batch.iter().enumerate() {
+        let acc = item.filing.accession_number.as_str();
+        if last_index[acc] != i {
+            statuses.push(StoreStatus::Duplicate);
+            continue;
+        }
+        let status = match existing.get(acc) {
+            Some(old) if old.content_sha256 == hashes[i] => {
+                statuses.push(StoreStatus::Unchanged);
+                continue;
+            }
+            Some(old) => {
+                let delta = deltas.entry(old.key.clone()).or_default();
+                delta.toggle(&fingerprint_part(&old.content_sha256, old.amends.as_deref()));
+                delta.filings -= 1;
+                delta.rows -= i64::from(old.row_count);
+                replaced.push(acc);
+                StoreStatus::Updated
+            }
+            None => StoreStatus::Inserted,
+        };
+        let delta = deltas.entry(key_of(&item.filing)).or_default();
+        delta.toggle(&fingerprint_part(&hashes[i], None));
+        delta.filings += 1;
+        delta.rows += item.filing.row_count() as i64;
+        rows.push(&item.filing, &hashes[i], &item.source, item.is_synthetic, now);
+        statuses.push(status);
+    }
+
+    if !replaced.is_empty() {
+        // Child rows go with them (ON DELETE CASCADE).
+        diesel::delete(filings::table.filter(filings::accession_number.eq_any(&replaced))).execute(conn)?;
+    }
+    insert_rows(conn, &rows)?;
+    let stored: Vec<&Filing> =
+        batch.iter().zip(&statuses).filter(|(_, s)| is_written(**s)).map(|(f, _)| &f.filing).collect();
+    amendments::link(conn, &stored, &mut deltas)?;
+    month_stats::apply(conn, &deltas)?;
+    Ok(statuses)
+}
+
+fn is_written(status: StoreStatus) -> bool {
+    matches!(status, StoreStatus::Inserted | StoreStatus::Updated)
+}
+
+/// Multi-row inserts, chunked under SQLite's limit of bound parameters.
+macro_rules! insert_chunked {
+    ($conn:expr, $table:expr, $rows:expr, $columns:expr) => {
+        for chunk in $rows.chunks(30_000 / $columns) {
+            crate::on_backend!($conn, c => diesel::insert_into($table).values(chunk).execute(c))?;
+        }
+    };
+}
+
+fn insert_rows(conn: &mut DbConnection, rows: &FilingRows) -> Result<(), DbError> {
+    insert_chunked!(conn, filings::table, rows.filings, 24);
+    insert_chunked!(conn, reporting_owners::table, rows.owners, 16);
+    insert_chunked!(conn, non_derivative_transactions::table, rows.non_derivative_transactions, 17);
+    insert_chunked!(conn, non_derivative_holdings::table, rows.non_derivative_holdings, 9);
+    insert_chunked!(conn, derivative_transactions::table, rows.derivative_transactions, 24);
+    insert_chunked!(conn, derivative_holdings::table, rows.derivative_holdings, 15);
+    insert_chunked!(conn, footnotes::table, rows.footnotes, 4);
+    insert_chunked!(conn, owner_signatures::table, rows.signatures, 4);
+    Ok(())
+}

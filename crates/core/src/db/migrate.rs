@@ -1,0 +1,28 @@
+use diesel::connection::SimpleConnection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use super::{DbConnection, DbError};
+
+const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// Arbitrary but fixed: every insider-bulk process takes the same lock.
+const MIGRATION_LOCK_KEY: i64 = 0x1B_0B0C_0001;
+
+/// Brings the schema up to date. Safe when several processes start at once:
+/// PostgreSQL serializes them on an advisory lock, SQLite on an exclusive
+/// transaction, and the later ones find nothing pending.
+pub fn run_migrations(conn: &mut DbConnection) -> Result<(), DbError> {
+    let failed = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
+    match conn {
+        DbConnection::Postgres(pg) => {
+            pg.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))?;
+            let result = pg.run_pending_migrations(POSTGRES).map(drop).map_err(failed);
+            pg.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))?;
+            result
+        }
+        DbConnection::Sqlite(lite) => {
+            lite.exclusive_transaction(|tx| tx.run_pending_migrations(SQLITE).map(drop).map_err(failed))
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! The database, one code path over two backends: SQLite for the embedded
+//! default, PostgreSQL in production. The backend comes from the URL.
+
+mod connection;
+pub mod edgar_days;
+pub mod filings;
+mod migrate;
+pub mod month_stats;
+mod pool;
+mod rows;
+pub mod schema;
+
+pub use connection::{DatabaseUrl, DbConnection};
+pub use migrate::run_migrations;
+pub use pool::Database;
+
+/// Everything that can go wrong talking to the database.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("invalid database URL {0:?}: expected postgres://… or a SQLite file path (sqlite://path)")]
+    InvalidUrl(String),
+    #[error("cannot connect to the database at {url}: {source}")]
+    Connect {
+        url: String,
+        #[source]
+        source: diesel::ConnectionError,
+    },
+    #[error("database migration failed: {0}")]
+    Migration(String),
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("database pool: {0}")]
+    Pool(String),
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// Runs the same block against whichever backend `conn` holds. Each arm is
+/// type-checked with its concrete connection, so backend-specific diesel
+/// features (batch inserts, row locks) are available in the block.
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Postgres($c) => $body,
+            $crate::db::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
+pub(crate) fn now_utc() -> time::PrimitiveDateTime {
+    let now = time::OffsetDateTime::now_utc();
+    // Millisecond precision: what the API prints, and equal on both backends.
+    let now = now.replace_nanosecond(now.millisecond() as u32 * 1_000_000).unwrap_or(now);
+    time::PrimitiveDateTime::new(now.date(), now.time())
+}

@@ -1,0 +1,197 @@
+// The diesel view of the tables in `migrations/`; both backends share it.
+
+diesel::table! {
+    filings (accession_number) {
+        accession_number -> Text,
+        form_type -> Integer,
+        document_type -> Text,
+        period_month -> Text,
+        period_of_report -> Date,
+        filing_date -> Nullable<Date>,
+        date_of_original_submission -> Nullable<Date>,
+        schema_version -> Nullable<Text>,
+        no_securities_owned -> Nullable<Bool>,
+        not_subject_to_section16 -> Nullable<Bool>,
+        form3_holdings_reported -> Nullable<Bool>,
+        form4_transactions_reported -> Nullable<Bool>,
+        aff10b5_one -> Nullable<Bool>,
+        issuer_cik -> Text,
+        issuer_name -> Nullable<Text>,
+        issuer_trading_symbol -> Nullable<Text>,
+        remarks -> Nullable<Text>,
+        first_owner_cik -> Nullable<Text>,
+        amends_accession_number -> Nullable<Text>,
+        content_sha256 -> Text,
+        row_count -> Integer,
+        source -> Text,
+        is_synthetic -> Bool,
+        loaded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reporting_owners (accession_number, seq) {
+        accession_number -> Text,
+        seq -> Integer,
+        cik -> Text,
+        name -> Nullable<Text>,
+        street1 -> Nullable<Text>,
+        street2 -> Nullable<Text>,
+        city -> Nullable<Text>,
+        state -> Nullable<Text>,
+        zip_code -> Nullable<Text>,
+        state_description -> Nullable<Text>,
+        is_director -> Nullable<Bool>,
+        is_officer -> Nullable<Bool>,
+        is_ten_percent_owner -> Nullable<Bool>,
+        is_other -> Nullable<Bool>,
+        officer_title -> Nullable<Text>,
+        other_text -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    non_derivative_transactions (accession_number, seq) {
+        accession_number -> Text,
+        seq -> Integer,
+        security_title -> Nullable<Text>,
+        transaction_date -> Nullable<Date>,
+        deemed_execution_date -> Nullable<Date>,
+        transaction_form_type -> Nullable<Text>,
+        transaction_code -> Nullable<Text>,
+        equity_swap_involved -> Nullable<Bool>,
+        transaction_timeliness -> Nullable<Text>,
+        shares -> Nullable<Double>,
+        price_per_share -> Nullable<Double>,
+        acquired_disposed_code -> Nullable<Text>,
+        shares_owned_following_transaction -> Nullable<Double>,
+        value_owned_following_transaction -> Nullable<Double>,
+        direct_or_indirect_ownership -> Nullable<Text>,
+        nature_of_ownership -> Nullable<Text>,
+        footnote_ids -> Text,
+    }
+}
+
+diesel::table! {
+    non_derivative_holdings (accession_number, seq) {
+        accession_number -> Text,
+        seq -> Integer,
+        security_title -> Nullable<Text>,
+        transaction_form_type -> Nullable<Text>,
+        shares_owned_following_transaction -> Nullable<Double>,
+        value_owned_following_transaction -> Nullable<Double>,
+        direct_or_indirect_ownership -> Nullable<Text>,
+        nature_of_ownership -> Nullable<Text>,
+        footnote_ids -> Text,
+    }
+}
+
+diesel::table! {
+    derivative_transactions (accession_number, seq) {
+        accession_number -> Text,
+        seq -> Integer,
+        security_title -> Nullable<Text>,
+        conversion_or_exercise_price -> Nullable<Double>,
+        transaction_date -> Nullable<Date>,
+        deemed_execution_date -> Nullable<Date>,
+        transaction_form_type -> Nullable<Text>,
+        transaction_code -> Nullable<Text>,
+        equity_swap_involved -> Nullable<Bool>,
+        transaction_timeliness -> Nullable<Text>,
+        shares -> Nullable<Double>,
+        total_value -> Nullable<Double>,
+        price_per_share -> Nullable<Double>,
+        acquired_disposed_code -> Nullable<Text>,
+        exercise_date -> Nullable<Date>,
+        expiration_date -> Nullable<Date>,
+        underlying_security_title -> Nullable<Text>,
+        underlying_security_shares -> Nullable<Double>,
+        underlying_security_value -> Nullable<Double>,
+        shares_owned_following_transaction -> Nullable<Double>,
+        value_owned_following_transaction -> Nullable<Double>,
+        direct_or_indirect_ownership -> Nullable<Text>,
+        nature_of_ownership -> Nullable<Text>,
+        footnote_ids -> Text,
+    }
+}
+
+diesel::table! {
+    derivative_holdings (accession_number, seq) {
+        accession_number -> Text,
+        seq -> Integer,
+        security_title -> Nullable<Text>,
+        conversion_or_exercise_price -> Nullable<Double>,
+        transaction_form_type -> Nullable<Text>,
+        exercise_date -> Nullable<Date>,
+        expiration_date -> Nullable<Date>,
+        underlying_security_title -> Nullable<Text>,
+        underlying_security_shares -> Nullable<Double>,
+        underlying_security_value -> Nullable<Double>,
+        shares_owned_following_transaction -> Nullable<Double>,
+        value_owned_following_transaction -> Nullable<Double>,
+        direct_or_indirect_ownership -> Nullable<Text>,
+        nature_of_ownership -> Nullable<Text>,
+        footnote_ids -> Text,
+    }
+}
+
+diesel::table! {
+    footnotes (accession_number, seq) {
+        accession_number -> Text,
+        seq -> Integer,
+        footnote_id -> Text,
+        text -> Text,
+    }
+}
+
+diesel::table! {
+    owner_signatures (accession_number, seq) {
+        accession_number -> Text,
+        seq -> Integer,
+        signature_name -> Text,
+        signature_date -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    month_stats (form_type, period_month) {
+        form_type -> Integer,
+        period_month -> Text,
+        fingerprint -> Text,
+        filing_count -> BigInt,
+        row_count -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    edgar_days (day) {
+        day -> Date,
+        filings_found -> Integer,
+        loaded -> Integer,
+        unchanged -> Integer,
+        failed -> Integer,
+        completed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ingest_failures (source) {
+        source -> Text,
+        edgar_day -> Nullable<Date>,
+        reason -> Text,
+        failed_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    filings,
+    reporting_owners,
+    non_derivative_transactions,
+    non_derivative_holdings,
+    derivative_transactions,
+    derivative_holdings,
+    footnotes,
+    owner_signatures,
+    month_stats,
+);

@@ -1,0 +1,89 @@
+//! Test support shared by the crates' integration tests: each test gets its
+//! own database (a fresh PostgreSQL database or a SQLite file in a temporary
+//! directory) and leaves nothing behind.
+
+use std::path::PathBuf;
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use insider_bulk_core::db::{run_migrations, DatabaseUrl, DbConnection};
+
+/// The server that test databases are created on. CI and the README's test
+/// command use the machine's local PostgreSQL with trust auth.
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// Where the shared EDGAR fixtures live: `shared/` beside the checkout.
+pub fn fixtures_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/edgar");
+    assert!(
+        dir.is_dir(),
+        "EDGAR fixtures not found at {}: the tests read ../shared/fixtures/edgar beside the checkout",
+        dir.display()
+    );
+    dir
+}
+
+/// Which backend a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A database that exists for one test and is dropped after it.
+pub struct TestDatabase {
+    pub url: DatabaseUrl,
+    name: Option<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDatabase {
+    pub fn new(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => Self::sqlite(),
+            Backend::Postgres => Self::postgres(),
+        }
+    }
+
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("create a temporary directory");
+        let url = DatabaseUrl::Sqlite(dir.path().join("test.sqlite3"));
+        TestDatabase { url, name: None, _dir: Some(dir) }
+    }
+
+    /// A new, empty PostgreSQL database. Fails loudly when PostgreSQL is not
+    /// running: a test that needs it must not pass without it.
+    pub fn postgres() -> Self {
+        let admin_url = postgres_admin_url();
+        let mut admin = PgConnection::establish(&admin_url).unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL is required for this test but is not reachable at {admin_url}: {e}. \
+                 Start it (scripts/services.sh) or set TEST_POSTGRES_URL."
+            )
+        });
+        let name = format!("insider_bulk_test_{}", uuid::Uuid::new_v4().simple());
+        admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create a test database");
+        let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin_url);
+        let url = DatabaseUrl::Postgres(format!("{base}/{name}"));
+        TestDatabase { url, name: Some(name), _dir: None }
+    }
+
+    /// A migrated connection to this database.
+    pub fn connect(&self) -> DbConnection {
+        let mut conn = DbConnection::open(&self.url).expect("connect to the test database");
+        run_migrations(&mut conn).expect("migrate the test database");
+        conn
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some(name) = &self.name {
+            if let Ok(mut admin) = PgConnection::establish(&postgres_admin_url()) {
+                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
