@@ -80,8 +80,8 @@ impl DbConnection {
                 // WAL lets readers (gateway, packer) run beside one writer
                 // (ingest); busy_timeout turns lock contention into waiting.
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON;",
+                    "PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                 )?;
                 Ok(DbConnection::Sqlite(conn))
             }

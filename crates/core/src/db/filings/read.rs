@@ -63,3 +63,14 @@ pub fn load_filings(conn: &mut DbConnection, accessions: &[String]) -> Result<Ve
     };
     rows::assemble_filings(rows)
 }
+
+/// The accession of the filing that `accession` amends, when it is an
+/// amendment whose original has been linked.
+pub fn amended_filing(conn: &mut DbConnection, accession: &str) -> Result<Option<String>, DbError> {
+    Ok(filings::table
+        .find(accession)
+        .select(filings::amends_accession_number)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
+}
