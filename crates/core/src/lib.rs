@@ -3,5 +3,6 @@
 
 pub mod domain;
 pub mod filing;
+pub mod proto;
 pub mod config;
 pub mod db;
