@@ -195,3 +195,42 @@ diesel::allow_tables_to_appear_in_same_query!(
     owner_signatures,
     month_stats,
 );
+
+diesel::table! {
+    jobs (id) {
+        id -> Text,
+        form_type -> Integer,
+        period_month -> Text,
+        reason -> Text,
+        state -> Text,
+        attempts -> Integer,
+        queued_at -> Timestamp,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+        rows_done -> BigInt,
+        rows_total -> BigInt,
+        error -> Nullable<Text>,
+        tokens_charged -> Integer,
+        account_id -> Nullable<Text>,
+        trace_id -> Nullable<Text>,
+        result_sha256 -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    bundles (form_type, period_month) {
+        form_type -> Integer,
+        period_month -> Text,
+        status -> Text,
+        storage -> Text,
+        file_name -> Text,
+        object_key -> Text,
+        generated_at -> Timestamp,
+        sha256 -> Text,
+        size_bytes -> BigInt,
+        filing_count -> BigInt,
+        row_count -> BigInt,
+        source_fingerprint -> Text,
+        last_job_id -> Nullable<Text>,
+    }
+}

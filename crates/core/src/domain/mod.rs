@@ -4,11 +4,13 @@
 mod accession;
 mod cik;
 mod form_type;
+mod job;
 mod month;
 
 pub use accession::AccessionNumber;
 pub use cik::Cik;
 pub use form_type::{DocumentType, FormType};
+pub use job::{BundleStatus, JobReason, JobState, StorageTier};
 pub use month::Month;
 
 /// A value that failed validation, naming the value and the rule it broke.

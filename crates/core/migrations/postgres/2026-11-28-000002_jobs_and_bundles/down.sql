@@ -1,0 +1,2 @@
+DROP TABLE bundles;
+DROP TABLE jobs;

@@ -1,0 +1,98 @@
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::InvalidValue;
+
+/// Declares a closed set of lowercase names with `as_str`, `Display`,
+/// `FromStr` and serde, so that the database, the API and the logs spell
+/// them one way.
+macro_rules! named_enum {
+    ($(#[$meta:meta])* $name:ident, $kind:literal, { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = InvalidValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(InvalidValue::new($kind, s, concat!("expected one of:", $(" ", $text),+))),
+                }
+            }
+        }
+    };
+}
+
+named_enum!(
+    /// Where a generation job is in its life.
+    JobState, "job state", {
+        Queued => "queued",
+        Running => "running",
+        Succeeded => "succeeded",
+        Failed => "failed",
+    }
+);
+
+named_enum!(
+    /// Why a job exists.
+    JobReason, "job reason", {
+        OnDemand => "on_demand",
+        Nightly => "nightly",
+        Warm => "warm",
+    }
+);
+
+named_enum!(
+    /// Whether a month's file can be downloaded now.
+    BundleStatus, "bundle status", {
+        Available => "available",
+        Pending => "pending",
+    }
+);
+
+named_enum!(
+    /// Which store tier holds a month's file.
+    StorageTier, "storage tier", {
+        Hot => "hot",
+        Cold => "cold",
+    }
+);
+
+impl JobState {
+    /// Queued and running jobs are open: a new request for the month joins them.
+    pub fn is_open(self) -> bool {
+        matches!(self, JobState::Queued | JobState::Running)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_unknown_names_are_refused() {
+        for state in [JobState::Queued, JobState::Running, JobState::Succeeded, JobState::Failed] {
+            assert_eq!(state.as_str().parse::<JobState>().unwrap(), state);
+        }
+        assert_eq!("on_demand".parse::<JobReason>().unwrap(), JobReason::OnDemand);
+        let err = "done".parse::<JobState>().unwrap_err();
+        assert!(err.to_string().contains("queued"), "{err}");
+        assert_eq!(serde_json::to_string(&StorageTier::Cold).unwrap(), "\"cold\"");
+    }
+}
