@@ -2,8 +2,10 @@
 //! default, PostgreSQL in production. The backend comes from the URL.
 
 mod connection;
+pub mod bundles;
 pub mod edgar_days;
 pub mod filings;
+pub mod jobs;
 mod migrate;
 pub mod month_stats;
 mod pool;

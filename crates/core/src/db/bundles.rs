@@ -1,0 +1,87 @@
+//! The index rows: which months have a file, where it is, and what it was
+//! built from. Written by the packer only after the file is durable.
+
+use diesel::prelude::*;
+use time::PrimitiveDateTime;
+
+use super::schema::bundles;
+use super::{DbConnection, DbError};
+use crate::domain::{BundleStatus, FormType, Month, StorageTier};
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset, Debug, Clone, PartialEq)]
+#[diesel(table_name = bundles)]
+#[diesel(treat_none_as_default_value = false)]
+pub struct BundleRow {
+    pub form_type: i32,
+    pub period_month: String,
+    pub status: String,
+    pub storage: String,
+    pub file_name: String,
+    pub object_key: String,
+    pub generated_at: PrimitiveDateTime,
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub filing_count: i64,
+    pub row_count: i64,
+    pub source_fingerprint: String,
+    pub last_job_id: Option<String>,
+}
+
+impl BundleRow {
+    pub fn status(&self) -> Result<BundleStatus, DbError> {
+        self.status.parse().map_err(|e| DbError::Corrupt(format!("bundle {}: {e}", self.period_month)))
+    }
+
+    pub fn storage(&self) -> Result<StorageTier, DbError> {
+        self.storage.parse().map_err(|e| DbError::Corrupt(format!("bundle {}: {e}", self.period_month)))
+    }
+}
+
+pub fn get(conn: &mut DbConnection, form: FormType, month: Month) -> Result<Option<BundleRow>, DbError> {
+    Ok(bundles::table
+        .find((i32::from(form.number()), month.to_string()))
+        .select(BundleRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn list(conn: &mut DbConnection, form: FormType) -> Result<Vec<BundleRow>, DbError> {
+    Ok(bundles::table
+        .filter(bundles::form_type.eq(i32::from(form.number())))
+        .order(bundles::period_month)
+        .select(BundleRow::as_select())
+        .load(conn)?)
+}
+
+/// Publishes a month's new file (or its refreshed `generated_at`).
+pub fn upsert(conn: &mut DbConnection, row: &BundleRow) -> Result<(), DbError> {
+    crate::on_backend!(conn, c => diesel::insert_into(bundles::table)
+        .values(row)
+        .on_conflict((bundles::form_type, bundles::period_month))
+        .do_update()
+        .set(row)
+        .execute(c))?;
+    Ok(())
+}
+
+/// Moves a month between tiers; a cold month shows as pending.
+pub fn set_tier(
+    conn: &mut DbConnection,
+    form: FormType,
+    month: Month,
+    tier: StorageTier,
+    object_key: &str,
+) -> Result<(), DbError> {
+    let status = match tier {
+        StorageTier::Hot => BundleStatus::Available,
+        StorageTier::Cold => BundleStatus::Pending,
+    };
+    diesel::update(bundles::table.find((i32::from(form.number()), month.to_string())))
+        .set((
+            bundles::storage.eq(tier.as_str()),
+            bundles::status.eq(status.as_str()),
+            bundles::object_key.eq(object_key),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
