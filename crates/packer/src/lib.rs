@@ -1,2 +1,4 @@
-//! The queue consumer that builds, stores and indexes monthly bundles.
-//! Filled in by the packer issue.
+//! The packer: takes generation jobs from a queue, builds a month's bundle
+//! (`bundle`), stores it, and writes the index row the gateway serves.
+
+pub mod bundle;

@@ -5,7 +5,7 @@ mod amendments;
 mod read;
 mod store;
 
-pub use read::{amended_filing, load_filings, month_accessions};
+pub use read::{amended_filing, amendment_links, load_filings, month_accessions, month_synthetic_count};
 pub use store::{store_filings, FilingToStore, StoreStatus};
 
 use sha2::{Digest, Sha256};

@@ -74,3 +74,28 @@ pub fn amended_filing(conn: &mut DbConnection, accession: &str) -> Result<Option
         .optional()?
         .flatten())
 }
+
+/// The amendment links among `accessions`: amendment → the filing it amends.
+pub fn amendment_links(
+    conn: &mut DbConnection,
+    accessions: &[String],
+) -> Result<std::collections::HashMap<String, String>, DbError> {
+    Ok(filings::table
+        .filter(filings::accession_number.eq_any(accessions))
+        .filter(filings::amends_accession_number.is_not_null())
+        .select((filings::accession_number, filings::amends_accession_number.assume_not_null()))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// How many of a month's filings were made by `synth` rather than loaded
+/// from EDGAR; a bundle says so in its manifest.
+pub fn month_synthetic_count(conn: &mut DbConnection, form: FormType, month: Month) -> Result<i64, DbError> {
+    Ok(filings::table
+        .filter(filings::form_type.eq(i32::from(form.number())))
+        .filter(filings::period_month.eq(month.to_string()))
+        .filter(filings::is_synthetic.eq(true))
+        .count()
+        .get_result(conn)?)
+}
