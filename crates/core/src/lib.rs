@@ -4,5 +4,6 @@
 pub mod domain;
 pub mod filing;
 pub mod proto;
+pub mod queue;
 pub mod config;
 pub mod db;

@@ -1,0 +1,91 @@
+//! The job queue between the gateway (and the nightly run), which publish,
+//! and the packers, which consume. One trait, two implementations chosen by
+//! URL: RabbitMQ (`amqp://…`) in production, an in-process queue for the
+//! embedded default. Both deliver at least once: a message leaves the queue
+//! only when it is acked, after its index row is committed.
+
+mod memory;
+mod rabbit;
+
+use std::future::Future;
+
+pub use memory::MemoryQueue;
+pub use rabbit::{RabbitConfig, RabbitQueue};
+
+/// A failed message is retried this many times in all before it goes to the
+/// dead-letter queue (and its job is marked failed).
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("queue broker unavailable: {0}")]
+    Unavailable(String),
+    #[error("the broker did not confirm the message: {0}")]
+    NotConfirmed(String),
+    #[error("the queue is closed")]
+    Closed,
+}
+
+/// One delivered message. Dropping it without settling returns it to the
+/// queue, as a broker does when a consumer dies.
+pub struct Delivery {
+    pub payload: Vec<u8>,
+    /// 1 for the first delivery, counting retries and redeliveries.
+    pub attempt: u32,
+    pub(crate) settle: Settle,
+}
+
+pub(crate) enum Settle {
+    Rabbit(rabbit::RabbitSettle),
+    Memory(memory::MemorySettle),
+}
+
+impl Delivery {
+    /// Done: remove the message for good.
+    pub async fn ack(self) -> Result<(), QueueError> {
+        match self.settle {
+            Settle::Rabbit(s) => s.ack().await,
+            Settle::Memory(s) => s.ack(),
+        }
+    }
+
+    /// Failed this time: queue it again with the attempt count raised.
+    pub async fn retry(self) -> Result<(), QueueError> {
+        let attempt = self.attempt + 1;
+        match self.settle {
+            Settle::Rabbit(s) => s.retry(&self.payload, attempt).await,
+            Settle::Memory(s) => s.retry(attempt),
+        }
+    }
+
+    /// Failed for good, or undecodable: move it to the dead-letter queue.
+    pub async fn dead_letter(self) -> Result<(), QueueError> {
+        match self.settle {
+            Settle::Rabbit(s) => s.dead_letter().await,
+            Settle::Memory(s) => s.dead_letter(),
+        }
+    }
+}
+
+/// What both queues offer. Generic code (`worker::run::<Q>`) takes any.
+pub trait JobQueue: Clone + Send + Sync + 'static {
+    type Consumer: JobConsumer;
+
+    /// Publishes a persistent message and waits for the broker's confirm.
+    fn publish(&self, payload: Vec<u8>) -> impl Future<Output = Result<(), QueueError>> + Send;
+
+    /// Starts consuming with at most `prefetch` unacked messages at a time.
+    fn consume(&self, prefetch: u16) -> impl Future<Output = Result<Self::Consumer, QueueError>> + Send;
+
+    /// Messages waiting (not yet delivered): the queue length packers scale on.
+    fn depth(&self) -> impl Future<Output = Result<u64, QueueError>> + Send;
+
+    /// Messages in the dead-letter queue.
+    fn dead_letter_depth(&self) -> impl Future<Output = Result<u64, QueueError>> + Send;
+}
+
+pub trait JobConsumer: Send + 'static {
+    /// The next message; `None` once the consumer is closed. Broker outages
+    /// are ridden out inside (reconnect with backoff).
+    fn next(&mut self) -> impl Future<Output = Option<Delivery>> + Send;
+}

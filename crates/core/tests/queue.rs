@@ -1,0 +1,105 @@
+//! The RabbitMQ queue against the real broker: confirms, manual acks,
+//! retry with the attempt count, dead-lettering, redelivery after a
+//! consumer dies. Each test uses its own queue names and deletes them.
+
+use insider_bulk_core::queue::{JobConsumer, JobQueue, RabbitConfig, RabbitQueue};
+use lapin::options::QueueDeleteOptions;
+
+fn amqp_url() -> String {
+    std::env::var("TEST_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+}
+
+struct TestQueue {
+    queue: RabbitQueue,
+}
+
+impl TestQueue {
+    async fn new(quorum: bool) -> Self {
+        let name = format!("insider-bulk-test-{}", uuid::Uuid::new_v4().simple());
+        let config = RabbitConfig { url: amqp_url(), queue: name, quorum };
+        let queue = RabbitQueue::connect(config).await.unwrap_or_else(|e| {
+            panic!("RabbitMQ is required for this test but is not reachable at {}: {e}", amqp_url())
+        });
+        TestQueue { queue }
+    }
+
+    async fn delete(self) {
+        let conn = lapin::Connection::connect(&amqp_url(), Default::default()).await.unwrap();
+        let channel = conn.create_channel().await.unwrap();
+        for name in [self.queue.config().queue.clone(), self.queue.dead_letter_queue()] {
+            channel.queue_delete(name.as_str().into(), QueueDeleteOptions::default()).await.unwrap();
+        }
+    }
+}
+
+async fn eventually_depth(queue: &RabbitQueue, dead: bool, expected: u64) {
+    for _ in 0..50 {
+        let depth = if dead { queue.dead_letter_depth().await } else { queue.depth().await }.unwrap();
+        if depth == expected {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("queue depth (dead: {dead}) never reached {expected}");
+}
+
+async fn settles_every_way(quorum: bool) {
+    let test = TestQueue::new(quorum).await;
+    let queue = test.queue.clone();
+    for payload in [b"ack".to_vec(), b"retry".to_vec(), b"dead".to_vec()] {
+        queue.publish(payload).await.unwrap();
+    }
+    eventually_depth(&queue, false, 3).await;
+
+    let mut consumer = queue.consume(1).await.unwrap();
+    let first = consumer.next().await.unwrap();
+    assert_eq!((first.payload.as_slice(), first.attempt), (&b"ack"[..], 1));
+    first.ack().await.unwrap();
+    let second = consumer.next().await.unwrap();
+    assert_eq!(second.payload, b"retry");
+    second.retry().await.unwrap();
+    let third = consumer.next().await.unwrap();
+    assert_eq!(third.payload, b"dead");
+    third.dead_letter().await.unwrap();
+    let retried = consumer.next().await.unwrap();
+    assert_eq!((retried.payload.as_slice(), retried.attempt), (&b"retry"[..], 2));
+    retried.ack().await.unwrap();
+
+    eventually_depth(&queue, true, 1).await;
+    eventually_depth(&queue, false, 0).await;
+    drop(consumer);
+    test.delete().await;
+}
+
+#[tokio::test]
+async fn classic_queue_settles_every_way() {
+    settles_every_way(false).await;
+}
+
+#[tokio::test]
+async fn quorum_queue_settles_every_way() {
+    settles_every_way(true).await;
+}
+
+#[tokio::test]
+async fn unacked_message_is_redelivered_to_the_next_consumer() {
+    let test = TestQueue::new(false).await;
+    test.queue.publish(b"job".to_vec()).await.unwrap();
+    {
+        // A separate connection stands for a packer that dies mid-job.
+        let doomed = RabbitQueue::connect(test.queue.config().clone()).await.unwrap();
+        let mut consumer = doomed.consume(1).await.unwrap();
+        let delivery = consumer.next().await.unwrap();
+        assert_eq!(delivery.attempt, 1);
+        std::mem::forget(delivery);
+        drop(consumer);
+        drop(doomed);
+    }
+    let mut survivor = test.queue.consume(1).await.unwrap();
+    let again = tokio::time::timeout(std::time::Duration::from_secs(20), survivor.next()).await.unwrap().unwrap();
+    assert_eq!(again.payload, b"job");
+    assert_eq!(again.attempt, 2, "a redelivery counts as an attempt");
+    again.ack().await.unwrap();
+    drop(survivor);
+    test.delete().await;
+}
