@@ -5,5 +5,6 @@ pub mod domain;
 pub mod filing;
 pub mod proto;
 pub mod queue;
+pub mod store;
 pub mod config;
 pub mod db;

@@ -1,0 +1,179 @@
+//! The bundle store: a local directory by default, any S3-compatible object
+//! store in production, chosen by URL. Both sit behind `object_store`, whose
+//! writes are atomic (a local file is renamed into place, an S3 object
+//! appears when its upload completes), so a reader sees the old bundle or
+//! the new one, never a partial file.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjectPath;
+use object_store::prefix::PrefixStore;
+use object_store::signer::Signer;
+use object_store::{ObjectStore, ObjectStoreExt};
+use tokio::io::AsyncWriteExt;
+
+use crate::domain::{FormType, Month, StorageTier};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("invalid bundle store URL {0:?}: expected a directory, file:///dir or s3://bucket[/prefix]")]
+    InvalidUrl(String),
+    #[error("bundle store: {0}")]
+    Backend(#[from] object_store::Error),
+    #[error("bundle store I/O: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("{key}: sha256 {actual} does not match the index's {expected}")]
+    Corrupt { key: String, expected: String, actual: String },
+}
+
+/// Where bundles live, parsed from `BUNDLE_STORE_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreUrl {
+    Local(PathBuf),
+    S3 { bucket: String, prefix: String },
+}
+
+impl StoreUrl {
+    pub fn parse(url: &str) -> Result<Self, StoreError> {
+        let url = url.trim();
+        if let Some(rest) = url.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err(StoreError::InvalidUrl(url.to_owned()));
+            }
+            return Ok(StoreUrl::S3 { bucket: bucket.to_owned(), prefix: prefix.trim_matches('/').to_owned() });
+        }
+        let path = url.strip_prefix("file://").unwrap_or(url);
+        if path.is_empty() || path.contains("://") {
+            return Err(StoreError::InvalidUrl(url.to_owned()));
+        }
+        Ok(StoreUrl::Local(PathBuf::from(path)))
+    }
+}
+
+/// The object key of a month's bundle in a tier.
+pub fn object_key(tier: StorageTier, form: FormType, month: Month) -> String {
+    format!("{tier}/form-{form}/{:04}/form-{form}-{month}.tar.gz", month.year())
+}
+
+#[derive(Clone)]
+pub struct BundleStore {
+    objects: Arc<dyn ObjectStore>,
+    signer: Option<Arc<AmazonS3>>,
+    s3_prefix: String,
+}
+
+impl BundleStore {
+    /// Opens the store; S3 credentials, region and endpoint come from the
+    /// standard `AWS_*` variables (`AWS_ENDPOINT_URL` for non-AWS servers).
+    pub fn open(url: &StoreUrl) -> Result<Self, StoreError> {
+        match url {
+            StoreUrl::Local(root) => {
+                std::fs::create_dir_all(root)?;
+                let local = LocalFileSystem::new_with_prefix(root)?;
+                Ok(BundleStore { objects: Arc::new(local), signer: None, s3_prefix: String::new() })
+            }
+            StoreUrl::S3 { bucket, prefix } => {
+                let s3 = Arc::new(AmazonS3Builder::from_env().with_bucket_name(bucket).build()?);
+                let objects: Arc<dyn ObjectStore> = if prefix.is_empty() {
+                    s3.clone()
+                } else {
+                    Arc::new(PrefixStore::new(s3.clone(), prefix.as_str()))
+                };
+                Ok(BundleStore { objects, signer: Some(s3), s3_prefix: prefix.clone() })
+            }
+        }
+    }
+
+    /// Uploads a finished local file under `key`; visible only when complete.
+    pub async fn put_file(&self, key: &str, file: &Path) -> Result<(), StoreError> {
+        let mut source = tokio::fs::File::open(file).await?;
+        let mut upload = object_store::buffered::BufWriter::new(self.objects.clone(), ObjectPath::from(key));
+        if let Err(e) = tokio::io::copy(&mut source, &mut upload).await {
+            let _ = upload.abort().await;
+            return Err(e.into());
+        }
+        upload.shutdown().await?;
+        Ok(())
+    }
+
+    /// Size of the object, or `None` when it does not exist.
+    pub async fn size(&self, key: &str) -> Result<Option<u64>, StoreError> {
+        match self.objects.head(&ObjectPath::from(key)).await {
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn get(&self, key: &str) -> Result<object_store::GetResult, StoreError> {
+        Ok(self.objects.get(&ObjectPath::from(key)).await?)
+    }
+
+    /// Copies `from` to `to` and checks the copy's sha256 before deleting
+    /// `from`: a move between tiers loses nothing if it stops half-way.
+    pub async fn move_verified(&self, from: &str, to: &str, sha256: &str) -> Result<(), StoreError> {
+        self.objects.copy(&ObjectPath::from(from), &ObjectPath::from(to)).await?;
+        let actual = self.sha256(to).await?;
+        if actual != sha256 {
+            let _ = self.objects.delete(&ObjectPath::from(to)).await;
+            return Err(StoreError::Corrupt { key: to.to_owned(), expected: sha256.to_owned(), actual });
+        }
+        self.objects.delete(&ObjectPath::from(from)).await?;
+        Ok(())
+    }
+
+    pub async fn sha256(&self, key: &str) -> Result<String, StoreError> {
+        use futures_lite::StreamExt;
+        use sha2::{Digest, Sha256};
+        let mut stream = self.get(key).await?.into_stream();
+        let mut hasher = Sha256::new();
+        while let Some(chunk) = stream.next().await {
+            hasher.update(&chunk?);
+        }
+        Ok(hex::encode(hasher.finalize()))
+    }
+
+    pub async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        match self.objects.delete(&ObjectPath::from(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A pre-signed GET URL on S3 (`None` for a local store, which the
+    /// gateway streams itself).
+    pub async fn signed_url(&self, key: &str, valid_for: Duration) -> Result<Option<String>, StoreError> {
+        let Some(s3) = &self.signer else { return Ok(None) };
+        let full = if self.s3_prefix.is_empty() { key.to_owned() } else { format!("{}/{key}", self.s3_prefix) };
+        let url = s3.signed_url(object_store::signer::Method::GET, &ObjectPath::from(full), valid_for).await?;
+        Ok(Some(url.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_store_urls() {
+        assert_eq!(StoreUrl::parse("./data/bundles").unwrap(), StoreUrl::Local("./data/bundles".into()));
+        assert_eq!(StoreUrl::parse("file:///srv/b").unwrap(), StoreUrl::Local("/srv/b".into()));
+        assert_eq!(
+            StoreUrl::parse("s3://bulk/prod/").unwrap(),
+            StoreUrl::S3 { bucket: "bulk".into(), prefix: "prod".into() }
+        );
+        assert!(StoreUrl::parse("s3://").is_err());
+        assert!(StoreUrl::parse("gs://x").is_err());
+    }
+
+    #[test]
+    fn keys_name_tier_form_and_month() {
+        let month = Month::new(2025, 9).unwrap();
+        assert_eq!(object_key(StorageTier::Hot, FormType::Form4, month), "hot/form-4/2025/form-4-2025-09.tar.gz");
+    }
+}
