@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use crate::db::{DatabaseUrl, DbError};
+use crate::store::StoreUrl;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -15,6 +16,24 @@ pub struct Config {
     pub database_url: DatabaseUrl,
     /// `DATABASE_MAX_CONNECTIONS`, default 8.
     pub database_max_connections: usize,
+    /// `QUEUE_URL`: `amqp://…` for RabbitMQ; unset means the in-process
+    /// queue, which only the one-process `insider-bulk` binary can use.
+    pub queue_url: Option<String>,
+    /// `QUEUE_NAME`, default `insider-bulk.generate` (dead letters: `<name>.dead`).
+    pub queue_name: String,
+    /// `QUEUE_QUORUM`, default false: declare quorum queues.
+    pub queue_quorum: bool,
+    /// `BUNDLE_STORE_URL`: a directory, `file:///dir` or `s3://bucket/prefix`;
+    /// default `<data_dir>/bundles`.
+    pub bundle_store: StoreUrl,
+    /// `PACKER_METRICS_ADDR`, default `127.0.0.1:9101`: `/metrics`, `/healthz`, `/readyz`.
+    pub packer_metrics_addr: String,
+    /// `PACKER_PREFETCH`, default 1: unacked jobs per packer.
+    pub packer_prefetch: u16,
+    /// `PACKER_MAX_ATTEMPTS`, default 5: attempts before a job is dead-lettered.
+    pub packer_max_attempts: u32,
+    /// `PACKER_GRACE_SECONDS`, default 120: how long SIGTERM waits for the current job.
+    pub packer_grace_seconds: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -38,8 +57,28 @@ impl Config {
             None => DatabaseUrl::Sqlite(data_dir.join("insider-bulk.sqlite3")),
         };
         let database_max_connections = parse_or("DATABASE_MAX_CONNECTIONS", lookup("DATABASE_MAX_CONNECTIONS"), 8)?;
-        Ok(Config { data_dir, database_url, database_max_connections })
+        let bundle_store = match lookup("BUNDLE_STORE_URL") {
+            Some(url) => StoreUrl::parse(&url).map_err(|e| invalid("BUNDLE_STORE_URL", &url, e))?,
+            None => StoreUrl::Local(data_dir.join("bundles")),
+        };
+        Ok(Config {
+            queue_url: lookup("QUEUE_URL"),
+            queue_name: lookup("QUEUE_NAME").unwrap_or_else(|| "insider-bulk.generate".into()),
+            queue_quorum: parse_or("QUEUE_QUORUM", lookup("QUEUE_QUORUM"), false)?,
+            bundle_store,
+            packer_metrics_addr: lookup("PACKER_METRICS_ADDR").unwrap_or_else(|| "127.0.0.1:9101".into()),
+            packer_prefetch: parse_or("PACKER_PREFETCH", lookup("PACKER_PREFETCH"), 1)?,
+            packer_max_attempts: parse_or("PACKER_MAX_ATTEMPTS", lookup("PACKER_MAX_ATTEMPTS"), 5)?,
+            packer_grace_seconds: parse_or("PACKER_GRACE_SECONDS", lookup("PACKER_GRACE_SECONDS"), 120)?,
+            data_dir,
+            database_url,
+            database_max_connections,
+        })
     }
+}
+
+fn invalid(name: &'static str, value: &str, reason: impl std::fmt::Display) -> ConfigError {
+    ConfigError::Invalid { name, value: value.to_owned(), reason: reason.to_string() }
 }
 
 fn parse_or<T: std::str::FromStr>(name: &'static str, value: Option<String>, default: T) -> Result<T, ConfigError>

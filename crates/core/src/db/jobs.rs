@@ -137,3 +137,13 @@ pub fn open_count(conn: &mut DbConnection) -> Result<i64, DbError> {
     let open = [JobState::Queued.as_str(), JobState::Running.as_str()];
     Ok(jobs::table.filter(jobs::state.eq_any(open)).count().get_result(conn)?)
 }
+
+/// Puts a job that failed this attempt back to queued, keeping the error
+/// so that a stuck job shows why.
+pub fn requeue(conn: &mut DbConnection, id: &str, error: &str) -> Result<(), DbError> {
+    let open = [JobState::Queued.as_str(), JobState::Running.as_str()];
+    diesel::update(jobs::table.find(id).filter(jobs::state.eq_any(open)))
+        .set((jobs::state.eq(JobState::Queued.as_str()), jobs::error.eq(Some(error))))
+        .execute(conn)?;
+    Ok(())
+}

@@ -56,7 +56,8 @@ macro_rules! on_backend {
     };
 }
 
-pub(crate) fn now_utc() -> time::PrimitiveDateTime {
+/// The current UTC time at millisecond precision, as timestamps are stored.
+pub fn now_utc() -> time::PrimitiveDateTime {
     let now = time::OffsetDateTime::now_utc();
     // Millisecond precision: what the API prints, and equal on both backends.
     let now = now.replace_nanosecond(now.millisecond() as u32 * 1_000_000).unwrap_or(now);

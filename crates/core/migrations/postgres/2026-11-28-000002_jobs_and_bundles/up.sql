@@ -17,8 +17,8 @@ CREATE TABLE jobs (
     trace_id TEXT,
     result_sha256 TEXT
 );
--- Finds the open job of a month, which later callers join.
-CREATE INDEX jobs_open_by_month ON jobs (form_type, period_month) WHERE state IN ('queued', 'running');
+-- At most one open job per month: later callers join it instead.
+CREATE UNIQUE INDEX jobs_one_open_per_month ON jobs (form_type, period_month) WHERE state IN ('queued', 'running');
 CREATE INDEX jobs_by_state ON jobs (state, queued_at);
 
 -- The index: one row per (form type, month) that has ever had a bundle.

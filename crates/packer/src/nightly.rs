@@ -1,0 +1,103 @@
+//! The nightly run: for every form type, enqueue a job for each of the last
+//! 12 months whose fingerprint changed since its bundle, and move bundles
+//! older than that to the cold tier. Running it twice enqueues nothing new:
+//! a month with an open job is skipped.
+
+use std::collections::HashMap;
+
+use insider_bulk_core::db::{bundles, jobs, month_stats, now_utc};
+use insider_bulk_core::domain::{FormType, JobReason, Month, StorageTier};
+use insider_bulk_core::queue::JobQueue;
+use insider_bulk_core::store::object_key;
+
+use crate::job::{GenerateJob, Packer};
+
+/// Months counted as recent, the current one included.
+pub const HOT_MONTHS: usize = 12;
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct NightlyReport {
+    pub enqueued: Vec<(FormType, Month)>,
+    pub moved_to_cold: Vec<(FormType, Month)>,
+}
+
+/// The first month that is still hot when `current` is the current month.
+pub fn oldest_hot_month(current: Month) -> Month {
+    (1..HOT_MONTHS).fold(current, |m, _| m.previous().unwrap_or(m))
+}
+
+pub async fn run<Q: JobQueue>(packer: &Packer, queue: &Q, current: Month) -> anyhow::Result<NightlyReport> {
+    let mut report = NightlyReport::default();
+    let oldest_hot = oldest_hot_month(current);
+    for form in FormType::ALL {
+        let (stats, index) = packer
+            .db
+            .run(move |conn| Ok((month_stats::list(conn, form)?, bundles::list(conn, form)?)))
+            .await?;
+        let index: HashMap<String, bundles::BundleRow> =
+            index.into_iter().map(|b| (b.period_month.clone(), b)).collect();
+        for s in stats.iter().filter(|s| s.filing_count > 0 || index.contains_key(&s.period_month)) {
+            let Ok(month) = s.period_month.parse::<Month>() else { continue };
+            if month < oldest_hot {
+                continue;
+            }
+            let bundle = index.get(&s.period_month);
+            if bundle.is_some_and(|b| b.source_fingerprint == s.fingerprint) {
+                continue;
+            }
+            if enqueue(packer, queue, form, month).await? {
+                report.enqueued.push((form, month));
+            }
+        }
+        for bundle in index.values() {
+            let Ok(month) = bundle.period_month.parse::<Month>() else { continue };
+            if month >= oldest_hot || bundle.storage()? == StorageTier::Cold {
+                continue;
+            }
+            let cold = object_key(StorageTier::Cold, form, month);
+            packer.store.move_verified(&bundle.object_key, &cold, &bundle.sha256).await?;
+            packer.db.run(move |conn| bundles::set_tier(conn, form, month, StorageTier::Cold, &cold)).await?;
+            packer.metrics.moved_to_cold.inc();
+            report.moved_to_cold.push((form, month));
+        }
+    }
+    Ok(report)
+}
+
+/// Records and publishes a nightly job unless the month already has an
+/// open one. A job whose message cannot be published is marked failed, so
+/// that the next nightly run tries again.
+async fn enqueue<Q: JobQueue>(packer: &Packer, queue: &Q, form: FormType, month: Month) -> anyhow::Result<bool> {
+    let job = GenerateJob {
+        id: uuid::Uuid::new_v4().to_string(),
+        form,
+        month,
+        reason: JobReason::Nightly,
+        requested_at: now_utc(),
+        account_id: None,
+        trace_id: None,
+    };
+    let row = jobs::JobRow::queued(job.id.clone(), form, month, JobReason::Nightly, job.requested_at);
+    let created = packer
+        .db
+        .run(move |conn| {
+            use diesel::Connection;
+            conn.transaction(|conn| {
+                if jobs::open_for_month(conn, form, month)?.is_some() {
+                    return Ok(false);
+                }
+                jobs::insert(conn, &row)?;
+                Ok(true)
+            })
+        })
+        .await?;
+    if !created {
+        return Ok(false);
+    }
+    if let Err(e) = queue.publish(job.encode()).await {
+        let (id, message) = (job.id.clone(), format!("could not enqueue: {e}"));
+        packer.db.run(move |conn| jobs::fail(conn, &id, &message).map(drop)).await?;
+        return Err(e.into());
+    }
+    Ok(true)
+}
