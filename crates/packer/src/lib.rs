@@ -2,6 +2,7 @@
 //! (`bundle`), stores it, and writes the index row the gateway serves.
 
 pub mod bundle;
+pub mod http;
 pub mod job;
 pub mod metrics;
 pub mod nightly;

@@ -1,0 +1,48 @@
+//! The packer's operations port: `/metrics` for Prometheus, `/healthz`
+//! (the process is alive) and `/readyz` (consuming, and the database answers).
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use actix_web::{web, App, HttpResponse, HttpServer};
+use insider_bulk_core::db::Database;
+
+use crate::metrics::Metrics;
+
+struct State {
+    metrics: Arc<Metrics>,
+    db: Database,
+}
+
+/// Binds now (so a taken port fails at start-up) and returns the running server.
+pub fn serve(addr: &str, metrics: Arc<Metrics>, db: Database) -> std::io::Result<actix_web::dev::Server> {
+    let state = web::Data::new(State { metrics, db });
+    Ok(HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .route("/metrics", web::get().to(metrics_text))
+            .route("/healthz", web::get().to(|| async { HttpResponse::Ok().body("ok\n") }))
+            .route("/readyz", web::get().to(ready))
+    })
+    .workers(1)
+    .disable_signals()
+    .bind(addr)?
+    .run())
+}
+
+async fn metrics_text(state: web::Data<State>) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render())
+}
+
+async fn ready(state: web::Data<State>) -> HttpResponse {
+    let consuming = state.metrics.ready.load(Ordering::Relaxed);
+    let database = state.db.run(|conn| {
+        use diesel::RunQueryDsl;
+        diesel::sql_query("SELECT 1").execute(conn).map(drop).map_err(Into::into)
+    });
+    match (consuming, database.await) {
+        (true, Ok(())) => HttpResponse::Ok().body("ready\n"),
+        (false, _) => HttpResponse::ServiceUnavailable().body("not consuming\n"),
+        (_, Err(e)) => HttpResponse::ServiceUnavailable().body(format!("database: {e}\n")),
+    }
+}

@@ -1,0 +1,150 @@
+//! `insider-bulk-packer`: consume generation jobs (`run`), pack one month
+//! now (`pack`), or do the nightly duties (`nightly`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use insider_bulk_core::config::Config;
+use insider_bulk_core::db::{now_utc, Database};
+use insider_bulk_core::domain::{FormType, JobReason, Month};
+use insider_bulk_core::queue::{RabbitConfig, RabbitQueue};
+use insider_bulk_core::store::BundleStore;
+use insider_bulk_packer::job::{GenerateJob, Packer};
+use insider_bulk_packer::metrics::Metrics;
+use insider_bulk_packer::{bundle, http, nightly, worker};
+
+#[derive(Parser)]
+#[command(name = "insider-bulk-packer", version, about = "Builds, stores and indexes monthly insider-bulk bundles")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Consume generation jobs from RabbitMQ (QUEUE_URL) until SIGTERM/SIGINT;
+    /// then stop taking jobs and give the current one PACKER_GRACE_SECONDS.
+    Run,
+    /// Pack one month now. Without --out the bundle is stored and indexed
+    /// like a job's; with --out it is only written to FILE.
+    Pack {
+        #[arg(long)]
+        form: FormType,
+        /// YYYY-MM
+        #[arg(long)]
+        month: Month,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Enqueue every changed month of the last 12 for each form type and move
+    /// older bundles to the cold tier. Running it twice enqueues nothing new.
+    Nightly,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,insider_bulk=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse().command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("insider-bulk-packer: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    let db = Database::open(&config.database_url, config.database_max_connections).await?;
+    let packer = Packer {
+        db: db.clone(),
+        store: BundleStore::open(&config.bundle_store)?,
+        metrics: Arc::new(Metrics::new()),
+        staging_dir: config.data_dir.join("staging"),
+    };
+    match command {
+        Command::Pack { form, month, out: Some(out) } => {
+            let file = std::io::BufWriter::new(std::fs::File::create(&out)?);
+            let (_, built) = db.run(move |conn| Ok(bundle::build(conn, form, month, file, &mut |_, _| {}))).await??;
+            println!("{}  {}", built.sha256, out.display());
+            println!("filings {}, rows {}, bytes {}", built.filing_count, built.row_count, built.size);
+        }
+        Command::Pack { form, month, out: None } => {
+            let job = GenerateJob {
+                id: uuid::Uuid::new_v4().to_string(),
+                form,
+                month,
+                reason: JobReason::OnDemand,
+                requested_at: now_utc(),
+                account_id: None,
+                trace_id: None,
+            };
+            let outcome = packer.run(&job).await?;
+            println!("{}: {outcome:?}", bundle::file_name(form, month));
+        }
+        Command::Nightly => {
+            let queue = rabbit(&config).await?;
+            let report = nightly::run(&packer, &queue, Month::current()).await?;
+            println!("enqueued {}, moved to cold {}", report.enqueued.len(), report.moved_to_cold.len());
+            for (form, month) in &report.enqueued {
+                println!("enqueued form {form} {month}");
+            }
+        }
+        Command::Run => {
+            let queue = rabbit(&config).await?;
+            let (stop, shutdown) = tokio::sync::watch::channel(false);
+            tokio::spawn(async move {
+                wait_for_signal().await;
+                let _ = stop.send(true);
+            });
+            let server = http::serve(&config.packer_metrics_addr, packer.metrics.clone(), db.clone())?;
+            let server = tokio::spawn(server);
+            let worker_config = worker::WorkerConfig {
+                prefetch: config.packer_prefetch,
+                max_attempts: config.packer_max_attempts,
+                grace: Duration::from_secs(config.packer_grace_seconds),
+            };
+            let reconnects = packer.metrics.clone();
+            let watched = queue.clone();
+            tokio::spawn(async move {
+                let mut seen = 0;
+                loop {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    let now = watched.reconnects();
+                    reconnects.queue_reconnects.inc_by(now.saturating_sub(seen));
+                    seen = now;
+                }
+            });
+            worker::run(packer, queue, worker_config, shutdown).await?;
+            server.abort();
+        }
+    }
+    Ok(())
+}
+
+async fn rabbit(config: &Config) -> anyhow::Result<RabbitQueue> {
+    let Some(url) = config.queue_url.clone() else {
+        anyhow::bail!("QUEUE_URL is not set: a standalone packer needs RabbitMQ (amqp://…)");
+    };
+    let rabbit = RabbitConfig { url, queue: config.queue_name.clone(), quorum: config.queue_quorum };
+    Ok(RabbitQueue::connect(rabbit).await?)
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
