@@ -1,0 +1,151 @@
+//! Bundle contents and determinism, on SQLite and on the real PostgreSQL.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use common::{fill, month};
+use insider_bulk_core::db::filings::{load_filings, month_accessions};
+use insider_bulk_core::db::DbConnection;
+use insider_bulk_core::domain::{FormType, Month};
+use insider_bulk_core::filing::Filing;
+use insider_bulk_packer::bundle::{self, sec_tables::TABLES, BuiltBundle};
+use insider_bulk_testing::{fixtures_dir, Backend, TestDatabase};
+
+fn pack(conn: &mut DbConnection, form: FormType, month: Month) -> (Vec<u8>, BuiltBundle) {
+    bundle::build(conn, form, month, Vec::new(), &mut |_, _| {}).unwrap()
+}
+
+/// Entry name → bytes, in archive order.
+fn unpack(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
+    archive
+        .entries()
+        .unwrap()
+        .map(|e| {
+            let mut e = e.unwrap();
+            assert_eq!(e.header().mode().unwrap(), 0o644);
+            assert_eq!((e.header().uid().unwrap(), e.header().gid().unwrap()), (0, 0));
+            let name = e.path().unwrap().to_string_lossy().into_owned();
+            let mut data = Vec::new();
+            e.read_to_end(&mut data).unwrap();
+            (name, data)
+        })
+        .collect()
+}
+
+fn sec_header(table: &str) -> String {
+    let tsv = fixtures_dir().join(format!("dataset_2024q3_{table}"));
+    if tsv.exists() {
+        return std::fs::read_to_string(tsv).unwrap().lines().next().unwrap().to_owned();
+    }
+    // Tables the fixture set lacks: the names from SEC's metadata file, with
+    // the equity-swap footnote column named as SEC's TSVs name it.
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures_dir().join("dataset_2024q3_FORM_345_metadata.json")).unwrap())
+            .unwrap();
+    let table_meta = meta["tables"].as_array().unwrap().iter().find(|t| t["url"] == table).unwrap();
+    let names: Vec<String> = table_meta["tableSchema"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().replace("EQUITY_SWAP_INVOLVED_FN", "EQUITY_SWAP_TRANS_CD_FN"))
+        .collect();
+    names.join("\t")
+}
+
+fn same_bytes_twice_and_complete_contents(backend: Backend) -> String {
+    let test_db = TestDatabase::new(backend);
+    let mut conn = test_db.connect();
+    let (form, m) = (FormType::Form4, month("2025-09"));
+    fill(&mut conn, form, m, 400, 11);
+    let (first, built) = pack(&mut conn, form, m);
+    let (second, again) = pack(&mut conn, form, m);
+    assert_eq!(first, second, "same rows, same bytes");
+    assert_eq!(built, again);
+    assert_eq!(built.size as usize, first.len());
+
+    let entries = unpack(&first);
+    let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
+    let mut expected: Vec<&str> = TABLES.iter().map(|(n, _)| *n).collect();
+    expected.extend(["filings.jsonl", "manifest.json"]);
+    assert_eq!(names, expected, "sorted entries");
+    let files: BTreeMap<&str, &[u8]> = entries.iter().map(|(n, d)| (n.as_str(), d.as_slice())).collect();
+
+    // The JSONL is the database's filings, in accession order.
+    let accessions = month_accessions(&mut conn, form, m).unwrap();
+    let stored = load_filings(&mut conn, &accessions).unwrap();
+    let lines: Vec<Filing> = std::str::from_utf8(files["filings.jsonl"])
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every line parses back into a filing"))
+        .collect();
+    assert_eq!(lines, stored);
+
+    // TSV headers are SEC's; row counts are the database's.
+    let manifest: serde_json::Value = serde_json::from_slice(files["manifest.json"]).unwrap();
+    for (name, _) in TABLES {
+        let text = std::str::from_utf8(files[name]).unwrap();
+        assert_eq!(text.lines().next().unwrap(), sec_header(name), "{name} header");
+        let columns = text.lines().next().unwrap().split('\t').count();
+        assert!(text.lines().all(|l| l.split('\t').count() == columns), "{name}: every row has every column");
+        let listed = manifest["files"].as_array().unwrap().iter().find(|f| f["name"] == name).unwrap();
+        assert_eq!(listed["rows"].as_u64().unwrap() as usize, text.lines().count() - 1, "{name} rows");
+    }
+    let count = |f: fn(&Filing) -> usize| stored.iter().map(f).sum::<usize>();
+    let rows = |name: &str| std::str::from_utf8(files[name]).unwrap().lines().count() - 1;
+    assert_eq!(rows("SUBMISSION.tsv"), stored.len());
+    assert_eq!(rows("REPORTINGOWNER.tsv"), count(|f| f.reporting_owners.len()));
+    assert_eq!(rows("NONDERIV_TRANS.tsv"), count(|f| f.non_derivative_transactions.len()));
+    assert_eq!(rows("DERIV_TRANS.tsv"), count(|f| f.derivative_transactions.len()));
+    assert_eq!(rows("FOOTNOTES.tsv"), count(|f| f.footnotes.len()));
+    assert_eq!(manifest["filing_count"], stored.len());
+    assert_eq!(manifest["synthetic"], true);
+    assert_eq!(manifest["source_fingerprint"], built.source_fingerprint.as_str());
+    built.sha256
+}
+
+#[test]
+fn same_sha256_on_both_backends() {
+    let on_sqlite = same_bytes_twice_and_complete_contents(Backend::Sqlite);
+    let on_postgres = same_bytes_twice_and_complete_contents(Backend::Postgres);
+    assert_eq!(on_sqlite, on_postgres, "the same rows give the same bundle on SQLite and PostgreSQL");
+}
+
+#[test]
+fn empty_month_is_a_valid_bundle() {
+    let test_db = TestDatabase::sqlite();
+    let mut conn = test_db.connect();
+    let (bytes, built) = pack(&mut conn, FormType::Form5, month("2019-02"));
+    assert_eq!((built.filing_count, built.row_count), (0, 0));
+    let entries = unpack(&bytes);
+    assert_eq!(entries.len(), 10);
+    for (name, data) in &entries {
+        if name.ends_with(".tsv") {
+            assert_eq!(std::str::from_utf8(data).unwrap().lines().count(), 1, "{name}: header only");
+        }
+    }
+}
+
+#[test]
+fn an_amendment_changes_the_sha() {
+    let test_db = TestDatabase::sqlite();
+    let mut conn = test_db.connect();
+    let (form, m) = (FormType::Form4, month("2024-03"));
+    fill(&mut conn, form, m, 50, 3);
+    let (_, before) = pack(&mut conn, form, m);
+    let mut amendment = synth_one(form, m);
+    amendment.accession_number = "0009999999-24-000001".parse().unwrap();
+    amendment.document_type.is_amendment = true;
+    let item = insider_bulk_core::db::filings::FilingToStore { filing: amendment, source: "t".into(), is_synthetic: true };
+    insider_bulk_core::db::filings::store_filings(&mut conn, &[item]).unwrap();
+    let (_, after) = pack(&mut conn, form, m);
+    assert_ne!(before.sha256, after.sha256);
+    assert_ne!(before.source_fingerprint, after.source_fingerprint);
+    assert_eq!(after.filing_count, before.filing_count + 1);
+}
+
+fn synth_one(form: FormType, m: Month) -> Filing {
+    insider_bulk_ingest::synth::synth_month(form, m, 1, 99).next().unwrap()
+}

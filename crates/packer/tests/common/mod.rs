@@ -1,0 +1,43 @@
+//! Shared set-up of the packer tests: a database with a synthetic month,
+//! a local bundle store, a packer.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use insider_bulk_core::db::filings::{store_filings, FilingToStore};
+use insider_bulk_core::db::{Database, DbConnection};
+use insider_bulk_core::domain::{FormType, Month};
+use insider_bulk_core::store::{BundleStore, StoreUrl};
+use insider_bulk_ingest::synth::synth_month;
+use insider_bulk_packer::job::Packer;
+use insider_bulk_packer::metrics::Metrics;
+use insider_bulk_testing::{Backend, TestDatabase};
+
+pub fn month(s: &str) -> Month {
+    s.parse().unwrap()
+}
+
+pub fn fill(conn: &mut DbConnection, form: FormType, month: Month, count: usize, seed: u64) {
+    let batch: Vec<FilingToStore> = synth_month(form, month, count, seed)
+        .map(|filing| FilingToStore { filing, source: "synth".into(), is_synthetic: true })
+        .collect();
+    for chunk in batch.chunks(500) {
+        store_filings(conn, chunk).unwrap();
+    }
+}
+
+pub struct Fixture {
+    pub test_db: TestDatabase,
+    pub packer: Packer,
+    pub store_dir: tempfile::TempDir,
+}
+
+pub async fn packer(backend: Backend) -> Fixture {
+    let test_db = TestDatabase::new(backend);
+    let db = Database::open(&test_db.url, 4).await.unwrap();
+    let store_dir = tempfile::tempdir().unwrap();
+    let store = BundleStore::open(&StoreUrl::Local(store_dir.path().join("bundles"))).unwrap();
+    let packer = Packer { db, store, metrics: Arc::new(Metrics::new()), staging_dir: store_dir.path().join("staging") };
+    Fixture { test_db, packer, store_dir }
+}
