@@ -28,14 +28,14 @@ pub async fn run<Q: JobQueue>(
     packer.metrics.ready.store(true, std::sync::atomic::Ordering::Relaxed);
     loop {
         let delivery = tokio::select! {
-            _ = shutdown.wait_for(|stop| *stop) => break,
+            _ = stopped(&mut shutdown) => break,
             delivery = consumer.next() => match delivery { Some(d) => d, None => break },
         };
         let job = handle(&packer, delivery, config.max_attempts);
         tokio::pin!(job);
         tokio::select! {
             result = &mut job => result?,
-            _ = shutdown.wait_for(|stop| *stop) => {
+            _ = stopped(&mut shutdown) => {
                 tracing::info!(grace = ?config.grace, "shutdown requested; finishing the current job");
                 if tokio::time::timeout(config.grace, &mut job).await.is_err() {
                     tracing::warn!("grace period over; leaving the job to be redelivered");
@@ -46,6 +46,11 @@ pub async fn run<Q: JobQueue>(
     }
     packer.metrics.ready.store(false, std::sync::atomic::Ordering::Relaxed);
     Ok(())
+}
+
+/// Resolves once shutdown is requested (or its sender is gone).
+async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
 }
 
 async fn handle(packer: &Packer, delivery: Delivery, max_attempts: u32) -> anyhow::Result<()> {

@@ -1,0 +1,178 @@
+//! Jobs end to end on the in-process queue and a local store: pack, skip
+//! when unchanged, redelivery, poison messages, a failing store, the cold
+//! tier and hydration.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{fill, month, packer};
+use insider_bulk_core::db::{bundles, jobs, now_utc};
+use insider_bulk_core::domain::{FormType, JobReason, JobState, Month, StorageTier};
+use insider_bulk_core::queue::{JobQueue, MemoryQueue};
+use insider_bulk_core::store::object_key;
+use insider_bulk_packer::job::{GenerateJob, Outcome};
+use insider_bulk_packer::{nightly, worker};
+use insider_bulk_testing::Backend;
+
+fn job(form: FormType, month: Month, reason: JobReason) -> GenerateJob {
+    GenerateJob {
+        id: uuid::Uuid::new_v4().to_string(),
+        form,
+        month,
+        reason,
+        requested_at: now_utc(),
+        account_id: Some("acct".into()),
+        trace_id: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn packs_then_skips_when_unchanged_and_ignores_redelivery() {
+    let fx = packer(Backend::Sqlite).await;
+    let (form, m) = (FormType::Form4, month("2025-06"));
+    let mut conn = fx.test_db.connect();
+    fill(&mut conn, form, m, 200, 5);
+
+    let first = job(form, m, JobReason::OnDemand);
+    let Outcome::Packed { sha256, .. } = fx.packer.run(&first).await.unwrap() else { panic!("first job packs") };
+    let row = bundles::get(&mut conn, form, m).unwrap().unwrap();
+    assert_eq!((row.sha256.as_str(), row.status.as_str(), row.storage.as_str()), (sha256.as_str(), "available", "hot"));
+    assert_eq!(fx.packer.store.sha256(&row.object_key).await.unwrap(), sha256, "the stored object is the indexed one");
+
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let second = job(form, m, JobReason::OnDemand);
+    assert_eq!(fx.packer.run(&second).await.unwrap(), Outcome::Unchanged { sha256: sha256.clone() });
+    let refreshed = bundles::get(&mut conn, form, m).unwrap().unwrap();
+    assert!(refreshed.generated_at > row.generated_at, "generated_at refreshed");
+    assert_eq!(refreshed.last_job_id.as_deref(), Some(second.id.as_str()));
+
+    assert_eq!(fx.packer.run(&first).await.unwrap(), Outcome::AlreadyFinished, "a redelivered finished job does nothing");
+    let stored = jobs::get(&mut conn, &first.id).unwrap().unwrap();
+    assert_eq!((stored.state().unwrap(), stored.attempts), (JobState::Succeeded, 1));
+    assert_eq!(stored.result_sha256.as_deref(), Some(sha256.as_str()));
+    assert_eq!(stored.rows_done, stored.rows_total);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn worker_dead_letters_poison_and_completes_jobs() {
+    let fx = packer(Backend::Sqlite).await;
+    let (form, m) = (FormType::Form3, month("2025-02"));
+    fill(&mut fx.test_db.connect(), form, m, 30, 8);
+    let queue = MemoryQueue::new();
+    queue.publish(b"\x08\xff\xff not protobuf".to_vec()).await.unwrap();
+    let good = job(form, m, JobReason::Nightly);
+    queue.publish(good.encode()).await.unwrap();
+
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let config = worker::WorkerConfig { prefetch: 1, max_attempts: 3, grace: Duration::from_secs(5) };
+    let running = tokio::spawn(worker::run(fx.packer.clone(), queue.clone(), config, shutdown));
+    let mut conn = fx.test_db.connect();
+    for _ in 0..200 {
+        if jobs::get(&mut conn, &good.id).unwrap().is_some_and(|j| j.state == "succeeded") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.send(true).unwrap();
+    running.await.unwrap().unwrap();
+    assert_eq!(jobs::get(&mut conn, &good.id).unwrap().unwrap().state, "succeeded");
+    assert_eq!(queue.dead_letters().len(), 1, "the undecodable message is dead-lettered, not retried forever");
+    assert_eq!(queue.depth().await.unwrap(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_store_leaves_no_object_and_the_job_retries() {
+    let fx = packer(Backend::Sqlite).await;
+    let (form, m) = (FormType::Form4, month("2025-04"));
+    let mut conn = fx.test_db.connect();
+    fill(&mut conn, form, m, 50, 2);
+    // A file where the store needs a directory makes every write fail.
+    let blocker = fx.store_dir.path().join("bundles/hot/form-4/2025");
+    std::fs::create_dir_all(blocker.parent().unwrap()).unwrap();
+    std::fs::write(&blocker, b"in the way").unwrap();
+
+    let queue = MemoryQueue::new();
+    let attempt = job(form, m, JobReason::OnDemand);
+    queue.publish(attempt.encode()).await.unwrap();
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let config = worker::WorkerConfig { prefetch: 1, max_attempts: 50, grace: Duration::from_secs(5) };
+    let running = tokio::spawn(worker::run(fx.packer.clone(), queue.clone(), config, shutdown));
+    for _ in 0..100 {
+        if jobs::get(&mut conn, &attempt.id).unwrap().is_some_and(|j| j.attempts >= 2) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let failing = jobs::get(&mut conn, &attempt.id).unwrap().unwrap();
+    assert!(failing.attempts >= 2, "the job is retried");
+    assert!(failing.error.is_some(), "the job shows why it is stuck");
+    assert!(bundles::get(&mut conn, form, m).unwrap().is_none(), "no index row for a file that was not stored");
+    assert_eq!(files_under(&fx.store_dir.path().join("bundles")), vec![blocker.clone()], "no partial object anywhere");
+
+    std::fs::remove_file(&blocker).unwrap();
+    for _ in 0..200 {
+        if jobs::get(&mut conn, &attempt.id).unwrap().is_some_and(|j| j.state == "succeeded") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.send(true).unwrap();
+    running.await.unwrap().unwrap();
+    assert_eq!(jobs::get(&mut conn, &attempt.id).unwrap().unwrap().state, "succeeded");
+    assert!(bundles::get(&mut conn, form, m).unwrap().is_some());
+}
+
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn old_months_go_cold_and_a_warm_job_hydrates_them() {
+    let fx = packer(Backend::Postgres).await;
+    let (form, old) = (FormType::Form5, month("2023-05"));
+    let mut conn = fx.test_db.connect();
+    fill(&mut conn, form, old, 40, 4);
+    let Outcome::Packed { sha256, .. } = fx.packer.run(&job(form, old, JobReason::OnDemand)).await.unwrap() else {
+        panic!("packs")
+    };
+
+    let queue = MemoryQueue::new();
+    let report = nightly::run(&fx.packer, &queue, Month::current()).await.unwrap();
+    assert_eq!(report.moved_to_cold, vec![(form, old)]);
+    assert!(report.enqueued.is_empty(), "an old month is not re-packed nightly");
+    let cold = bundles::get(&mut conn, form, old).unwrap().unwrap();
+    assert_eq!((cold.status.as_str(), cold.storage.as_str()), ("pending", "cold"));
+    assert_eq!(fx.packer.store.size(&object_key(StorageTier::Hot, form, old)).await.unwrap(), None);
+    assert_eq!(fx.packer.store.sha256(&object_key(StorageTier::Cold, form, old)).await.unwrap(), sha256);
+    let again = nightly::run(&fx.packer, &queue, Month::current()).await.unwrap();
+    assert_eq!(again, nightly::NightlyReport::default(), "running it twice does nothing new");
+
+    let warm = fx.packer.run(&job(form, old, JobReason::Warm)).await.unwrap();
+    assert_eq!(warm, Outcome::Hydrated { sha256: sha256.clone() });
+    let hot = bundles::get(&mut conn, form, old).unwrap().unwrap();
+    assert_eq!((hot.status.as_str(), hot.storage.as_str(), hot.sha256.as_str()), ("available", "hot", sha256.as_str()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nightly_enqueues_changed_recent_months_once() {
+    let fx = packer(Backend::Sqlite).await;
+    let recent = Month::current();
+    let mut conn = fx.test_db.connect();
+    fill(&mut conn, FormType::Form4, recent, 20, 1);
+    let queue = MemoryQueue::new();
+    let first = nightly::run(&fx.packer, &queue, recent).await.unwrap();
+    assert_eq!(first.enqueued, vec![(FormType::Form4, recent)]);
+    let second = nightly::run(&fx.packer, &queue, recent).await.unwrap();
+    assert!(second.enqueued.is_empty(), "the open job is not enqueued twice");
+    assert_eq!(queue.depth().await.unwrap(), 1);
+}
