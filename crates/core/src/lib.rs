@@ -1,10 +1,10 @@
 //! Shared core of insider-bulk: the domain types, the normalized filing,
 //! configuration, and the database (schema, migrations, shared queries).
 
+pub mod config;
+pub mod db;
 pub mod domain;
 pub mod filing;
 pub mod proto;
 pub mod queue;
 pub mod store;
-pub mod config;
-pub mod db;

@@ -77,16 +77,17 @@ impl BundleStore {
                 let local = LocalFileSystem::new_with_prefix(root)?;
                 Ok(BundleStore { objects: Arc::new(local), signer: None, s3_prefix: String::new() })
             }
-            StoreUrl::S3 { bucket, prefix } => {
-                let s3 = Arc::new(AmazonS3Builder::from_env().with_bucket_name(bucket).build()?);
-                let objects: Arc<dyn ObjectStore> = if prefix.is_empty() {
-                    s3.clone()
-                } else {
-                    Arc::new(PrefixStore::new(s3.clone(), prefix.as_str()))
-                };
-                Ok(BundleStore { objects, signer: Some(s3), s3_prefix: prefix.clone() })
-            }
+            StoreUrl::S3 { bucket, prefix } => Self::open_s3(AmazonS3Builder::from_env(), bucket, prefix),
         }
+    }
+
+    /// Opens an S3 store from an explicit builder (endpoint, credentials),
+    /// for callers that do not configure it through the environment.
+    pub fn open_s3(builder: AmazonS3Builder, bucket: &str, prefix: &str) -> Result<Self, StoreError> {
+        let s3 = Arc::new(builder.with_bucket_name(bucket).build()?);
+        let objects: Arc<dyn ObjectStore> =
+            if prefix.is_empty() { s3.clone() } else { Arc::new(PrefixStore::new(s3.clone(), prefix)) };
+        Ok(BundleStore { objects, signer: Some(s3), s3_prefix: prefix.to_owned() })
     }
 
     /// Uploads a finished local file under `key`; visible only when complete.

@@ -37,13 +37,15 @@ impl Metrics {
             registry.register(Box::new(c.clone())).expect("unique metric");
             c
         };
-        let jobs = IntCounterVec::new(Opts::new("insider_bulk_packer_jobs_total", "Jobs finished, by outcome"), &["outcome"])
-            .expect("valid metric");
+        let jobs =
+            IntCounterVec::new(Opts::new("insider_bulk_packer_jobs_total", "Jobs finished, by outcome"), &["outcome"])
+                .expect("valid metric");
         registry.register(Box::new(jobs.clone())).expect("unique metric");
         // Buckets from a small month on SQLite to a large one on a busy store.
         let buckets = vec![0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0];
         let duration = Histogram::with_opts(
-            HistogramOpts::new("insider_bulk_packer_job_duration_seconds", "Time from claim to finish").buckets(buckets),
+            HistogramOpts::new("insider_bulk_packer_job_duration_seconds", "Time from claim to finish")
+                .buckets(buckets),
         )
         .expect("valid metric");
         registry.register(Box::new(duration.clone())).expect("unique metric");

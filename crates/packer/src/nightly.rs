@@ -30,10 +30,8 @@ pub async fn run<Q: JobQueue>(packer: &Packer, queue: &Q, current: Month) -> any
     let mut report = NightlyReport::default();
     let oldest_hot = oldest_hot_month(current);
     for form in FormType::ALL {
-        let (stats, index) = packer
-            .db
-            .run(move |conn| Ok((month_stats::list(conn, form)?, bundles::list(conn, form)?)))
-            .await?;
+        let (stats, index) =
+            packer.db.run(move |conn| Ok((month_stats::list(conn, form)?, bundles::list(conn, form)?))).await?;
         let index: HashMap<String, bundles::BundleRow> =
             index.into_iter().map(|b| (b.period_month.clone(), b)).collect();
         for s in stats.iter().filter(|s| s.filing_count > 0 || index.contains_key(&s.period_month)) {

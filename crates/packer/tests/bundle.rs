@@ -42,9 +42,10 @@ fn sec_header(table: &str) -> String {
     }
     // Tables the fixture set lacks: the names from SEC's metadata file, with
     // the equity-swap footnote column named as SEC's TSVs name it.
-    let meta: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixtures_dir().join("dataset_2024q3_FORM_345_metadata.json")).unwrap())
-            .unwrap();
+    let meta: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixtures_dir().join("dataset_2024q3_FORM_345_metadata.json")).unwrap(),
+    )
+    .unwrap();
     let table_meta = meta["tables"].as_array().unwrap().iter().find(|t| t["url"] == table).unwrap();
     let names: Vec<String> = table_meta["tableSchema"]["columns"]
         .as_array()
@@ -138,7 +139,8 @@ fn an_amendment_changes_the_sha() {
     let mut amendment = synth_one(form, m);
     amendment.accession_number = "0009999999-24-000001".parse().unwrap();
     amendment.document_type.is_amendment = true;
-    let item = insider_bulk_core::db::filings::FilingToStore { filing: amendment, source: "t".into(), is_synthetic: true };
+    let item =
+        insider_bulk_core::db::filings::FilingToStore { filing: amendment, source: "t".into(), is_synthetic: true };
     insider_bulk_core::db::filings::store_filings(&mut conn, &[item]).unwrap();
     let (_, after) = pack(&mut conn, form, m);
     assert_ne!(before.sha256, after.sha256);

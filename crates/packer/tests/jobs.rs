@@ -47,7 +47,11 @@ async fn packs_then_skips_when_unchanged_and_ignores_redelivery() {
     assert!(refreshed.generated_at > row.generated_at, "generated_at refreshed");
     assert_eq!(refreshed.last_job_id.as_deref(), Some(second.id.as_str()));
 
-    assert_eq!(fx.packer.run(&first).await.unwrap(), Outcome::AlreadyFinished, "a redelivered finished job does nothing");
+    assert_eq!(
+        fx.packer.run(&first).await.unwrap(),
+        Outcome::AlreadyFinished,
+        "a redelivered finished job does nothing"
+    );
     let stored = jobs::get(&mut conn, &first.id).unwrap().unwrap();
     assert_eq!((stored.state().unwrap(), stored.attempts), (JobState::Succeeded, 1));
     assert_eq!(stored.result_sha256.as_deref(), Some(sha256.as_str()));

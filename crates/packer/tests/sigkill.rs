@@ -91,8 +91,8 @@ async fn sigkill_mid_job_then_a_second_packer_finishes_it() {
     assert_eq!(done.attempts, 2, "claimed once by each packer");
     let row = bundles::get(&mut conn, form, m).unwrap().unwrap();
     assert_eq!(row.filing_count, 6000);
-    let store = insider_bulk_core::store::BundleStore::open(&insider_bulk_core::store::StoreUrl::Local(bundle_dir))
-        .unwrap();
+    let store =
+        insider_bulk_core::store::BundleStore::open(&insider_bulk_core::store::StoreUrl::Local(bundle_dir)).unwrap();
     assert_eq!(store.sha256(&row.object_key).await.unwrap(), row.sha256);
 
     unsafe { libc_kill(second.id() as i32) };
@@ -103,10 +103,7 @@ async fn sigkill_mid_job_then_a_second_packer_finishes_it() {
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
-    entries
-        .flatten()
-        .flat_map(|e| if e.path().is_dir() { walk(&e.path()) } else { vec![e.path()] })
-        .collect()
+    entries.flatten().flat_map(|e| if e.path().is_dir() { walk(&e.path()) } else { vec![e.path()] }).collect()
 }
 
 /// SIGTERM, as Kubernetes sends it.

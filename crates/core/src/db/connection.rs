@@ -70,7 +70,9 @@ impl DbConnection {
     pub fn open(url: &DatabaseUrl) -> Result<Self, DbError> {
         let connect_error = |source| DbError::Connect { url: url.to_string(), source };
         match url {
-            DatabaseUrl::Postgres(raw) => Ok(DbConnection::Postgres(PgConnection::establish(raw).map_err(connect_error)?)),
+            DatabaseUrl::Postgres(raw) => {
+                Ok(DbConnection::Postgres(PgConnection::establish(raw).map_err(connect_error)?))
+            }
             DatabaseUrl::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir)

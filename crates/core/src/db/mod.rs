@@ -1,8 +1,8 @@
 //! The database, one code path over two backends: SQLite for the embedded
 //! default, PostgreSQL in production. The backend comes from the URL.
 
-mod connection;
 pub mod bundles;
+mod connection;
 pub mod edgar_days;
 pub mod filings;
 pub mod jobs;

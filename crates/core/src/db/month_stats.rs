@@ -81,7 +81,11 @@ pub(crate) fn ensure_and_lock(conn: &mut DbConnection, keys: &BTreeSet<MonthKey>
         .execute(c))?;
     if let DbConnection::Postgres(pg) = conn {
         for (form_type, month) in keys {
-            month_stats::table.find((*form_type, month)).select(month_stats::form_type).for_update().first::<i32>(pg)?;
+            month_stats::table
+                .find((*form_type, month))
+                .select(month_stats::form_type)
+                .for_update()
+                .first::<i32>(pg)?;
         }
     }
     Ok(())

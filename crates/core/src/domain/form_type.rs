@@ -92,9 +92,8 @@ impl FromStr for DocumentType {
             Some(form) => (form, true),
             None => (trimmed, false),
         };
-        let form_type = form
-            .parse()
-            .map_err(|_| InvalidValue::new("document type", s, "must be 3, 4, 5, 3/A, 4/A or 5/A"))?;
+        let form_type =
+            form.parse().map_err(|_| InvalidValue::new("document type", s, "must be 3, 4, 5, 3/A, 4/A or 5/A"))?;
         Ok(DocumentType { form_type, is_amendment })
     }
 }

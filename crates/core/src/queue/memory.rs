@@ -58,7 +58,10 @@ impl JobQueue for MemoryQueue {
     }
 
     async fn consume(&self, prefetch: u16) -> Result<MemoryConsumer, QueueError> {
-        Ok(MemoryConsumer { inner: self.inner.clone(), in_flight: Arc::new(Semaphore::new(usize::from(prefetch.max(1)))) })
+        Ok(MemoryConsumer {
+            inner: self.inner.clone(),
+            in_flight: Arc::new(Semaphore::new(usize::from(prefetch.max(1)))),
+        })
     }
 
     async fn depth(&self) -> Result<u64, QueueError> {
@@ -81,7 +84,8 @@ impl JobConsumer for MemoryConsumer {
         loop {
             let notified = self.inner.ready.notified();
             if let Some((payload, attempt)) = self.inner.state().waiting.pop_front() {
-                let settle = MemorySettle { inner: self.inner.clone(), payload: Some(payload.clone()), _permit: permit };
+                let settle =
+                    MemorySettle { inner: self.inner.clone(), payload: Some(payload.clone()), _permit: permit };
                 return Some(Delivery { payload, attempt, settle: Settle::Memory(settle) });
             }
             notified.await;

@@ -8,12 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_lite::StreamExt;
-use lapin::Acker;
 use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions,
-    ConfirmSelectOptions, QueueDeclareOptions,
+    BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions,
+    QueueDeclareOptions,
 };
 use lapin::types::{AMQPValue, FieldTable};
+use lapin::Acker;
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
 use tokio::sync::Mutex;
 
@@ -84,9 +84,8 @@ impl RabbitQueue {
             }
             self.reconnects.fetch_add(1, Ordering::Relaxed);
         }
-        let connection = Connection::connect(&self.config.url, ConnectionProperties::default())
-            .await
-            .map_err(unavailable)?;
+        let connection =
+            Connection::connect(&self.config.url, ConnectionProperties::default()).await.map_err(unavailable)?;
         let publisher = connection.create_channel().await.map_err(unavailable)?;
         self.declare(&publisher).await?;
         publisher.confirm_select(ConfirmSelectOptions::default()).await.map_err(unavailable)?;

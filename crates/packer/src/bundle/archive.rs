@@ -60,10 +60,10 @@ pub enum EntrySource {
 /// `out` with the sha256 and size of the compressed bytes.
 pub fn write_tar_gz<W: Write>(out: W, mut entries: Vec<Entry>, mtime: u64) -> io::Result<(W, String, u64)> {
     entries.sort_by(|a, b| a.name.cmp(&b.name));
-    let gz = GzBuilder::new().mtime(0).operating_system(GZIP_OS_UNKNOWN).write(
-        HashingWriter::new(out),
-        Compression::new(GZIP_LEVEL),
-    );
+    let gz = GzBuilder::new()
+        .mtime(0)
+        .operating_system(GZIP_OS_UNKNOWN)
+        .write(HashingWriter::new(out), Compression::new(GZIP_LEVEL));
     let mut tar = tar::Builder::new(gz);
     tar.mode(tar::HeaderMode::Deterministic);
     for entry in entries {

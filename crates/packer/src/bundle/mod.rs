@@ -191,7 +191,11 @@ fn count_rows(f: &Filing, counts: &mut [u64; 8]) {
 /// Every entry's mtime: midnight UTC on the first of the month, so that
 /// extracted files carry their month and no wall-clock time.
 fn month_start_unix(month: Month) -> u64 {
-    time::Date::from_calendar_date(month.year(), time::Month::try_from(month.month() as u8).unwrap_or(time::Month::January), 1)
-        .map(|d| d.midnight().assume_utc().unix_timestamp().max(0) as u64)
-        .unwrap_or(0)
+    time::Date::from_calendar_date(
+        month.year(),
+        time::Month::try_from(month.month() as u8).unwrap_or(time::Month::January),
+        1,
+    )
+    .map(|d| d.midnight().assume_utc().unix_timestamp().max(0) as u64)
+    .unwrap_or(0)
 }

@@ -314,7 +314,10 @@ pub fn assemble_filings(rows: FilingRows) -> Result<Vec<Filing>, DbError> {
                         })
                     })
                     .collect::<Result<_, DbError>>()?,
-                footnotes: take(&mut notes, &acc).into_iter().map(|n| Footnote { id: n.footnote_id, text: n.text }).collect(),
+                footnotes: take(&mut notes, &acc)
+                    .into_iter()
+                    .map(|n| Footnote { id: n.footnote_id, text: n.text })
+                    .collect(),
                 remarks: f.remarks,
                 owner_signatures: take(&mut sigs, &acc)
                     .into_iter()
