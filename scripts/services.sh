@@ -26,7 +26,15 @@ if ! pg_isready -q -h "$pg_host" -p "$pg_port"; then
   fi
 fi
 if ! pg_isready -q -h "$pg_host" -p "$pg_port"; then
-  echo "services: PostgreSQL is not running on $pg_host:$pg_port and could not be started" >&2
+  # The S3-protocol server the bundle-store tests run against (a real server
+# over HTTP, backed by a directory). Pinned: later versions need a newer rustc.
+cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
+if [ ! -x "$cargo_bin/s3s-fs" ]; then
+  echo "services: installing s3s-fs (S3-protocol test server)"
+  cargo install --quiet --locked s3s-fs@0.14.1 --features binary
+fi
+
+echo "services: PostgreSQL is not running on $pg_host:$pg_port and could not be started" >&2
   exit 1
 fi
 
@@ -41,4 +49,12 @@ fi
 if ! rabbit_up; then
   echo "services: RabbitMQ is not running on 127.0.0.1:5672 (the queue tests need it)" >&2
 fi
+# The S3-protocol server the bundle-store tests run against (a real server
+# over HTTP, backed by a directory). Pinned: later versions need a newer rustc.
+cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
+if [ ! -x "$cargo_bin/s3s-fs" ]; then
+  echo "services: installing s3s-fs (S3-protocol test server)"
+  cargo install --quiet --locked s3s-fs@0.14.1 --features binary
+fi
+
 echo "services: PostgreSQL $(pg_isready -h "$pg_host" -p "$pg_port" | sed 's/.*- //'), RabbitMQ $(rabbit_up && echo up || echo down)"
