@@ -14,8 +14,13 @@ struct State {
     db: Database,
 }
 
-/// Binds now (so a taken port fails at start-up) and returns the running server.
-pub fn serve(addr: &str, metrics: Arc<Metrics>, db: Database) -> std::io::Result<actix_web::dev::Server> {
+/// Serves on an already bound listener (bind at start-up, so a taken port
+/// fails fast; tests bind port 0) and returns the running server.
+pub fn serve(
+    listener: std::net::TcpListener,
+    metrics: Arc<Metrics>,
+    db: Database,
+) -> std::io::Result<actix_web::dev::Server> {
     let state = web::Data::new(State { metrics, db });
     Ok(HttpServer::new(move || {
         App::new()
@@ -26,7 +31,7 @@ pub fn serve(addr: &str, metrics: Arc<Metrics>, db: Database) -> std::io::Result
     })
     .workers(1)
     .disable_signals()
-    .bind(addr)?
+    .listen(listener)?
     .run())
 }
 

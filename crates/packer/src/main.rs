@@ -105,7 +105,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 wait_for_signal().await;
                 let _ = stop.send(true);
             });
-            let server = http::serve(&config.packer_metrics_addr, packer.metrics.clone(), db.clone())?;
+            let listener = std::net::TcpListener::bind(&config.packer_metrics_addr)?;
+            let server = http::serve(listener, packer.metrics.clone(), db.clone())?;
             let server = tokio::spawn(server);
             let worker_config = worker::WorkerConfig {
                 prefetch: config.packer_prefetch,
