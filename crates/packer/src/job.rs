@@ -263,3 +263,19 @@ impl Packer {
         Ok(())
     }
 }
+
+/// Removes staging files left by packers that were killed mid-job. Only
+/// files older than `older_than` go, so a live packer sharing the directory
+/// keeps its current file.
+pub fn clean_staging(dir: &std::path::Path, older_than: std::time::Duration) -> std::io::Result<usize> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(0) };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let stale = entry.metadata()?.modified()?.elapsed().is_ok_and(|age| age > older_than);
+        if stale && entry.file_type()?.is_file() {
+            std::fs::remove_file(entry.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}

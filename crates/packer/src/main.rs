@@ -12,7 +12,7 @@ use insider_bulk_core::db::{now_utc, Database};
 use insider_bulk_core::domain::{FormType, JobReason, Month};
 use insider_bulk_core::queue::{RabbitConfig, RabbitQueue};
 use insider_bulk_core::store::BundleStore;
-use insider_bulk_packer::job::{GenerateJob, Packer};
+use insider_bulk_packer::job::{self, GenerateJob, Packer};
 use insider_bulk_packer::metrics::Metrics;
 use insider_bulk_packer::{bundle, http, nightly, worker};
 
@@ -99,6 +99,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
         }
         Command::Run => {
+            let grace = Duration::from_secs(config.packer_grace_seconds);
+            let removed = job::clean_staging(&packer.staging_dir, grace + Duration::from_secs(3600))?;
+            if removed > 0 {
+                tracing::info!(removed, "removed staging files of killed packers");
+            }
             let queue = rabbit(&config).await?;
             let (stop, shutdown) = tokio::sync::watch::channel(false);
             tokio::spawn(async move {
@@ -111,7 +116,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let worker_config = worker::WorkerConfig {
                 prefetch: config.packer_prefetch,
                 max_attempts: config.packer_max_attempts,
-                grace: Duration::from_secs(config.packer_grace_seconds),
+                grace,
             };
             let reconnects = packer.metrics.clone();
             let watched = queue.clone();
