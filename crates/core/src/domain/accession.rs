@@ -1,8 +1,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
-
 use super::InvalidValue;
 
 /// An EDGAR accession number, `##########-##-######` (filer id, year, sequence).
@@ -63,19 +61,6 @@ impl FromStr for AccessionNumber {
         } else {
             Err(InvalidValue::new("accession number", s, "expected ##########-##-######"))
         }
-    }
-}
-
-impl Serialize for AccessionNumber {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for AccessionNumber {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
     }
 }
 

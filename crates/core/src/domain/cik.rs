@@ -1,8 +1,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
-
 use super::InvalidValue;
 
 /// An SEC Central Index Key, kept as the 10-digit zero-padded form SEC's data
@@ -30,19 +28,6 @@ impl FromStr for Cik {
             return Err(InvalidValue::new("CIK", s, "expected 1 to 10 digits"));
         }
         Ok(Cik(format!("{digits:0>10}")))
-    }
-}
-
-impl Serialize for Cik {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for Cik {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
     }
 }
 

@@ -1,8 +1,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
-
 use super::InvalidValue;
 
 /// The ownership form families the service publishes: 3, 4 and 5.
@@ -53,19 +51,6 @@ impl FromStr for FormType {
     }
 }
 
-impl Serialize for FormType {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_string())
-    }
-}
-
-impl<'de> Deserialize<'de> for FormType {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
-
 /// A filing's `documentType`: a form family and whether it is an amendment
 /// (`4` or `4/A`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -95,19 +80,6 @@ impl FromStr for DocumentType {
         let form_type =
             form.parse().map_err(|_| InvalidValue::new("document type", s, "must be 3, 4, 5, 3/A, 4/A or 5/A"))?;
         Ok(DocumentType { form_type, is_amendment })
-    }
-}
-
-impl Serialize for DocumentType {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_string())
-    }
-}
-
-impl<'de> Deserialize<'de> for DocumentType {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
     }
 }
 

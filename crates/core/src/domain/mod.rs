@@ -1,6 +1,25 @@
 //! Domain types that reject invalid values at the edge: once a value of one
 //! of these types exists, it is valid, so nothing downstream re-checks it.
 
+/// Serializes a type as its `Display` text and deserializes it through its
+/// `FromStr`, so JSON carries the same validated spelling as everything else.
+macro_rules! serde_as_string {
+    ($($t:ty),+) => {$(
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    )+};
+}
+
 mod accession;
 mod cik;
 mod form_type;
@@ -12,6 +31,8 @@ pub use cik::Cik;
 pub use form_type::{DocumentType, FormType};
 pub use job::{BundleStatus, JobReason, JobState, StorageTier};
 pub use month::Month;
+
+serde_as_string!(AccessionNumber, Cik, DocumentType, FormType, Month);
 
 /// A value that failed validation, naming the value and the rule it broke.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
