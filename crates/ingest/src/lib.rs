@@ -1,6 +1,12 @@
 //! EDGAR ingest: turns ownership documents into normalized filings
-//! (`parse`), stores them (`load`), discovers and downloads them from EDGAR
-//! (`edgar`) and makes realistic synthetic months (`synth`).
+//! (`parse`), stores them in batches (`store`, `pipeline`), discovers and
+//! downloads them from EDGAR (`edgar`) and makes realistic synthetic months
+//! (`synth`). `commands` holds one module per CLI subcommand.
 
+pub mod commands;
+pub mod edgar;
+pub mod files;
 pub mod parse;
+pub mod pipeline;
+pub mod store;
 pub mod synth;

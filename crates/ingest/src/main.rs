@@ -1,1 +1,79 @@
-fn main() {}
+//! `insider-bulk-ingest`: parse EDGAR ownership documents, load them into
+//! the database, fetch them from EDGAR, or synthesize realistic months.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use insider_bulk_core::domain::{FormType, Month};
+use insider_bulk_ingest::commands;
+
+#[derive(Parser)]
+#[command(name = "insider-bulk-ingest", version, about = "EDGAR ownership-filing ingest for insider-bulk")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse ownership documents and print one normalized filing per line as JSON.
+    ///
+    /// Failed files are reported on stderr as `file: reason`; the exit code is 1
+    /// if any file failed.
+    Parse {
+        /// Ownership XML, EDGAR submission (.txt/.sgml) or dissemination (.nc) files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Parse files (or every filing document under directories) and upsert them
+    /// into the database (DATABASE_URL, default ./data/insider-bulk.sqlite3).
+    ///
+    /// Reloading an unchanged filing writes nothing; a bad file is reported and
+    /// the rest of the batch still loads. Exit code 1 if any file failed.
+    Load {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Discover Forms 3/4/5 (and amendments) in EDGAR's daily form indexes,
+    /// download and load them, recording each processed day.
+    Edgar(commands::edgar::EdgarArgs),
+    /// Write a realistic synthetic month straight into the database.
+    Synth {
+        /// Form type: 3, 4 or 5.
+        #[arg(long)]
+        form: FormType,
+        /// Month, YYYY-MM (2003-01 up to the current month).
+        #[arg(long)]
+        month: Month,
+        /// Number of filings to generate.
+        #[arg(long, default_value_t = 1000)]
+        filings: usize,
+        /// Seed: the same seed gives the same filings.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,insider_bulk=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let outcome = match Cli::parse().command {
+        Command::Parse { files } => commands::parse::run(&files),
+        Command::Load { paths } => commands::load::run(&paths).await,
+        Command::Edgar(args) => commands::edgar::run(args).await,
+        Command::Synth { form, month, filings, seed } => commands::synth::run(form, month, filings, seed).await,
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("insider-bulk-ingest: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

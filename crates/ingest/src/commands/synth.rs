@@ -1,0 +1,19 @@
+use std::process::ExitCode;
+
+use insider_bulk_core::db::filings::FilingToStore;
+use insider_bulk_core::domain::{FormType, Month};
+
+use crate::pipeline;
+use crate::store::BatchWriter;
+use crate::synth::synth_month;
+
+pub async fn run(form: FormType, month: Month, count: usize, seed: u64) -> anyhow::Result<ExitCode> {
+    let db = super::open_database().await?;
+    let source = format!("synth:form-{form}:{month}:seed-{seed}");
+    let items = synth_month(form, month, count, seed)
+        .map(move |filing| Ok(FilingToStore { filing, source: source.clone(), is_synthetic: true }));
+    let progress = pipeline::progress_bar(count as u64, "synthesizing");
+    let mut writer = BatchWriter::new(db).without_failure_records();
+    pipeline::run(items, &mut writer, &progress).await?;
+    Ok(super::load::print_report(&writer.report))
+}

@@ -1,0 +1,140 @@
+//! The write side shared by `load`, `synth` and `edgar`: filings arrive one
+//! by one (or as failures), are grouped into batches and stored, each batch
+//! in one transaction. A batch the database refuses is retried one filing at
+//! a time, so that one bad filing is reported and the rest still load.
+
+use insider_bulk_core::db::edgar_days;
+use insider_bulk_core::db::filings::{store_filings, FilingToStore, StoreStatus};
+use insider_bulk_core::db::{Database, DbError};
+use time::Date;
+
+/// What happened to one input.
+pub type Item = Result<FilingToStore, Failure>;
+
+/// An input that did not become a stored filing, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub source: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct StoreReport {
+    pub inserted: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub duplicates: usize,
+    pub failed: Vec<Failure>,
+}
+
+impl StoreReport {
+    pub fn loaded(&self) -> usize {
+        self.inserted + self.updated
+    }
+
+    pub fn seen(&self) -> usize {
+        self.loaded() + self.unchanged + self.duplicates + self.failed.len()
+    }
+
+    fn count(&mut self, status: StoreStatus) {
+        match status {
+            StoreStatus::Inserted => self.inserted += 1,
+            StoreStatus::Updated => self.updated += 1,
+            StoreStatus::Unchanged => self.unchanged += 1,
+            StoreStatus::Duplicate => self.duplicates += 1,
+        }
+    }
+
+    pub fn summary(&self) -> String {
+        format!(
+            "loaded {} (new {}, changed {}), unchanged {}, duplicates {}, failed {}",
+            self.loaded(),
+            self.inserted,
+            self.updated,
+            self.unchanged,
+            self.duplicates,
+            self.failed.len()
+        )
+    }
+}
+
+/// Stores batches of items; failures are kept in the report and, with
+/// `record_failures`, in the database's list of ingest failures.
+pub struct BatchWriter {
+    db: Database,
+    pub report: StoreReport,
+    edgar_day: Option<Date>,
+    record_failures: bool,
+}
+
+impl BatchWriter {
+    pub fn new(db: Database) -> Self {
+        BatchWriter { db, report: StoreReport::default(), edgar_day: None, record_failures: true }
+    }
+
+    pub fn for_edgar_day(db: Database, day: Date) -> Self {
+        BatchWriter { edgar_day: Some(day), ..Self::new(db) }
+    }
+
+    /// Synthetic data has no source files whose failures are worth keeping.
+    pub fn without_failure_records(mut self) -> Self {
+        self.record_failures = false;
+        self
+    }
+
+    pub async fn write(&mut self, items: Vec<Item>) -> Result<(), DbError> {
+        let mut batch = Vec::with_capacity(items.len());
+        let mut failures = Vec::new();
+        for item in items {
+            match item {
+                Ok(filing) => batch.push(filing),
+                Err(failure) => failures.push(failure),
+            }
+        }
+        let stored_sources: Vec<String> = batch.iter().map(|f| f.source.clone()).collect();
+        match self.store(batch.clone()).await {
+            Ok(statuses) => statuses.into_iter().for_each(|s| self.report.count(s)),
+            Err(DbError::Query(_)) if batch.len() > 1 => {
+                for filing in batch {
+                    let source = filing.source.clone();
+                    match self.store(vec![filing]).await {
+                        Ok(statuses) => statuses.into_iter().for_each(|s| self.report.count(s)),
+                        Err(DbError::Query(e)) => failures.push(Failure { source, reason: e.to_string() }),
+                        Err(other) => return Err(other),
+                    }
+                }
+            }
+            Err(DbError::Query(e)) if batch.len() == 1 => {
+                failures.push(Failure { source: stored_sources[0].clone(), reason: e.to_string() });
+            }
+            Err(other) => return Err(other),
+        }
+        self.note_failures(failures, stored_sources).await
+    }
+
+    async fn store(&self, batch: Vec<FilingToStore>) -> Result<Vec<StoreStatus>, DbError> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.db.run(move |conn| store_filings(conn, &batch)).await
+    }
+
+    async fn note_failures(&mut self, failures: Vec<Failure>, stored: Vec<String>) -> Result<(), DbError> {
+        if self.record_failures {
+            let day = self.edgar_day;
+            let to_record = failures.clone();
+            self.db
+                .run(move |conn| {
+                    let stored: Vec<&str> = stored.iter().map(String::as_str).collect();
+                    edgar_days::clear_failures(conn, &stored)?;
+                    for f in &to_record {
+                        edgar_days::record_failure(conn, &f.source, day, &f.reason)?;
+                    }
+                    Ok(())
+                })
+                .await?;
+        }
+        self.report.failed.extend(failures);
+        Ok(())
+    }
+}

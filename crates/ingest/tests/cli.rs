@@ -1,0 +1,85 @@
+//! The `insider-bulk-ingest` binary as a user runs it: help on every
+//! subcommand, `parse` output and exit codes, `load` summaries.
+
+use std::process::{Command, Output};
+
+use insider_bulk_testing::fixtures_dir;
+
+fn ingest(args: &[&str], database: Option<&std::path::Path>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_insider-bulk-ingest"));
+    command.args(args);
+    if let Some(db) = database {
+        command.env("DATABASE_URL", db);
+    }
+    command.output().expect("run insider-bulk-ingest")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for sub in [&["--help"][..], &["parse", "--help"], &["load", "--help"], &["edgar", "--help"], &["synth", "--help"]] {
+        let out = ingest(sub, None);
+        assert!(out.status.success(), "{sub:?}");
+        assert!(text(&out.stdout).contains("Usage"), "{sub:?}");
+    }
+}
+
+#[test]
+fn every_fixture_parses_into_one_json_line() {
+    let out = ingest(&["parse", fixtures_dir().to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.lines().count(), 34);
+    let mut without_accession = 0;
+    for line in stdout.lines() {
+        let json: serde_json::Value = serde_json::from_str(line).expect("one JSON filing per line");
+        assert!(json["issuer"]["cik"].is_string() && json["period_of_report"].is_string());
+        without_accession += usize::from(json["accession_number"].is_null());
+    }
+    assert_eq!(without_accession, 6, "bare XML under names without an accession number");
+}
+
+#[test]
+fn parse_names_each_failed_file_and_exits_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("form4_0000000000-00-000001.xml");
+    std::fs::write(&bad, "<ownershipDocument><documentType>4").unwrap();
+    let good = fixtures_dir().join("form4_0000899243-21-019441.xml");
+    let out = ingest(&["parse", good.to_str().unwrap(), bad.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stdout).lines().count(), 1, "the good file is still printed");
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with(&format!("{}: malformed XML", bad.display())), "{stderr}");
+}
+
+#[test]
+fn parse_of_good_files_exits_zero() {
+    let file = fixtures_dir().join("form4_0000899243-21-019441.xml");
+    let out = ingest(&["parse", file.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).lines().count(), 1);
+}
+
+#[test]
+fn load_summarizes_and_reload_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ingest.sqlite3");
+    let fixtures = fixtures_dir();
+    let first = ingest(&["load", fixtures.to_str().unwrap()], Some(&db));
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first.stderr));
+    assert!(text(&first.stdout).starts_with("loaded 28 (new 28, changed 0), unchanged 0"), "{}", text(&first.stdout));
+    assert!(text(&first.stderr).contains("374WaterForm4.xml: no accession number"));
+    let second = ingest(&["load", fixtures.to_str().unwrap()], Some(&db));
+    assert!(text(&second.stdout).starts_with("loaded 0 (new 0, changed 0), unchanged 28"), "{}", text(&second.stdout));
+}
+
+#[test]
+fn bad_configuration_is_exit_two_with_a_reason() {
+    let out = ingest(&["load", "."], Some(std::path::Path::new("mysql://nope")));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("DATABASE_URL") || text(&out.stderr).contains("database URL"));
+}

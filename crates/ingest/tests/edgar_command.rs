@@ -1,0 +1,153 @@
+//! `insider-bulk-ingest edgar` end to end against a real local HTTP server
+//! that serves the fixture daily form index (cut to its first ownership
+//! entries, so the test stays within SEC's 10 requests per second) and real
+//! fixture documents at the filing paths the index names.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+use std::sync::Mutex;
+
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use insider_bulk_core::db::{edgar_days, DbConnection};
+use insider_bulk_testing::{fixtures_dir, TestDatabase};
+use time::macros::date;
+
+const OWNERSHIP_LINES: usize = 24;
+
+/// The fixture index with its header, a few other forms and the first
+/// ownership lines; and the accession numbers those lines name.
+fn trimmed_index() -> (String, BTreeSet<String>) {
+    let full = std::fs::read_to_string(fixtures_dir().join("index_form.20200318.idx")).unwrap();
+    let mut lines = full.lines();
+    let mut kept: Vec<&str> = lines.by_ref().take_while(|l| !l.starts_with("----")).collect();
+    kept.push(&"-".repeat(140));
+    let body: Vec<&str> = lines.collect();
+    kept.extend(body.iter().filter(|l| l.starts_with("1-A ")).take(3));
+    let ownership: Vec<&str> = body
+        .iter()
+        .copied()
+        .filter(|l| ["3 ", "4 ", "5 ", "3/A ", "4/A ", "5/A "].iter().any(|f| l.starts_with(f)))
+        .take(OWNERSHIP_LINES)
+        .collect();
+    kept.extend(&ownership);
+    let accessions = ownership
+        .iter()
+        .map(|l| l.split_whitespace().last().unwrap().rsplit('/').next().unwrap().trim_end_matches(".txt").to_owned())
+        .collect();
+    (kept.join("\n") + "\n", accessions)
+}
+
+/// Bare ownership XML fixtures: their accession comes from the path served.
+fn documents() -> Vec<Vec<u8>> {
+    ["form4_0000899243-21-019441.xml", "form4_0001062993-23-012371.xml", "form3_0000899243-21-036608.xml"]
+        .iter()
+        .map(|name| std::fs::read(fixtures_dir().join(name)).unwrap())
+        .collect()
+}
+
+#[derive(Default)]
+struct Seen {
+    user_agents: BTreeSet<String>,
+    requests: usize,
+}
+
+async fn serve(req: HttpRequest, index: web::Data<String>, seen: web::Data<Mutex<Seen>>) -> HttpResponse {
+    let path = req.path().to_owned();
+    {
+        let mut seen = seen.lock().unwrap();
+        seen.requests += 1;
+        let ua = req.headers().get("user-agent").map(|v| v.to_str().unwrap_or("").to_owned()).unwrap_or_default();
+        seen.user_agents.insert(ua);
+    }
+    if path == "/Archives/edgar/daily-index/2020/QTR1/form.20200318.idx" {
+        return HttpResponse::Ok().body(index.get_ref().clone());
+    }
+    if path.starts_with("/Archives/edgar/daily-index/") {
+        return HttpResponse::NotFound().finish();
+    }
+    let Some(file) = path.strip_prefix("/Archives/edgar/data/") else { return HttpResponse::NotFound().finish() };
+    // Two filings are missing upstream: each must be reported, not fatal.
+    let n: usize = file.bytes().map(usize::from).sum();
+    if file.ends_with("-000321.txt") || file.ends_with("-008928.txt") {
+        return HttpResponse::NotFound().finish();
+    }
+    let docs = documents();
+    HttpResponse::Ok().body(docs[n % docs.len()].clone())
+}
+
+fn count_filings(conn: &mut DbConnection) -> i64 {
+    use diesel::prelude::*;
+    insider_bulk_core::db::schema::filings::table.count().get_result(conn).unwrap()
+}
+
+#[actix_web::test]
+async fn edgar_days_are_downloaded_loaded_and_recorded() {
+    let (index, accessions) = trimmed_index();
+    let missing = accessions.iter().filter(|a| a.ends_with("-000321") || a.ends_with("-008928")).count();
+    let seen = web::Data::new(Mutex::new(Seen::default()));
+    let index = web::Data::new(index);
+    let server_seen = seen.clone();
+    let server = HttpServer::new(move || {
+        App::new().app_data(index.clone()).app_data(server_seen.clone()).default_service(web::to(serve))
+    })
+    .workers(1)
+    .bind(("127.0.0.1", 0))
+    .unwrap();
+    let port = server.addrs()[0].port();
+    let running = server.run();
+    let handle = running.handle();
+    actix_web::rt::spawn(running);
+
+    let db = TestDatabase::sqlite();
+    let url = match &db.url {
+        insider_bulk_core::db::DatabaseUrl::Sqlite(path) => path.display().to_string(),
+        other => panic!("{other}"),
+    };
+    let bin = env!("CARGO_BIN_EXE_insider-bulk-ingest");
+    let base = format!("http://127.0.0.1:{port}/");
+    let run = |from: &str, to: &str| {
+        let (bin, url, base) = (bin.to_owned(), url.clone(), base.clone());
+        let (from, to) = (from.to_owned(), to.to_owned());
+        std::thread::spawn(move || {
+            Command::new(bin)
+                .args(["edgar", "--from", &from, "--to", &to, "--base-url", &base])
+                .args(["--user-agent", "insider-bulk tests test@example.com"])
+                .env("DATABASE_URL", url)
+                .output()
+                .unwrap()
+        })
+    };
+    let output = actix_web::rt::task::spawn_blocking(move || run("2020-03-18", "2020-03-19").join().unwrap())
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "some filings failed, so exit 1:\n{stdout}\n{stderr}");
+
+    let mut conn = db.connect();
+    let days = edgar_days::list_days(&mut conn).unwrap();
+    assert_eq!(days.len(), 2, "{stdout}");
+    let first = &days[0];
+    assert_eq!(first.day, date!(2020 - 03 - 18));
+    assert_eq!(first.filings_found as usize, accessions.len(), "de-duplicated by accession");
+    assert_eq!(first.failed as usize, missing, "{stderr}");
+    assert_eq!(first.loaded as usize, accessions.len() - missing);
+    assert_eq!(count_filings(&mut conn) as usize, accessions.len() - missing);
+    assert_eq!(days[1].filings_found, 0, "a day with no index is processed with nothing in it");
+    assert_eq!(edgar_days::ingested_through(&mut conn).unwrap(), Some(date!(2020 - 03 - 19)));
+    assert_eq!(edgar_days::failure_count(&mut conn).unwrap() as usize, missing);
+    {
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.user_agents, BTreeSet::from(["insider-bulk tests test@example.com".to_owned()]));
+    }
+
+    // Re-running a day is safe: nothing new is loaded, the record is replaced.
+    let again = actix_web::rt::task::spawn_blocking(move || run("2020-03-18", "2020-03-18").join().unwrap())
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout).contains("loaded 0"), "{}", String::from_utf8_lossy(&again.stdout));
+    let days = edgar_days::list_days(&mut conn).unwrap();
+    assert_eq!(days[0].unchanged as usize, accessions.len() - missing);
+    assert_eq!(count_filings(&mut conn) as usize, accessions.len() - missing);
+    handle.stop(true).await;
+}

@@ -1,0 +1,194 @@
+//! The loader suite, run on SQLite and on the real PostgreSQL: every fixture
+//! loads and reads back equal, reloading changes nothing, a changed filing
+//! changes its month's fingerprint, amendments link to their originals, and
+//! a bad file never stops the batch.
+
+use std::path::PathBuf;
+
+use insider_bulk_core::db::filings::{amended_filing, load_filings, month_accessions, store_filings, FilingToStore};
+use insider_bulk_core::db::{edgar_days, month_stats, Database, DbConnection};
+use insider_bulk_core::domain::FormType;
+use insider_bulk_core::filing::Filing;
+use insider_bulk_ingest::files::{expand, read_filing};
+use insider_bulk_ingest::pipeline;
+use insider_bulk_ingest::store::{BatchWriter, StoreReport};
+use insider_bulk_testing::{fixtures_dir, Backend, TestDatabase};
+
+async fn load(db: &Database, paths: &[PathBuf]) -> StoreReport {
+    let (files, missing) = expand(paths);
+    let mut writer = BatchWriter::new(db.clone());
+    let items = missing.into_iter().map(Err).chain(files.into_iter().map(|p| read_filing(&p)));
+    pipeline::run(items, &mut writer, &indicatif::ProgressBar::hidden()).await.unwrap();
+    writer.report
+}
+
+async fn open(test_db: &TestDatabase) -> Database {
+    Database::open(&test_db.url, 2).await.expect("open the test database")
+}
+
+fn all_stats(conn: &mut DbConnection) -> Vec<month_stats::MonthStats> {
+    FormType::ALL.iter().flat_map(|form| month_stats::list(conn, *form).unwrap()).collect()
+}
+
+fn parsed_fixtures() -> Vec<Filing> {
+    let (files, _) = expand(&[fixtures_dir()]);
+    files.iter().filter_map(|p| read_filing(p).ok()).map(|s| s.filing).collect()
+}
+
+async fn fixtures_load_and_read_back_equal(backend: Backend) {
+    let test_db = TestDatabase::new(backend);
+    let db = open(&test_db).await;
+    let report = load(&db, &[fixtures_dir()]).await;
+    let parsed = parsed_fixtures();
+    assert_eq!(report.loaded() + report.duplicates, parsed.len(), "{report:?}");
+    assert_eq!(report.seen(), 34, "every filing document in the fixtures is accounted for: {report:?}");
+    assert_eq!(report.failed.len(), 6, "{:?}", report.failed);
+    assert!(
+        report.failed.iter().all(|f| f.reason.contains("no accession number")),
+        "only the files with no accession number in a header or their name fail: {:?}",
+        report.failed
+    );
+
+    let mut accessions: Vec<String> = parsed.iter().map(|f| f.accession_number.to_string()).collect();
+    accessions.sort();
+    accessions.dedup();
+    let reread = db.run(move |conn| load_filings(conn, &accessions)).await.unwrap();
+    for original in &parsed {
+        let stored = reread.iter().find(|f| f.accession_number == original.accession_number).unwrap();
+        assert_eq!(stored, original, "{} reads back as parsed", original.accession_number);
+    }
+
+    // Month stats count exactly what is stored.
+    let stats = db.run(|conn| Ok(all_stats(conn))).await.unwrap();
+    let filings: i64 = stats.iter().map(|s| s.filing_count).sum();
+    let rows: i64 = stats.iter().map(|s| s.row_count).sum();
+    assert_eq!(filings as usize, reread.len());
+    assert_eq!(rows as usize, reread.iter().map(Filing::row_count).sum::<usize>());
+    for s in stats {
+        let form = FormType::from_number(i64::from(s.form_type)).unwrap();
+        let month = s.period_month.parse().unwrap();
+        let listed = db.run(move |conn| month_accessions(conn, form, month)).await.unwrap();
+        assert_eq!(listed.len() as i64, s.filing_count, "{form} {}", s.period_month);
+    }
+}
+
+async fn reload_changes_nothing(backend: Backend) {
+    let test_db = TestDatabase::new(backend);
+    let db = open(&test_db).await;
+    let first = load(&db, &[fixtures_dir()]).await;
+    let before = db.run(|conn| Ok(all_stats(conn))).await.unwrap();
+    let second = load(&db, &[fixtures_dir()]).await;
+    let after = db.run(|conn| Ok(all_stats(conn))).await.unwrap();
+    assert_eq!(second.loaded(), 0, "{second:?}");
+    assert_eq!(second.unchanged, first.loaded());
+    assert_eq!(before, after, "month stats, fingerprints and timestamps are untouched by a reload");
+}
+
+fn store(conn: &mut DbConnection, filing: &Filing) {
+    let item = FilingToStore { filing: filing.clone(), source: "test".into(), is_synthetic: false };
+    store_filings(conn, &[item]).unwrap();
+}
+
+fn fingerprint(conn: &mut DbConnection, filing: &Filing) -> String {
+    month_stats::get(conn, filing.document_type.form_type, filing.month()).unwrap().unwrap().fingerprint
+}
+
+async fn changed_filing_changes_its_month(backend: Backend) {
+    let test_db = TestDatabase::new(backend);
+    let mut conn = test_db.connect();
+    let original = parsed_fixtures()
+        .into_iter()
+        .find(|f| !f.non_derivative_transactions.is_empty() && !f.document_type.is_amendment && f.filing_date.is_some())
+        .unwrap();
+    store(&mut conn, &original);
+    let before = fingerprint(&mut conn, &original);
+
+    let mut edited = original.clone();
+    edited.non_derivative_transactions[0].shares = Some(12345.0);
+    store(&mut conn, &edited);
+    assert_ne!(before, fingerprint(&mut conn, &edited), "an edited filing changes its month");
+
+    store(&mut conn, &original);
+    assert_eq!(before, fingerprint(&mut conn, &original), "the fingerprint is a function of content");
+
+    // An amendment filed later for the same period lands in the same month.
+    let mut amendment = original.clone();
+    amendment.accession_number = "0009999999-26-000001".parse().unwrap();
+    amendment.document_type.is_amendment = true;
+    amendment.date_of_original_submission = original.filing_date;
+    amendment.filing_date = original.filing_date.and_then(|d| d.checked_add(time::Duration::days(40)));
+    store(&mut conn, &amendment);
+    assert_ne!(before, fingerprint(&mut conn, &original), "an amendment changes the month of its period");
+    let stats = month_stats::get(&mut conn, original.document_type.form_type, original.month()).unwrap().unwrap();
+    assert_eq!(stats.filing_count, 2);
+    assert_eq!(
+        amended_filing(&mut conn, amendment.accession_number.as_str()).unwrap().as_deref(),
+        Some(original.accession_number.as_str())
+    );
+}
+
+async fn amendment_before_original_links_later(backend: Backend) {
+    let test_db = TestDatabase::new(backend);
+    let mut conn = test_db.connect();
+    let original = parsed_fixtures().into_iter().find(|f| !f.document_type.is_amendment).unwrap();
+    let mut amendment = original.clone();
+    amendment.accession_number = "0009999999-26-000002".parse().unwrap();
+    amendment.document_type.is_amendment = true;
+    amendment.date_of_original_submission = original.filing_date;
+    store(&mut conn, &amendment);
+    assert_eq!(amended_filing(&mut conn, amendment.accession_number.as_str()).unwrap(), None);
+    let unlinked = fingerprint(&mut conn, &amendment);
+
+    // Another issuer's filing for the same period does not link it.
+    let mut stranger = original.clone();
+    stranger.accession_number = "0009999999-26-000003".parse().unwrap();
+    stranger.issuer.cik = "1".parse().unwrap();
+    store(&mut conn, &stranger);
+    assert_eq!(amended_filing(&mut conn, amendment.accession_number.as_str()).unwrap(), None);
+
+    store(&mut conn, &original);
+    assert_eq!(
+        amended_filing(&mut conn, amendment.accession_number.as_str()).unwrap().as_deref(),
+        Some(original.accession_number.as_str())
+    );
+    assert_ne!(unlinked, fingerprint(&mut conn, &amendment));
+}
+
+async fn bad_file_does_not_stop_the_batch(backend: Backend) {
+    let test_db = TestDatabase::new(backend);
+    let db = open(&test_db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let good = fixtures_dir().join("form4_0000899243-21-019441.xml");
+    std::fs::copy(&good, dir.path().join("form4_0000899243-21-019441.xml")).unwrap();
+    std::fs::write(dir.path().join("form4_0000000000-00-000001.xml"), b"<ownershipDocument><truncated").unwrap();
+    std::fs::write(dir.path().join("form4_0000000000-00-000002.xml"), b"").unwrap();
+    std::fs::write(dir.path().join("notes.md"), b"not a filing, skipped").unwrap();
+    let report = load(&db, &[dir.path().to_path_buf(), dir.path().join("missing.xml")]).await;
+    assert_eq!(report.inserted, 1, "{report:?}");
+    assert_eq!(report.failed.len(), 3, "{report:?}");
+    assert!(report.failed.iter().all(|f| !f.reason.is_empty()));
+    assert!(report.failed.iter().any(|f| f.source.ends_with("missing.xml")));
+    let failures = db.run(edgar_days::failure_count).await.unwrap();
+    assert_eq!(failures, 3, "the unreadable inputs are remembered with their reasons");
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread")]
+            async fn $name() { super::$name(insider_bulk_testing::Backend::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread")]
+            async fn $name() { super::$name(insider_bulk_testing::Backend::Postgres).await })*
+        }
+    };
+}
+
+on_both_backends!(
+    fixtures_load_and_read_back_equal,
+    reload_changes_nothing,
+    changed_filing_changes_its_month,
+    amendment_before_original_links_later,
+    bad_file_does_not_stop_the_batch,
+);
