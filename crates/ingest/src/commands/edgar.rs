@@ -2,8 +2,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use insider_bulk_core::db::edgar_days::{self, EdgarDay};
-use insider_bulk_core::db::{now_utc, Database};
 use insider_bulk_core::db::filings::FilingToStore;
+use insider_bulk_core::db::{now_utc, Database};
 use time::Date;
 use tokio::sync::Semaphore;
 
@@ -11,7 +11,6 @@ use crate::edgar::{EdgarClient, IndexEntry, DEFAULT_BASE_URL, MAX_REQUESTS_PER_S
 use crate::parse::parse_document;
 use crate::pipeline::BATCH_SIZE;
 use crate::store::{BatchWriter, Failure, Item};
-
 
 fn parse_day(s: &str) -> Result<Date, String> {
     let format = time::macros::format_description!("[year]-[month]-[day]");

@@ -15,9 +15,9 @@ pub fn run(paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
     for path in &files {
         let source = path.display().to_string();
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let parsed = std::fs::read(path).map_err(|e| e.to_string()).and_then(|bytes| {
-            parse_to_json(&bytes, &name).map_err(|e| e.to_string())
-        });
+        let parsed = std::fs::read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| parse_to_json(&bytes, &name).map_err(|e| e.to_string()));
         match parsed {
             Ok(json) => {
                 serde_json::to_writer(&mut out, &json)?;

@@ -53,7 +53,11 @@ impl<'a, 'i> Fields<'a, 'i> {
     }
 
     fn name(&self, field: &str) -> String {
-        if self.context.is_empty() { field.to_owned() } else { format!("{} {field}", self.context) }
+        if self.context.is_empty() {
+            field.to_owned()
+        } else {
+            format!("{} {field}", self.context)
+        }
     }
 
     fn text(&self, name: &str) -> Option<String> {
@@ -172,7 +176,10 @@ pub fn filing_fields(root: Node) -> Result<PartialFiling> {
             .collect::<Result<_>>()?,
         footnotes: rows("footnotes", "footnote")
             .into_iter()
-            .map(|n| Footnote { id: n.attribute("id").unwrap_or("").trim().to_owned(), text: text_of(n).unwrap_or_default() })
+            .map(|n| Footnote {
+                id: n.attribute("id").unwrap_or("").trim().to_owned(),
+                text: text_of(n).unwrap_or_default(),
+            })
             .collect(),
         remarks: child(root, "remarks").and_then(text_of),
         owner_signatures: root
@@ -181,7 +188,10 @@ pub fn filing_fields(root: Node) -> Result<PartialFiling> {
             .enumerate()
             .map(|(i, s)| {
                 let f = Fields::new(s, format!("ownerSignature {}", i + 1));
-                Ok(OwnerSignature { signature_name: f.text("signatureName").unwrap_or_default(), signature_date: f.date("signatureDate")? })
+                Ok(OwnerSignature {
+                    signature_name: f.text("signatureName").unwrap_or_default(),
+                    signature_date: f.date("signatureDate")?,
+                })
             })
             .collect::<Result<_>>()?,
     })

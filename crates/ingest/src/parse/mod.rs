@@ -92,8 +92,8 @@ fn parse(bytes: &[u8], source_name: Option<&str>) -> Result<Filing, ParseError> 
     };
     let options = roxmltree::ParsingOptions { allow_dtd: false, ..roxmltree::ParsingOptions::default() };
     let xml = strip_declaration_encoding(xml);
-    let doc = roxmltree::Document::parse_with_options(xml.trim(), options)
-        .map_err(|e| ParseError::Xml(e.to_string()))?;
+    let doc =
+        roxmltree::Document::parse_with_options(xml.trim(), options).map_err(|e| ParseError::Xml(e.to_string()))?;
     let root = doc.root_element();
     if !root.has_tag_name("ownershipDocument") {
         return Err(ParseError::WrongRoot(root.tag_name().name().chars().take(64).collect()));
@@ -127,7 +127,9 @@ fn parse(bytes: &[u8], source_name: Option<&str>) -> Result<Filing, ParseError> 
 /// some older filer software still writes.
 fn declares_latin1(bytes: &[u8]) -> bool {
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).to_ascii_lowercase();
-    head.contains("encoding=\"iso-8859-1\"") || head.contains("encoding=\"windows-1252\"") || head.contains("encoding='iso-8859-1'")
+    head.contains("encoding=\"iso-8859-1\"")
+        || head.contains("encoding=\"windows-1252\"")
+        || head.contains("encoding='iso-8859-1'")
 }
 
 /// The text is already decoded; roxmltree refuses non-UTF-8 declarations.
