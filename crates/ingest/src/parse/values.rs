@@ -80,8 +80,8 @@ mod tests {
 
     #[test]
     fn reads_what_filers_write() {
-        assert_eq!(boolean(" TRUE ").unwrap(), true);
-        assert_eq!(boolean("0").unwrap(), false);
+        assert!(boolean(" TRUE ").unwrap());
+        assert!(!boolean("0").unwrap());
         assert!(boolean("yes").is_err());
         assert_eq!(number(" 1,250.5 ").unwrap(), 1250.5);
         assert!(number("NaN").is_err() && number("12a").is_err() && number("inf").is_err());
