@@ -1,0 +1,54 @@
+//! A job that keeps failing is retried up to the limit, then marked failed
+//! and moved to the dead-letter queue: never retried forever, never lost.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{fill, month, packer};
+use insider_bulk_core::db::{jobs, now_utc};
+use insider_bulk_core::domain::{FormType, JobReason};
+use insider_bulk_core::queue::{JobQueue, MemoryQueue};
+use insider_bulk_packer::job::GenerateJob;
+use insider_bulk_packer::worker;
+use insider_bulk_testing::Backend;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fails_for_good_after_the_attempt_limit() {
+    let fx = packer(Backend::Sqlite).await;
+    let (form, m) = (FormType::Form4, month("2025-03"));
+    let mut conn = fx.test_db.connect();
+    fill(&mut conn, form, m, 20, 6);
+    // The store can never be written: every attempt fails.
+    let blocker = fx.store_dir.path().join("bundles/hot/form-4/2025");
+    std::fs::create_dir_all(blocker.parent().unwrap()).unwrap();
+    std::fs::write(&blocker, b"in the way").unwrap();
+
+    let queue = MemoryQueue::new();
+    let job = GenerateJob {
+        id: uuid::Uuid::new_v4().to_string(),
+        form,
+        month: m,
+        reason: JobReason::OnDemand,
+        requested_at: now_utc(),
+        account_id: Some("acct".into()),
+        trace_id: None,
+    };
+    queue.publish(job.encode()).await.unwrap();
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let config = worker::WorkerConfig { prefetch: 1, max_attempts: 3, grace: Duration::from_secs(5) };
+    let running = tokio::spawn(worker::run(fx.packer.clone(), queue.clone(), config, shutdown));
+    for _ in 0..200 {
+        if jobs::get(&mut conn, &job.id).unwrap().is_some_and(|j| j.state == "failed") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.send(true).unwrap();
+    running.await.unwrap().unwrap();
+    let failed = jobs::get(&mut conn, &job.id).unwrap().unwrap();
+    assert_eq!((failed.state.as_str(), failed.attempts), ("failed", 3));
+    assert!(failed.error.unwrap().contains("bundle store"), "the reason is kept");
+    assert_eq!(queue.dead_letters(), vec![job.encode()], "the message is in the dead-letter queue");
+    assert_eq!(queue.depth().await.unwrap(), 0);
+}
