@@ -1,152 +1,129 @@
-//! The `<ownershipDocument>` itself, every schema version from X0203 to
-//! X0508: one generic walk, since the versions differ in which elements
-//! appear, not in how they nest.
+//! The `<ownershipDocument>` element, every schema version from X0203 to
+//! X0508 and the schema-less specimens: one walk over the root's children,
+//! since versions differ in which elements appear, not in how they nest.
 
-use insider_bulk_core::domain::{Cik, DocumentType};
-use insider_bulk_core::filing::*;
+use insider_bulk_core::domain::{AccessionNumber, Cik, DocumentType};
+use insider_bulk_core::filing::{Filing, Footnote, Issuer, OwnerSignature, ReportingOwner};
 use roxmltree::Node;
 use time::Date;
 
+use super::tables::Tables;
 use super::values;
+use super::xml::{all_text, Fields, Place};
 use super::ParseError;
 
-type Result<T> = std::result::Result<T, ParseError>;
+const DOCUMENT_FIELDS: &[&str] = &[
+    "schemaVersion",
+    "documentType",
+    "periodOfReport",
+    "dateOfOriginalSubmission",
+    "noSecuritiesOwned",
+    "notSubjectToSection16",
+    "form3HoldingsReported",
+    "form4TransactionsReported",
+    "aff10b5One",
+    "remarks",
+];
 
-fn invalid(field: impl Into<String>, reason: impl Into<String>) -> ParseError {
-    ParseError::Invalid { field: field.into(), reason: reason.into() }
+const ISSUER_FIELDS: &[&str] = &["issuerCik", "issuerName", "issuerTradingSymbol"];
+
+const OWNER_FIELDS: &[&str] = &[
+    "rptOwnerCik",
+    "rptOwnerName",
+    "rptOwnerStreet1",
+    "rptOwnerStreet2",
+    "rptOwnerCity",
+    "rptOwnerState",
+    "rptOwnerZipCode",
+    "rptOwnerStateDescription",
+    "isDirector",
+    "isOfficer",
+    "isTenPercentOwner",
+    "isOther",
+    "officerTitle",
+    "otherText",
+];
+
+const SIGNATURE_FIELDS: &[&str] = &["signatureName", "signatureDate"];
+
+/// Everything a filing holds except what only the envelope or the file
+/// name can tell (accession number, filing date).
+pub struct Body {
+    document_type: DocumentType,
+    schema_version: Option<String>,
+    period_of_report: Date,
+    date_of_original_submission: Option<Date>,
+    no_securities_owned: Option<bool>,
+    not_subject_to_section16: Option<bool>,
+    form3_holdings_reported: Option<bool>,
+    form4_transactions_reported: Option<bool>,
+    aff10b5_one: Option<bool>,
+    issuer: Issuer,
+    reporting_owners: Vec<ReportingOwner>,
+    tables: Tables,
+    footnotes: Vec<Footnote>,
+    remarks: Option<String>,
+    owner_signatures: Vec<OwnerSignature>,
 }
 
-fn child<'a, 'i>(node: Node<'a, 'i>, name: &str) -> Option<Node<'a, 'i>> {
-    node.children().find(|c| c.has_tag_name(name))
-}
-
-fn descendant<'a, 'i>(node: Node<'a, 'i>, name: &str) -> Option<Node<'a, 'i>> {
-    node.descendants().find(|c| c.has_tag_name(name))
-}
-
-/// All text below a node, whitespace collapsed.
-fn text_of(node: Node) -> Option<String> {
-    let raw: String = node.descendants().filter(|n| n.is_text()).filter_map(|n| n.text()).collect();
-    values::clean_text(&raw)
-}
-
-/// A field's value: its `<value>` child when it has one (value-based
-/// amounts), else its own text; never the text of footnote references.
-fn value_text(node: Node) -> Option<String> {
-    match child(node, "value") {
-        Some(value) => text_of(value),
-        None if node.children().any(|c| c.is_element()) => None,
-        None => text_of(node),
-    }
-}
-
-/// Field readers over one element (the document, an owner, a row); each
-/// error names the field and, for rows, the table and row number.
-struct Fields<'a, 'i> {
-    node: Node<'a, 'i>,
-    context: String,
-}
-
-impl<'a, 'i> Fields<'a, 'i> {
-    fn new(node: Node<'a, 'i>, context: impl Into<String>) -> Self {
-        Fields { node, context: context.into() }
-    }
-
-    fn name(&self, field: &str) -> String {
-        if self.context.is_empty() {
-            field.to_owned()
-        } else {
-            format!("{} {field}", self.context)
+impl Body {
+    pub fn into_filing(self, accession_number: AccessionNumber, filing_date: Option<Date>) -> Filing {
+        Filing {
+            accession_number,
+            document_type: self.document_type,
+            schema_version: self.schema_version,
+            period_of_report: self.period_of_report,
+            filing_date,
+            date_of_original_submission: self.date_of_original_submission,
+            no_securities_owned: self.no_securities_owned,
+            not_subject_to_section16: self.not_subject_to_section16,
+            form3_holdings_reported: self.form3_holdings_reported,
+            form4_transactions_reported: self.form4_transactions_reported,
+            aff10b5_one: self.aff10b5_one,
+            issuer: self.issuer,
+            reporting_owners: self.reporting_owners,
+            non_derivative_transactions: self.tables.non_derivative_transactions,
+            non_derivative_holdings: self.tables.non_derivative_holdings,
+            derivative_transactions: self.tables.derivative_transactions,
+            derivative_holdings: self.tables.derivative_holdings,
+            footnotes: self.footnotes,
+            remarks: self.remarks,
+            owner_signatures: self.owner_signatures,
         }
     }
-
-    fn text(&self, name: &str) -> Option<String> {
-        descendant(self.node, name).and_then(value_text)
-    }
-
-    fn boolean(&self, name: &str) -> Result<Option<bool>> {
-        self.text(name).map(|t| values::boolean(&t).map_err(|e| invalid(self.name(name), e))).transpose()
-    }
-
-    fn number(&self, name: &str) -> Result<Option<f64>> {
-        self.text(name).map(|t| values::number(&t).map_err(|e| invalid(self.name(name), e))).transpose()
-    }
-
-    fn date(&self, name: &str) -> Result<Option<Date>> {
-        self.text(name).map(|t| values::date(&t).map_err(|e| invalid(self.name(name), e))).transpose()
-    }
 }
 
-/// The JSON field a `<footnoteId>` belongs to, from the element it sits in.
-fn footnote_field(element: &str) -> Option<&'static str> {
-    Some(match element {
-        "securityTitle" => "security_title",
-        "conversionOrExercisePrice" => "conversion_or_exercise_price",
-        "transactionDate" => "transaction_date",
-        "deemedExecutionDate" => "deemed_execution_date",
-        "transactionFormType" => "transaction_form_type",
-        "transactionCode" | "transactionCoding" => "transaction_code",
-        "equitySwapInvolved" => "equity_swap_involved",
-        "transactionTimeliness" => "transaction_timeliness",
-        "transactionShares" | "transactionAmounts" => "shares",
-        "transactionTotalValue" => "total_value",
-        "transactionPricePerShare" => "price_per_share",
-        "transactionAcquiredDisposedCode" => "acquired_disposed_code",
-        "exerciseDate" => "exercise_date",
-        "expirationDate" => "expiration_date",
-        "underlyingSecurityTitle" | "underlyingSecurity" => "underlying_security_title",
-        "underlyingSecurityShares" => "underlying_security_shares",
-        "underlyingSecurityValue" => "underlying_security_value",
-        "sharesOwnedFollowingTransaction" | "postTransactionAmounts" => "shares_owned_following_transaction",
-        "valueOwnedFollowingTransaction" => "value_owned_following_transaction",
-        "directOrIndirectOwnership" | "ownershipNature" => "direct_or_indirect_ownership",
-        "natureOfOwnership" => "nature_of_ownership",
-        _ => return None,
-    })
-}
-
-/// Every `<footnoteId>` in a row, keyed by the field it annotates, ids in
-/// document order without repeats. One on the row itself is keyed `row`.
-fn footnote_ids(row: Node) -> FootnoteIds {
-    let mut ids = FootnoteIds::new();
-    for note in row.descendants().filter(|n| n.has_tag_name("footnoteId")) {
-        let Some(id) = note.attribute("id").map(str::trim).filter(|id| !id.is_empty()) else { continue };
-        let field = note
-            .ancestors()
-            .skip(1)
-            .take_while(|a| *a != row)
-            .find_map(|a| footnote_field(a.tag_name().name()))
-            .unwrap_or("row");
-        let list = ids.entry(field.to_owned()).or_default();
-        if !list.iter().any(|existing| existing == id) {
-            list.push(id.to_owned());
-        }
-    }
-    ids
-}
-
-pub fn filing_fields(root: Node) -> Result<PartialFiling> {
-    let doc = Fields::new(root, "");
+pub fn read(root: Node) -> Result<Body, ParseError> {
+    // The form type and period come first: a document of another form fails
+    // on that, not on some row it was never meant to have.
+    let doc = Fields::gather(Place::Document, root.children(), DOCUMENT_FIELDS)?;
     let document_type = doc.text("documentType").ok_or(ParseError::Missing("documentType"))?;
-    let document_type: DocumentType = document_type.parse().map_err(|e| invalid("documentType", format!("{e}")))?;
+    let document_type =
+        document_type.parse::<DocumentType>().map_err(|e| Place::Document.invalid("documentType", e.to_string()))?;
     let period_of_report = doc.date("periodOfReport")?.ok_or(ParseError::Missing("periodOfReport"))?;
-    let issuer = child(root, "issuer").ok_or(ParseError::Missing("issuer"))?;
-    let issuer_fields = Fields::new(issuer, "issuer");
-    let cik = issuer_fields.text("issuerCik").ok_or(ParseError::Missing("issuer issuerCik"))?;
-    let issuer = Issuer {
-        cik: cik.parse::<Cik>().map_err(|e| invalid("issuerCik", e.to_string()))?,
-        name: issuer_fields.text("issuerName"),
-        trading_symbol: issuer_fields.text("issuerTradingSymbol"),
-    };
-    let owners = root.children().filter(|c| c.has_tag_name("reportingOwner"));
-    let reporting_owners = owners.enumerate().map(|(i, o)| owner(o, i + 1)).collect::<Result<Vec<_>>>()?;
+    let mut issuer = None;
+    let mut reporting_owners = Vec::new();
+    let mut tables = Tables::default();
+    let mut footnotes = Vec::new();
+    let mut owner_signatures = Vec::new();
+    for node in root.children().filter(Node::is_element) {
+        match node.tag_name().name() {
+            "issuer" if issuer.is_some() => return Err(Place::Document.invalid("issuer", "appears more than once")),
+            "issuer" => issuer = Some(read_issuer(node)?),
+            "reportingOwner" => reporting_owners.push(read_owner(node, reporting_owners.len() + 1)?),
+            "nonDerivativeTable" | "derivativeTable" => tables.read(node)?,
+            "footnotes" => read_footnotes(node, &mut footnotes)?,
+            "ownerSignature" => owner_signatures.push(read_signature(node, owner_signatures.len() + 1)?),
+            // The scalar fields, read above, and elements of newer schemas,
+            // which are not rows and carry nothing the model can hold.
+            _ => {}
+        }
+    }
+    let issuer = issuer.ok_or(ParseError::Missing("issuer"))?;
     if reporting_owners.is_empty() {
         return Err(ParseError::Missing("reportingOwner"));
     }
-    let rows = |table: &str, row: &str| -> Vec<Node> {
-        child(root, table).map(|t| t.children().filter(|c| c.has_tag_name(row)).collect()).unwrap_or_default()
-    };
-    Ok(PartialFiling {
+    Ok(Body {
         document_type,
         schema_version: doc.text("schemaVersion"),
         period_of_report,
@@ -158,76 +135,29 @@ pub fn filing_fields(root: Node) -> Result<PartialFiling> {
         aff10b5_one: doc.boolean("aff10b5One")?,
         issuer,
         reporting_owners,
-        non_derivative_transactions: numbered(rows("nonDerivativeTable", "nonDerivativeTransaction"))
-            .into_iter()
-            .map(|(i, n)| non_derivative_transaction(&Fields::new(n, format!("nonDerivativeTransaction {i}"))))
-            .collect::<Result<_>>()?,
-        non_derivative_holdings: numbered(rows("nonDerivativeTable", "nonDerivativeHolding"))
-            .into_iter()
-            .map(|(i, n)| non_derivative_holding(&Fields::new(n, format!("nonDerivativeHolding {i}"))))
-            .collect::<Result<_>>()?,
-        derivative_transactions: numbered(rows("derivativeTable", "derivativeTransaction"))
-            .into_iter()
-            .map(|(i, n)| derivative_transaction(&Fields::new(n, format!("derivativeTransaction {i}"))))
-            .collect::<Result<_>>()?,
-        derivative_holdings: numbered(rows("derivativeTable", "derivativeHolding"))
-            .into_iter()
-            .map(|(i, n)| derivative_holding(&Fields::new(n, format!("derivativeHolding {i}"))))
-            .collect::<Result<_>>()?,
-        footnotes: rows("footnotes", "footnote")
-            .into_iter()
-            .map(|n| Footnote {
-                id: n.attribute("id").unwrap_or("").trim().to_owned(),
-                text: text_of(n).unwrap_or_default(),
-            })
-            .collect(),
-        remarks: child(root, "remarks").and_then(text_of),
-        owner_signatures: root
-            .children()
-            .filter(|c| c.has_tag_name("ownerSignature"))
-            .enumerate()
-            .map(|(i, s)| {
-                let f = Fields::new(s, format!("ownerSignature {}", i + 1));
-                Ok(OwnerSignature {
-                    signature_name: f.text("signatureName").unwrap_or_default(),
-                    signature_date: f.date("signatureDate")?,
-                })
-            })
-            .collect::<Result<_>>()?,
+        tables,
+        footnotes,
+        remarks: doc.node("remarks").and_then(|n| values::clean_text(&all_text(n))),
+        owner_signatures,
     })
 }
 
-/// A filing without what only the envelope or file name can tell.
-pub struct PartialFiling {
-    pub document_type: DocumentType,
-    pub schema_version: Option<String>,
-    pub period_of_report: Date,
-    pub date_of_original_submission: Option<Date>,
-    pub no_securities_owned: Option<bool>,
-    pub not_subject_to_section16: Option<bool>,
-    pub form3_holdings_reported: Option<bool>,
-    pub form4_transactions_reported: Option<bool>,
-    pub aff10b5_one: Option<bool>,
-    pub issuer: Issuer,
-    pub reporting_owners: Vec<ReportingOwner>,
-    pub non_derivative_transactions: Vec<NonDerivativeTransaction>,
-    pub non_derivative_holdings: Vec<NonDerivativeHolding>,
-    pub derivative_transactions: Vec<DerivativeTransaction>,
-    pub derivative_holdings: Vec<DerivativeHolding>,
-    pub footnotes: Vec<Footnote>,
-    pub remarks: Option<String>,
-    pub owner_signatures: Vec<OwnerSignature>,
+fn cik(fields: &Fields, element: &'static str) -> Result<Cik, ParseError> {
+    let raw = fields.text(element).ok_or_else(|| fields.place.invalid(element, "missing"))?;
+    raw.parse().map_err(|e| fields.place.invalid(element, format!("{e}")))
 }
 
-fn numbered<'a, 'i>(nodes: Vec<Node<'a, 'i>>) -> Vec<(usize, Node<'a, 'i>)> {
-    nodes.into_iter().enumerate().map(|(i, n)| (i + 1, n)).collect()
+fn read_issuer(node: Node) -> Result<Issuer, ParseError> {
+    let f = Fields::gather(Place::Issuer, node.children(), ISSUER_FIELDS)?;
+    Ok(Issuer { cik: cik(&f, "issuerCik")?, name: f.text("issuerName"), trading_symbol: f.text("issuerTradingSymbol") })
 }
 
-fn owner(node: Node, number: usize) -> Result<ReportingOwner> {
-    let f = Fields::new(node, format!("reportingOwner {number}"));
-    let cik = f.text("rptOwnerCik").ok_or_else(|| invalid(f.name("rptOwnerCik"), "missing"))?;
+/// Owner fields sit one level down, in `reportingOwnerId`,
+/// `reportingOwnerAddress` and `reportingOwnerRelationship`.
+fn read_owner(node: Node, number: usize) -> Result<ReportingOwner, ParseError> {
+    let f = Fields::gather(Place::Owner(number), node.descendants().skip(1), OWNER_FIELDS)?;
     Ok(ReportingOwner {
-        cik: cik.parse::<Cik>().map_err(|e| invalid(f.name("rptOwnerCik"), e.to_string()))?,
+        cik: cik(&f, "rptOwnerCik")?,
         name: f.text("rptOwnerName"),
         street1: f.text("rptOwnerStreet1"),
         street2: f.text("rptOwnerStreet2"),
@@ -244,79 +174,23 @@ fn owner(node: Node, number: usize) -> Result<ReportingOwner> {
     })
 }
 
-fn non_derivative_transaction(f: &Fields) -> Result<NonDerivativeTransaction> {
-    Ok(NonDerivativeTransaction {
-        security_title: f.text("securityTitle"),
-        transaction_date: f.date("transactionDate")?,
-        deemed_execution_date: f.date("deemedExecutionDate")?,
-        transaction_form_type: f.text("transactionFormType"),
-        transaction_code: f.text("transactionCode"),
-        equity_swap_involved: f.boolean("equitySwapInvolved")?,
-        transaction_timeliness: f.text("transactionTimeliness"),
-        shares: f.number("transactionShares")?,
-        price_per_share: f.number("transactionPricePerShare")?,
-        acquired_disposed_code: f.text("transactionAcquiredDisposedCode"),
-        shares_owned_following_transaction: f.number("sharesOwnedFollowingTransaction")?,
-        value_owned_following_transaction: f.number("valueOwnedFollowingTransaction")?,
-        direct_or_indirect_ownership: f.text("directOrIndirectOwnership"),
-        nature_of_ownership: f.text("natureOfOwnership"),
-        footnote_ids: footnote_ids(f.node),
-    })
+/// Footnote text loses its line breaks and indentation; an id is required,
+/// since rows refer to footnotes by it.
+fn read_footnotes(node: Node, footnotes: &mut Vec<Footnote>) -> Result<(), ParseError> {
+    for note in node.children().filter(|c| c.has_tag_name("footnote")) {
+        let number = footnotes.len() + 1;
+        let id = note.attribute("id").map(str::trim).filter(|id| !id.is_empty());
+        let id = id.ok_or_else(|| Place::Document.invalid(&format!("footnote {number}"), "has no id attribute"))?;
+        let text = values::clean_text(&all_text(note)).unwrap_or_default();
+        footnotes.push(Footnote { id: id.to_owned(), text });
+    }
+    Ok(())
 }
 
-fn non_derivative_holding(f: &Fields) -> Result<NonDerivativeHolding> {
-    Ok(NonDerivativeHolding {
-        security_title: f.text("securityTitle"),
-        transaction_form_type: f.text("transactionFormType"),
-        shares_owned_following_transaction: f.number("sharesOwnedFollowingTransaction")?,
-        value_owned_following_transaction: f.number("valueOwnedFollowingTransaction")?,
-        direct_or_indirect_ownership: f.text("directOrIndirectOwnership"),
-        nature_of_ownership: f.text("natureOfOwnership"),
-        footnote_ids: footnote_ids(f.node),
-    })
-}
-
-fn derivative_transaction(f: &Fields) -> Result<DerivativeTransaction> {
-    Ok(DerivativeTransaction {
-        security_title: f.text("securityTitle"),
-        conversion_or_exercise_price: f.number("conversionOrExercisePrice")?,
-        transaction_date: f.date("transactionDate")?,
-        deemed_execution_date: f.date("deemedExecutionDate")?,
-        transaction_form_type: f.text("transactionFormType"),
-        transaction_code: f.text("transactionCode"),
-        equity_swap_involved: f.boolean("equitySwapInvolved")?,
-        transaction_timeliness: f.text("transactionTimeliness"),
-        shares: f.number("transactionShares")?,
-        total_value: f.number("transactionTotalValue")?,
-        price_per_share: f.number("transactionPricePerShare")?,
-        acquired_disposed_code: f.text("transactionAcquiredDisposedCode"),
-        exercise_date: f.date("exerciseDate")?,
-        expiration_date: f.date("expirationDate")?,
-        underlying_security_title: f.text("underlyingSecurityTitle"),
-        underlying_security_shares: f.number("underlyingSecurityShares")?,
-        underlying_security_value: f.number("underlyingSecurityValue")?,
-        shares_owned_following_transaction: f.number("sharesOwnedFollowingTransaction")?,
-        value_owned_following_transaction: f.number("valueOwnedFollowingTransaction")?,
-        direct_or_indirect_ownership: f.text("directOrIndirectOwnership"),
-        nature_of_ownership: f.text("natureOfOwnership"),
-        footnote_ids: footnote_ids(f.node),
-    })
-}
-
-fn derivative_holding(f: &Fields) -> Result<DerivativeHolding> {
-    Ok(DerivativeHolding {
-        security_title: f.text("securityTitle"),
-        conversion_or_exercise_price: f.number("conversionOrExercisePrice")?,
-        transaction_form_type: f.text("transactionFormType"),
-        exercise_date: f.date("exerciseDate")?,
-        expiration_date: f.date("expirationDate")?,
-        underlying_security_title: f.text("underlyingSecurityTitle"),
-        underlying_security_shares: f.number("underlyingSecurityShares")?,
-        underlying_security_value: f.number("underlyingSecurityValue")?,
-        shares_owned_following_transaction: f.number("sharesOwnedFollowingTransaction")?,
-        value_owned_following_transaction: f.number("valueOwnedFollowingTransaction")?,
-        direct_or_indirect_ownership: f.text("directOrIndirectOwnership"),
-        nature_of_ownership: f.text("natureOfOwnership"),
-        footnote_ids: footnote_ids(f.node),
+fn read_signature(node: Node, number: usize) -> Result<OwnerSignature, ParseError> {
+    let f = Fields::gather(Place::Signature(number), node.children(), SIGNATURE_FIELDS)?;
+    Ok(OwnerSignature {
+        signature_name: f.text("signatureName").unwrap_or_default(),
+        signature_date: f.date("signatureDate")?,
     })
 }

@@ -1,31 +1,43 @@
 //! The ownership-document parser: bare `<ownershipDocument>` XML, full EDGAR
-//! submissions and dissemination files, every schema version in use. Every
-//! row of every table is kept; a document that cannot be read whole fails
-//! with one line that says why, and nothing panics.
+//! submissions and dissemination-feed files, every schema version in use.
+//! Every row of every table is kept; a document that cannot be read whole
+//! fails with one line that says why. Nothing panics and nothing is
+//! slower than linear in the input, whatever the input.
 
 mod document;
 mod envelope;
+mod footnotes;
+mod input;
+mod tables;
 mod values;
+mod xml;
 
 use insider_bulk_core::domain::AccessionNumber;
 use insider_bulk_core::filing::Filing;
+use time::Date;
 
-/// Ownership documents are kilobytes; a full submission with exhibits a few
-/// megabytes. Past this, a file is refused before it is read as XML.
-pub const MAX_DOCUMENT_BYTES: usize = 32 * 1024 * 1024;
+/// Far above any real document (a 30-row, 10-owner filing is about 10,000
+/// nodes), and bounds the parser's memory on a huge file.
+const MAX_XML_NODES: u32 = 500_000;
 
+/// Why a document was refused. The `Display` text is one line, printed by
+/// callers as `file: reason`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
     #[error("empty file")]
     Empty,
-    #[error("file is {size} bytes, over the {MAX_DOCUMENT_BYTES}-byte limit for an ownership document")]
-    TooLarge { size: usize },
-    #[error("not UTF-8 text (invalid byte at offset {offset})")]
+    #[error("not XML or an EDGAR submission: the file starts with \"{0}\"")]
+    NotXml(String),
+    #[error(
+        "not UTF-8 text (invalid byte at offset {offset}; ISO-8859-1 is read only when the XML declaration names it)"
+    )]
     InvalidUtf8 { offset: usize },
     #[error("not an ownership document: {0}")]
     NotOwnership(String),
     #[error("malformed XML: {0}")]
     Xml(String),
+    #[error("not a plausible ownership document: {0}")]
+    Implausible(String),
     #[error("root element is <{0}>, expected <ownershipDocument>")]
     WrongRoot(String),
     #[error("missing {0}")]
@@ -36,112 +48,79 @@ pub enum ParseError {
     Header(String),
     #[error("no accession number: not in an SEC header and not in the file name")]
     NoAccession,
+    #[error("cannot write the filing as JSON: {0}")]
+    Json(String),
 }
 
-/// Parses one document. `source_name` (a file name or URL) supplies the
-/// accession number when the document has no SEC header.
+/// Parses one document. The accession number comes from the SEC header when
+/// there is one, else from `source_name` (a file name or URL).
 pub fn parse_document(bytes: &[u8], source_name: &str) -> Result<Filing, ParseError> {
-    parse(bytes, Some(source_name))
+    let parsed = read(bytes)?;
+    let accession = match parsed.accession {
+        Some(accession) => accession,
+        None => AccessionNumber::find_in(source_name).ok_or(ParseError::NoAccession)?,
+    };
+    Ok(parsed.body.into_filing(accession, parsed.filing_date))
 }
 
-/// Parses a document that may have no accession number anywhere (a bare XML
-/// file under an arbitrary name) into its JSON, with `accession_number`
-/// null. Such a document can be inspected but not stored.
+/// Parses a document into its JSON even when its accession number is
+/// nowhere to be found (SEC's specimen files, files saved under other
+/// names): `accession_number` is then null. Such a document can be
+/// inspected but not stored.
 pub fn parse_to_json(bytes: &[u8], source_name: &str) -> Result<serde_json::Value, ParseError> {
-    match parse(bytes, Some(source_name)) {
-        Ok(filing) => Ok(serde_json::to_value(&filing).expect("a Filing always serializes")),
-        Err(ParseError::NoAccession) => {
-            let filing = parse(bytes, None)?;
-            let mut json = serde_json::to_value(&filing).expect("a Filing always serializes");
-            json["accession_number"] = serde_json::Value::Null;
-            Ok(json)
-        }
-        Err(e) => Err(e),
+    let parsed = read(bytes)?;
+    let found = parsed.accession.or_else(|| AccessionNumber::find_in(source_name));
+    let missing = found.is_none();
+    let accession = match found {
+        Some(accession) => accession,
+        // Replaced by null below; the model has no accession-less filing.
+        None => "0000000000-00-000000".parse().map_err(|e| ParseError::Json(format!("{e}")))?,
+    };
+    let filing = parsed.body.into_filing(accession, parsed.filing_date);
+    let mut json = serde_json::to_value(&filing).map_err(|e| ParseError::Json(e.to_string()))?;
+    if let (true, Some(object)) = (missing, json.as_object_mut()) {
+        object.insert("accession_number".into(), serde_json::Value::Null);
     }
+    Ok(json)
 }
 
-/// Without a source name, a document lacking a header accession gets an
-/// all-zero placeholder that `parse_to_json` replaces with null.
-fn parse(bytes: &[u8], source_name: Option<&str>) -> Result<Filing, ParseError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ParseError::Empty);
-    }
-    if bytes.len() > MAX_DOCUMENT_BYTES {
-        return Err(ParseError::TooLarge { size: bytes.len() });
-    }
-    let latin1;
-    let text = match std::str::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(e) if declares_latin1(bytes) => {
-            let _ = e;
-            latin1 = bytes.iter().map(|&b| char::from(b)).collect::<String>();
-            latin1.as_str()
-        }
-        Err(e) => return Err(ParseError::InvalidUtf8 { offset: e.valid_up_to() }),
-    };
-    let (xml, header_accession, filing_date) = if envelope::is_envelope(text) {
-        let env = envelope::open(text)?;
-        (env.xml, env.accession, env.filing_date)
+struct Parsed {
+    accession: Option<AccessionNumber>,
+    filing_date: Option<Date>,
+    body: document::Body,
+}
+
+fn read(bytes: &[u8]) -> Result<Parsed, ParseError> {
+    let start = input::content_start(bytes).ok_or(ParseError::Empty)?;
+    let head = bytes.get(start..).unwrap_or_default();
+    let (xml, xml_offset, accession, filing_date) = if envelope::is_envelope(head) {
+        let envelope = envelope::open(bytes)?;
+        (envelope.xml, envelope.xml_offset, envelope.accession, envelope.filing_date)
+    } else if head.starts_with(b"<") {
+        (bytes, 0, None, None)
     } else {
-        (text, None, None)
+        return Err(ParseError::NotXml(input::preview(head)));
     };
-    let accession = match (header_accession, source_name) {
-        (Some(accession), _) => accession,
-        (None, Some(name)) => AccessionNumber::find_in(name).ok_or(ParseError::NoAccession)?,
-        (None, None) => "0000000000-00-000000".parse().expect("a valid placeholder"),
-    };
-    let options = roxmltree::ParsingOptions { allow_dtd: false, ..roxmltree::ParsingOptions::default() };
-    let xml = strip_declaration_encoding(xml);
-    let doc =
-        roxmltree::Document::parse_with_options(xml.trim(), options).map_err(|e| ParseError::Xml(e.to_string()))?;
+    let text = input::decode(xml, xml_offset)?;
+    // The XML parser wants the declaration first: drop what precedes it
+    // (a byte-order mark, the line break after an envelope's `<XML>`).
+    let text = text.trim_start_matches(|c: char| c == '\u{feff}' || c.is_ascii_whitespace());
+    input::screen(text)?;
+    let options = roxmltree::ParsingOptions { allow_dtd: false, nodes_limit: MAX_XML_NODES, ..Default::default() };
+    let doc = roxmltree::Document::parse_with_options(text, options).map_err(xml_error)?;
     let root = doc.root_element();
-    if !root.has_tag_name("ownershipDocument") {
+    if root.tag_name().name() != "ownershipDocument" {
         return Err(ParseError::WrongRoot(root.tag_name().name().chars().take(64).collect()));
     }
-    let p = document::filing_fields(root)?;
-    Ok(Filing {
-        accession_number: accession,
-        document_type: p.document_type,
-        schema_version: p.schema_version,
-        period_of_report: p.period_of_report,
-        filing_date,
-        date_of_original_submission: p.date_of_original_submission,
-        no_securities_owned: p.no_securities_owned,
-        not_subject_to_section16: p.not_subject_to_section16,
-        form3_holdings_reported: p.form3_holdings_reported,
-        form4_transactions_reported: p.form4_transactions_reported,
-        aff10b5_one: p.aff10b5_one,
-        issuer: p.issuer,
-        reporting_owners: p.reporting_owners,
-        non_derivative_transactions: p.non_derivative_transactions,
-        non_derivative_holdings: p.non_derivative_holdings,
-        derivative_transactions: p.derivative_transactions,
-        derivative_holdings: p.derivative_holdings,
-        footnotes: p.footnotes,
-        remarks: p.remarks,
-        owner_signatures: p.owner_signatures,
-    })
+    Ok(Parsed { accession, filing_date, body: document::read(root)? })
 }
 
-/// Whether the XML declaration names a single-byte Latin encoding, which
-/// some older filer software still writes.
-fn declares_latin1(bytes: &[u8]) -> bool {
-    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).to_ascii_lowercase();
-    head.contains("encoding=\"iso-8859-1\"")
-        || head.contains("encoding=\"windows-1252\"")
-        || head.contains("encoding='iso-8859-1'")
-}
-
-/// The text is already decoded; roxmltree refuses non-UTF-8 declarations.
-fn strip_declaration_encoding(xml: &str) -> std::borrow::Cow<'_, str> {
-    let trimmed = xml.trim_start_matches('\u{feff}').trim_start();
-    if trimmed.starts_with("<?xml") {
-        if let Some(end) = trimmed.find("?>") {
-            let decl = &trimmed[..end];
-            if decl.to_ascii_lowercase().contains("encoding") && !decl.to_ascii_lowercase().contains("utf-8") {
-                return std::borrow::Cow::Owned(trimmed[end + 2..].to_owned());
-            }
+fn xml_error(e: roxmltree::Error) -> ParseError {
+    match e {
+        roxmltree::Error::NodesLimitReached => ParseError::Implausible(format!("more than {MAX_XML_NODES} XML nodes")),
+        roxmltree::Error::UnclosedRootNode | roxmltree::Error::UnexpectedEndOfStream => {
+            ParseError::Xml(format!("{e} (truncated file?)"))
         }
+        other => ParseError::Xml(other.to_string()),
     }
-    std::borrow::Cow::Borrowed(trimmed)
 }
