@@ -34,7 +34,7 @@ pub struct Filing {
     pub not_subject_to_section16: Option<bool>,
     pub form3_holdings_reported: Option<bool>,
     pub form4_transactions_reported: Option<bool>,
-    /// The Rule 10b5-1 plan flag (schema X0508 and later).
+    /// The Rule 10b5-1 plan flag (`aff10b5One`; seen from schema X0407 on).
     pub aff10b5_one: Option<bool>,
     pub issuer: Issuer,
     pub reporting_owners: Vec<ReportingOwner>,
