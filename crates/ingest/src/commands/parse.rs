@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::files::expand;
-use crate::parse::parse_to_json;
+use crate::parse::{parse_document, parse_to_json, ParseError};
 use crate::store::Failure;
 
 /// Prints every document that parses, even one whose accession number is
@@ -15,14 +15,24 @@ pub fn run(paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
     for path in &files {
         let source = path.display().to_string();
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let parsed = std::fs::read(path)
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| parse_to_json(&bytes, &name).map_err(|e| e.to_string()));
-        match parsed {
-            Ok(json) => {
-                serde_json::to_writer(&mut out, &json)?;
-                out.write_all(b"\n")?;
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                failures.push(Failure { source, reason: e.to_string() });
+                continue;
             }
+        };
+        // The filing is written straight out; only a document with no
+        // accession anywhere takes the slower detour through a JSON value.
+        let written = match parse_document(&bytes, &name) {
+            Ok(filing) => serde_json::to_writer(&mut out, &filing).map_err(|e| e.to_string()),
+            Err(ParseError::NoAccession) => parse_to_json(&bytes, &name)
+                .map_err(|e| e.to_string())
+                .and_then(|json| serde_json::to_writer(&mut out, &json).map_err(|e| e.to_string())),
+            Err(e) => Err(e.to_string()),
+        };
+        match written {
+            Ok(()) => out.write_all(b"\n")?,
             Err(reason) => failures.push(Failure { source, reason }),
         }
     }
