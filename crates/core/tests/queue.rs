@@ -3,11 +3,7 @@
 //! consumer dies. Each test uses its own queue names and deletes them.
 
 use insider_bulk_core::queue::{JobConsumer, JobQueue, RabbitConfig, RabbitQueue};
-use lapin::options::QueueDeleteOptions;
-
-fn amqp_url() -> String {
-    std::env::var("TEST_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
-}
+use insider_bulk_testing::{amqp_url, delete_queues, unique_queue_name};
 
 struct TestQueue {
     queue: RabbitQueue,
@@ -15,7 +11,7 @@ struct TestQueue {
 
 impl TestQueue {
     async fn new(quorum: bool) -> Self {
-        let name = format!("insider-bulk-test-{}", uuid::Uuid::new_v4().simple());
+        let name = unique_queue_name();
         let config = RabbitConfig { url: amqp_url(), queue: name, quorum };
         let queue = RabbitQueue::connect(config).await.unwrap_or_else(|e| {
             panic!("RabbitMQ is required for this test but is not reachable at {}: {e}", amqp_url())
@@ -24,11 +20,7 @@ impl TestQueue {
     }
 
     async fn delete(self) {
-        let conn = lapin::Connection::connect(&amqp_url(), Default::default()).await.unwrap();
-        let channel = conn.create_channel().await.unwrap();
-        for name in [self.queue.config().queue.clone(), self.queue.dead_letter_queue()] {
-            channel.queue_delete(name.as_str().into(), QueueDeleteOptions::default()).await.unwrap();
-        }
+        delete_queues(&self.queue.config().queue).await;
     }
 }
 

@@ -8,6 +8,9 @@ use insider_bulk_core::db::filings::{store_filings, FilingToStore, StoreStatus};
 use insider_bulk_core::db::{Database, DbError};
 use time::Date;
 
+/// A batch handed back with what storing it did.
+type StoreAttempt = (Vec<FilingToStore>, Result<Vec<StoreStatus>, DbError>);
+
 /// What happened to one input.
 pub type Item = Result<FilingToStore, Failure>;
 
@@ -92,31 +95,39 @@ impl BatchWriter {
             }
         }
         let stored_sources: Vec<String> = batch.iter().map(|f| f.source.clone()).collect();
-        match self.store(batch.clone()).await {
+        let (batch, result) = self.store(batch).await?;
+        match result {
             Ok(statuses) => statuses.into_iter().for_each(|s| self.report.count(s)),
-            Err(DbError::Query(_)) if batch.len() > 1 => {
+            Err(DbError::Query(e)) if batch.len() == 1 => {
+                failures.push(Failure { source: stored_sources[0].clone(), reason: e.to_string() });
+            }
+            Err(DbError::Query(_)) => {
                 for filing in batch {
                     let source = filing.source.clone();
-                    match self.store(vec![filing]).await {
+                    match self.store(vec![filing]).await?.1 {
                         Ok(statuses) => statuses.into_iter().for_each(|s| self.report.count(s)),
                         Err(DbError::Query(e)) => failures.push(Failure { source, reason: e.to_string() }),
                         Err(other) => return Err(other),
                     }
                 }
             }
-            Err(DbError::Query(e)) if batch.len() == 1 => {
-                failures.push(Failure { source: stored_sources[0].clone(), reason: e.to_string() });
-            }
             Err(other) => return Err(other),
         }
         self.note_failures(failures, stored_sources).await
     }
 
-    async fn store(&self, batch: Vec<FilingToStore>) -> Result<Vec<StoreStatus>, DbError> {
+    /// Stores a batch and hands it back with the outcome, so that a batch the
+    /// database refused can be retried filing by filing without a copy.
+    async fn store(&self, batch: Vec<FilingToStore>) -> Result<StoreAttempt, DbError> {
         if batch.is_empty() {
-            return Ok(Vec::new());
+            return Ok((batch, Ok(Vec::new())));
         }
-        self.db.run(move |conn| store_filings(conn, &batch)).await
+        self.db
+            .run(move |conn| {
+                let result = store_filings(conn, &batch);
+                Ok((batch, result))
+            })
+            .await
     }
 
     async fn note_failures(&mut self, failures: Vec<Failure>, stored: Vec<String>) -> Result<(), DbError> {

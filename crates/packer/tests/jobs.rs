@@ -13,7 +13,7 @@ use insider_bulk_core::queue::{JobQueue, MemoryQueue};
 use insider_bulk_core::store::object_key;
 use insider_bulk_packer::job::{GenerateJob, Outcome};
 use insider_bulk_packer::{nightly, worker};
-use insider_bulk_testing::Backend;
+use insider_bulk_testing::{files_under, Backend};
 
 fn job(form: FormType, month: Month, reason: JobReason) -> GenerateJob {
     GenerateJob {
@@ -125,19 +125,6 @@ async fn a_failing_store_leaves_no_object_and_the_job_retries() {
     running.await.unwrap().unwrap();
     assert_eq!(jobs::get(&mut conn, &attempt.id).unwrap().unwrap().state, "succeeded");
     assert!(bundles::get(&mut conn, form, m).unwrap().is_some());
-}
-
-fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            found.extend(files_under(&path));
-        } else {
-            found.push(path);
-        }
-    }
-    found
 }
 
 #[tokio::test(flavor = "multi_thread")]

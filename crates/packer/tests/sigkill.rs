@@ -12,11 +12,7 @@ use insider_bulk_core::db::{bundles, jobs, now_utc};
 use insider_bulk_core::domain::{FormType, JobReason};
 use insider_bulk_core::queue::{JobQueue, RabbitConfig, RabbitQueue};
 use insider_bulk_packer::job::GenerateJob;
-use insider_bulk_testing::TestDatabase;
-
-fn amqp_url() -> String {
-    std::env::var("TEST_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
-}
+use insider_bulk_testing::{amqp_url, delete_queues, files_under, unique_queue_name, TestDatabase};
 
 fn start_packer(db: &TestDatabase, queue: &str, dir: &std::path::Path) -> Child {
     let url = match &db.url {
@@ -52,7 +48,7 @@ async fn sigkill_mid_job_then_a_second_packer_finishes_it() {
     let (form, m) = (FormType::Form4, month("2025-08"));
     fill(&mut conn, form, m, 6000, 21);
 
-    let queue_name = format!("insider-bulk-test-{}", uuid::Uuid::new_v4().simple());
+    let queue_name = unique_queue_name();
     let config = RabbitConfig { url: amqp_url(), queue: queue_name.clone(), quorum: false };
     let queue = RabbitQueue::connect(config)
         .await
@@ -80,7 +76,7 @@ async fn sigkill_mid_job_then_a_second_packer_finishes_it() {
         "killed mid-job: the month must not be indexed (the job finished too fast to test the kill?)"
     );
     let bundle_dir = dir.path().join("bundles");
-    let visible = walk(&bundle_dir);
+    let visible = files_under(&bundle_dir);
     assert!(visible.is_empty(), "no partial bundle is visible in the store: {visible:?}");
 
     let mut second = start_packer(&db, &queue_name, dir.path());
@@ -101,11 +97,6 @@ async fn sigkill_mid_job_then_a_second_packer_finishes_it() {
     delete_queues(&queue_name).await;
 }
 
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
-    entries.flatten().flat_map(|e| if e.path().is_dir() { walk(&e.path()) } else { vec![e.path()] }).collect()
-}
-
 /// SIGTERM, as Kubernetes sends it.
 unsafe fn libc_kill(pid: i32) {
     extern "C" {
@@ -113,12 +104,4 @@ unsafe fn libc_kill(pid: i32) {
     }
     const SIGTERM: i32 = 15;
     kill(pid, SIGTERM);
-}
-
-async fn delete_queues(name: &str) {
-    let conn = lapin::Connection::connect(&amqp_url(), Default::default()).await.unwrap();
-    let channel = conn.create_channel().await.unwrap();
-    for q in [name.to_owned(), format!("{name}.dead")] {
-        let _ = channel.queue_delete(q.as_str().into(), Default::default()).await;
-    }
 }

@@ -87,3 +87,28 @@ impl Drop for TestDatabase {
         }
     }
 }
+
+/// The RabbitMQ the queue tests use (the machine's local broker).
+pub fn amqp_url() -> String {
+    std::env::var("TEST_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+}
+
+/// A queue name no other test uses.
+pub fn unique_queue_name() -> String {
+    format!("insider-bulk-test-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// Deletes a test's queue and its dead-letter queue.
+pub async fn delete_queues(name: &str) {
+    let conn = lapin::Connection::connect(&amqp_url(), Default::default()).await.expect("connect to RabbitMQ");
+    let channel = conn.create_channel().await.expect("open a channel");
+    for queue in [name.to_owned(), format!("{name}.dead")] {
+        let _ = channel.queue_delete(queue.as_str().into(), Default::default()).await;
+    }
+}
+
+/// Every file below `dir` (none when it does not exist).
+pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    entries.flatten().flat_map(|e| if e.path().is_dir() { files_under(&e.path()) } else { vec![e.path()] }).collect()
+}

@@ -108,9 +108,9 @@ async fn ingest_day(db: &Database, client: &EdgarClient, day: Date, concurrency:
     }
     // Index order, so a day loads the same way every time.
     items.sort_by_key(|(i, _)| *i);
-    let items: Vec<Item> = items.into_iter().map(|(_, item)| item).collect();
-    for batch in items.chunks(BATCH_SIZE) {
-        writer.write(batch.to_vec()).await?;
+    let mut items = items.into_iter().map(|(_, item)| item).peekable();
+    while items.peek().is_some() {
+        writer.write(items.by_ref().take(BATCH_SIZE).collect()).await?;
     }
     let report = &writer.report;
     let record = EdgarDay {
