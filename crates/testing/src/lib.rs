@@ -93,6 +93,11 @@ pub fn amqp_url() -> String {
     std::env::var("TEST_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
 }
 
+/// The Redis that rate-limit tests share (each test uses its own key prefix).
+pub fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into())
+}
+
 /// A queue name no other test uses.
 pub fn unique_queue_name() -> String {
     format!("insider-bulk-test-{}", uuid::Uuid::new_v4().simple())
