@@ -5,6 +5,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod filing;
+pub mod job_message;
 pub mod proto;
 pub mod queue;
 pub mod store;

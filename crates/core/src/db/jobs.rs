@@ -59,6 +59,33 @@ impl JobRow {
     }
 }
 
+/// Jobs of an account, newest first (for an account's own job listing).
+pub fn for_account(conn: &mut DbConnection, account_id: &str, limit: i64) -> Result<Vec<JobRow>, DbError> {
+    Ok(jobs::table
+        .filter(jobs::account_id.eq(account_id))
+        .order(jobs::queued_at.desc())
+        .limit(limit)
+        .select(JobRow::as_select())
+        .load(conn)?)
+}
+
+/// The latest job of every month of a form type, for the index.
+pub fn latest_per_month(conn: &mut DbConnection, form: FormType) -> Result<Vec<JobRow>, DbError> {
+    let rows: Vec<JobRow> = jobs::table
+        .filter(jobs::form_type.eq(i32::from(form.number())))
+        .order((jobs::period_month, jobs::queued_at))
+        .select(JobRow::as_select())
+        .load(conn)?;
+    let mut latest: Vec<JobRow> = Vec::new();
+    for row in rows {
+        match latest.last_mut() {
+            Some(last) if last.period_month == row.period_month => *last = row,
+            _ => latest.push(row),
+        }
+    }
+    Ok(latest)
+}
+
 pub fn insert(conn: &mut DbConnection, job: &JobRow) -> Result<(), DbError> {
     diesel::insert_into(jobs::table).values(job).execute(conn)?;
     Ok(())
@@ -119,17 +146,26 @@ pub fn succeed(conn: &mut DbConnection, id: &str, sha256: &str) -> Result<(), Db
     Ok(())
 }
 
-/// Marks a job failed for good. Returns false when it had already finished.
+/// Marks a job failed for good and refunds what it was charged, in one
+/// transaction. Returns false when it had already finished.
 pub fn fail(conn: &mut DbConnection, id: &str, error: &str) -> Result<bool, DbError> {
     let open = [JobState::Queued.as_str(), JobState::Running.as_str()];
-    let changed = diesel::update(jobs::table.find(id).filter(jobs::state.eq_any(open)))
-        .set((
-            jobs::state.eq(JobState::Failed.as_str()),
-            jobs::finished_at.eq(Some(now_utc())),
-            jobs::error.eq(Some(error)),
-        ))
-        .execute(conn)?;
-    Ok(changed > 0)
+    super::write_transaction(conn, |conn| {
+        let changed = diesel::update(jobs::table.find(id).filter(jobs::state.eq_any(open)))
+            .set((
+                jobs::state.eq(JobState::Failed.as_str()),
+                jobs::finished_at.eq(Some(now_utc())),
+                jobs::error.eq(Some(error)),
+            ))
+            .execute(conn)?;
+        if changed == 0 {
+            return Ok(false);
+        }
+        if let Some(job) = get(conn, id)? {
+            super::billing::refund_job(conn, &job)?;
+        }
+        Ok(true)
+    })
 }
 
 /// Jobs waiting or running, for the queue-ahead part of an estimate.

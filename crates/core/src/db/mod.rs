@@ -1,6 +1,8 @@
 //! The database, one code path over two backends: SQLite for the embedded
 //! default, PostgreSQL in production. The backend comes from the URL.
 
+pub mod accounts;
+pub mod billing;
 pub mod bundles;
 mod connection;
 pub mod edgar_days;
@@ -8,6 +10,7 @@ pub mod filings;
 pub mod jobs;
 mod migrate;
 pub mod month_stats;
+pub mod outbox;
 mod pool;
 mod rows;
 pub mod schema;
@@ -62,4 +65,35 @@ pub fn now_utc() -> time::PrimitiveDateTime {
     // Millisecond precision: what the API prints, and equal on both backends.
     let now = now.replace_nanosecond(now.millisecond() as u32 * 1_000_000).unwrap_or(now);
     time::PrimitiveDateTime::new(now.date(), now.time())
+}
+
+/// A transaction that writes. On SQLite it begins IMMEDIATE, taking the
+/// write lock up front: a deferred transaction that reads and then writes
+/// can fail at the upgrade with SQLITE_BUSY, which busy_timeout does not
+/// retry. PostgreSQL needs no such care.
+pub fn write_transaction<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, DbError>,
+) -> Result<T, DbError> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    use diesel::Connection;
+
+    let DbConnection::Sqlite(lite) = conn else { return conn.transaction(work) };
+    if AnsiTransactionManager::transaction_manager_status_mut(lite).transaction_depth()?.is_some() {
+        // Already inside one: a savepoint, as a nested transaction would be.
+        return conn.transaction(work);
+    }
+    AnsiTransactionManager::begin_transaction_sql(lite, "BEGIN IMMEDIATE")?;
+    let result = work(conn);
+    let DbConnection::Sqlite(lite) = conn else { unreachable!("the backend of a connection does not change") };
+    match result {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(lite)?;
+            Ok(value)
+        }
+        Err(e) => {
+            let _ = AnsiTransactionManager::rollback_transaction(lite);
+            Err(e)
+        }
+    }
 }

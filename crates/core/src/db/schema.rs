@@ -234,3 +234,64 @@ diesel::table! {
         last_job_id -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    accounts (id) {
+        id -> Text,
+        name -> Text,
+        tier -> Text,
+        balance -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        account_id -> Text,
+        secret_sha256 -> Text,
+        label -> Nullable<Text>,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    ledger (id) {
+        id -> BigInt,
+        account_id -> Text,
+        entry_kind -> Text,
+        amount -> BigInt,
+        balance_after -> BigInt,
+        job_id -> Nullable<Text>,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        job_id -> Text,
+        payload -> Binary,
+        created_at -> Timestamp,
+        available_at -> Timestamp,
+        attempts -> Integer,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (account_id, idempotency_key) {
+        account_id -> Text,
+        idempotency_key -> Text,
+        request_fingerprint -> Text,
+        job_id -> Text,
+        response_body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(api_keys -> accounts (account_id));
+diesel::joinable!(ledger -> accounts (account_id));
+diesel::allow_tables_to_appear_in_same_query!(accounts, api_keys, ledger);

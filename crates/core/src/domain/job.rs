@@ -39,6 +39,8 @@ macro_rules! named_enum {
     };
 }
 
+pub(super) use named_enum;
+
 named_enum!(
     /// Where a generation job is in its life.
     JobState, "job state", {

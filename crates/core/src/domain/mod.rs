@@ -21,12 +21,14 @@ macro_rules! serde_as_string {
 }
 
 mod accession;
+mod account;
 mod cik;
 mod form_type;
 mod job;
 mod month;
 
 pub use accession::AccessionNumber;
+pub use account::{LedgerKind, Tier};
 pub use cik::Cik;
 pub use form_type::{DocumentType, FormType};
 pub use job::{BundleStatus, JobReason, JobState, StorageTier};

@@ -1,0 +1,162 @@
+//! Paid generation: the charge, the job row, the outbox message and the
+//! idempotency record commit together or not at all, so a job is never
+//! charged without being queued nor queued without being charged. Refunds
+//! of jobs that fail for good are written by [`refund_job`].
+
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use super::accounts::{get as get_account, try_append_entry};
+use super::jobs::{self, JobRow};
+use super::schema::{idempotency_keys, ledger};
+use super::{now_utc, outbox, write_transaction, DbConnection, DbError};
+use crate::domain::{FormType, LedgerKind, Month};
+
+/// A paid request to generate one month.
+#[derive(Debug, Clone)]
+pub struct GenerateOrder {
+    pub account_id: String,
+    pub cost: i64,
+    pub form: FormType,
+    pub month: Month,
+    /// The job to create when no open job exists for the month.
+    pub job: JobRow,
+    /// The encoded job message for the queue.
+    pub payload: Vec<u8>,
+    pub idempotency: Option<IdempotencyClaim>,
+}
+
+/// An `Idempotency-Key` and a fingerprint of the request it was sent with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyClaim {
+    pub key: String,
+    pub request_fingerprint: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum OrderOutcome {
+    /// Charged, recorded and queued (through the outbox).
+    Queued { job: JobRow, response_body: String, balance: i64 },
+    /// The month already had an open job: joined, not charged.
+    Joined { job: JobRow, response_body: String },
+    /// A retry with a known Idempotency-Key: the first response, not charged.
+    Replayed { job_id: String, response_body: String },
+    /// The key was first used with a different request.
+    IdempotencyConflict,
+    InsufficientBalance { balance: i64, cost: i64 },
+    UnknownAccount,
+}
+
+/// Places an order. `render` makes the response body for the job the
+/// caller ends up with; it is stored for idempotent replays.
+pub fn place_generate_order(
+    conn: &mut DbConnection,
+    order: &GenerateOrder,
+    render: impl Fn(&JobRow) -> String,
+) -> Result<OrderOutcome, DbError> {
+    // Two concurrent first calls for one month both find no open job; the
+    // unique index stops the second at its insert, whose transaction (and
+    // charge) rolls back, and the retry joins the first one's job.
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match write_transaction(conn, |conn| try_place(conn, order, &render)) {
+            Err(DbError::Query(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))) if attempts < 5 => {
+                continue
+            }
+            other => return other,
+        }
+    }
+}
+
+fn try_place(
+    conn: &mut DbConnection,
+    order: &GenerateOrder,
+    render: &impl Fn(&JobRow) -> String,
+) -> Result<OrderOutcome, DbError> {
+    if let Some(claim) = &order.idempotency {
+        let earlier = idempotency_keys::table
+            .find((&order.account_id, &claim.key))
+            .select((idempotency_keys::request_fingerprint, idempotency_keys::job_id, idempotency_keys::response_body))
+            .first::<(String, String, String)>(conn)
+            .optional()?;
+        if let Some((fingerprint, job_id, response_body)) = earlier {
+            return Ok(if fingerprint == claim.request_fingerprint {
+                OrderOutcome::Replayed { job_id, response_body }
+            } else {
+                OrderOutcome::IdempotencyConflict
+            });
+        }
+    }
+    if let Some(job) = jobs::open_for_month(conn, order.form, order.month)? {
+        let response_body = render(&job);
+        remember(conn, order, &job.id, &response_body)?;
+        return Ok(OrderOutcome::Joined { job, response_body });
+    }
+    let job = &order.job;
+    let charged = try_append_entry(
+        conn,
+        &order.account_id,
+        LedgerKind::Charge,
+        -order.cost,
+        Some(&job.id),
+        Some(&format!("generate form {} {}", order.form, order.month)),
+    )?;
+    let Some(balance) = charged else {
+        return Ok(match get_account(conn, &order.account_id)? {
+            Some(account) => OrderOutcome::InsufficientBalance { balance: account.balance, cost: order.cost },
+            None => OrderOutcome::UnknownAccount,
+        });
+    };
+    jobs::insert(conn, job)?;
+    outbox::insert(conn, &job.id, &order.payload)?;
+    let response_body = render(job);
+    remember(conn, order, &job.id, &response_body)?;
+    Ok(OrderOutcome::Queued { job: job.clone(), response_body, balance })
+}
+
+fn remember(conn: &mut DbConnection, order: &GenerateOrder, job_id: &str, response_body: &str) -> Result<(), DbError> {
+    let Some(claim) = &order.idempotency else { return Ok(()) };
+    diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::account_id.eq(&order.account_id),
+            idempotency_keys::idempotency_key.eq(&claim.key),
+            idempotency_keys::request_fingerprint.eq(&claim.request_fingerprint),
+            idempotency_keys::job_id.eq(job_id),
+            idempotency_keys::response_body.eq(response_body),
+            idempotency_keys::created_at.eq(now_utc()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Gives back what a job was charged, once. Runs inside the transaction
+/// that marks the job failed; returns the tokens refunded (0 when the job
+/// was free or already refunded).
+pub fn refund_job(conn: &mut DbConnection, job: &JobRow) -> Result<i64, DbError> {
+    let (Some(account_id), cost) = (job.account_id.as_deref(), i64::from(job.tokens_charged)) else { return Ok(0) };
+    if cost <= 0 {
+        return Ok(0);
+    }
+    let charged: i64 = ledger::table
+        .filter(ledger::job_id.eq(&job.id))
+        .filter(ledger::entry_kind.eq(LedgerKind::Charge.as_str()))
+        .count()
+        .get_result(conn)?;
+    let refunded: i64 = ledger::table
+        .filter(ledger::job_id.eq(&job.id))
+        .filter(ledger::entry_kind.eq(LedgerKind::Refund.as_str()))
+        .count()
+        .get_result(conn)?;
+    if charged == 0 || refunded > 0 {
+        return Ok(0);
+    }
+    try_append_entry(conn, account_id, LedgerKind::Refund, cost, Some(&job.id), Some("job failed"))?;
+    Ok(cost)
+}
+
+/// Forgets idempotency keys older than `max_age`; a retry after that is a new request.
+pub fn purge_idempotency_keys(conn: &mut DbConnection, max_age: std::time::Duration) -> Result<usize, DbError> {
+    let cutoff = now_utc() - max_age;
+    Ok(diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(cutoff))).execute(conn)?)
+}
