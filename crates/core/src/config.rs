@@ -77,11 +77,11 @@ impl Config {
     }
 }
 
-fn invalid(name: &'static str, value: &str, reason: impl std::fmt::Display) -> ConfigError {
+pub fn invalid(name: &'static str, value: &str, reason: impl std::fmt::Display) -> ConfigError {
     ConfigError::Invalid { name, value: value.to_owned(), reason: reason.to_string() }
 }
 
-fn parse_or<T: std::str::FromStr>(name: &'static str, value: Option<String>, default: T) -> Result<T, ConfigError>
+pub fn parse_or<T: std::str::FromStr>(name: &'static str, value: Option<String>, default: T) -> Result<T, ConfigError>
 where
     T::Err: std::fmt::Display,
 {

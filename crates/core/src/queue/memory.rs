@@ -3,6 +3,7 @@
 //! unsettled delivery (dropped, or its task panicked) goes back to the queue.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
@@ -18,6 +19,7 @@ pub struct MemoryQueue {
 struct Inner {
     state: Mutex<State>,
     ready: Notify,
+    consumers: AtomicU64,
 }
 
 #[derive(Default)]
@@ -58,6 +60,7 @@ impl JobQueue for MemoryQueue {
     }
 
     async fn consume(&self, prefetch: u16) -> Result<MemoryConsumer, QueueError> {
+        self.inner.consumers.fetch_add(1, Ordering::Relaxed);
         Ok(MemoryConsumer {
             inner: self.inner.clone(),
             in_flight: Arc::new(Semaphore::new(usize::from(prefetch.max(1)))),
@@ -70,6 +73,16 @@ impl JobQueue for MemoryQueue {
 
     async fn dead_letter_depth(&self) -> Result<u64, QueueError> {
         Ok(self.inner.state().dead.len() as u64)
+    }
+
+    async fn consumers(&self) -> Result<u64, QueueError> {
+        Ok(self.inner.consumers.load(Ordering::Relaxed))
+    }
+}
+
+impl Drop for MemoryConsumer {
+    fn drop(&mut self) {
+        self.inner.consumers.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

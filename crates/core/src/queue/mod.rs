@@ -82,10 +82,71 @@ pub trait JobQueue: Clone + Send + Sync + 'static {
 
     /// Messages in the dead-letter queue.
     fn dead_letter_depth(&self) -> impl Future<Output = Result<u64, QueueError>> + Send;
+
+    /// Consumers attached: the live packers an estimate divides the work by.
+    fn consumers(&self) -> impl Future<Output = Result<u64, QueueError>> + Send;
 }
 
 pub trait JobConsumer: Send + 'static {
     /// The next message; `None` once the consumer is closed. Broker outages
     /// are ridden out inside (reconnect with backoff).
     fn next(&mut self) -> impl Future<Output = Option<Delivery>> + Send;
+}
+
+/// Either queue, chosen at start-up from `QUEUE_URL`, for code that holds
+/// one without being generic over it (the gateway's relay).
+#[derive(Clone)]
+pub enum AnyQueue {
+    Rabbit(RabbitQueue),
+    Memory(MemoryQueue),
+}
+
+pub enum AnyConsumer {
+    Rabbit(rabbit::RabbitConsumer),
+    Memory(memory::MemoryConsumer),
+}
+
+macro_rules! delegate {
+    ($self:expr, $q:ident => $body:expr) => {
+        match $self {
+            AnyQueue::Rabbit($q) => $body,
+            AnyQueue::Memory($q) => $body,
+        }
+    };
+}
+
+impl JobQueue for AnyQueue {
+    type Consumer = AnyConsumer;
+
+    async fn publish(&self, payload: Vec<u8>) -> Result<(), QueueError> {
+        delegate!(self, q => q.publish(payload).await)
+    }
+
+    async fn consume(&self, prefetch: u16) -> Result<AnyConsumer, QueueError> {
+        Ok(match self {
+            AnyQueue::Rabbit(q) => AnyConsumer::Rabbit(q.consume(prefetch).await?),
+            AnyQueue::Memory(q) => AnyConsumer::Memory(q.consume(prefetch).await?),
+        })
+    }
+
+    async fn depth(&self) -> Result<u64, QueueError> {
+        delegate!(self, q => q.depth().await)
+    }
+
+    async fn dead_letter_depth(&self) -> Result<u64, QueueError> {
+        delegate!(self, q => q.dead_letter_depth().await)
+    }
+
+    async fn consumers(&self) -> Result<u64, QueueError> {
+        delegate!(self, q => q.consumers().await)
+    }
+}
+
+impl JobConsumer for AnyConsumer {
+    async fn next(&mut self) -> Option<Delivery> {
+        match self {
+            AnyConsumer::Rabbit(c) => c.next().await,
+            AnyConsumer::Memory(c) => c.next().await,
+        }
+    }
 }

@@ -160,14 +160,15 @@ impl RabbitQueue {
         Err(QueueError::Unavailable("publish failed after reconnecting".into()))
     }
 
-    async fn message_count(&self, queue: &str) -> Result<u64, QueueError> {
+    /// (messages waiting, consumers attached) of a queue.
+    async fn counts(&self, queue: &str) -> Result<(u64, u64), QueueError> {
         let session = self.session().await?;
         // A passive declare on a throwaway channel: an error closes only it.
         let channel = session.connection.create_channel().await.map_err(unavailable)?;
         let passive = QueueDeclareOptions { passive: true, ..QueueDeclareOptions::default() };
         let q = channel.queue_declare(queue.into(), passive, FieldTable::default()).await.map_err(unavailable)?;
         let _ = channel.close(200, "done".into()).await;
-        Ok(u64::from(q.message_count()))
+        Ok((u64::from(q.message_count()), u64::from(q.consumer_count())))
     }
 }
 
@@ -185,11 +186,15 @@ impl JobQueue for RabbitQueue {
     }
 
     async fn depth(&self) -> Result<u64, QueueError> {
-        self.message_count(&self.config.queue).await
+        Ok(self.counts(&self.config.queue).await?.0)
+    }
+
+    async fn consumers(&self) -> Result<u64, QueueError> {
+        Ok(self.counts(&self.config.queue).await?.1)
     }
 
     async fn dead_letter_depth(&self) -> Result<u64, QueueError> {
-        self.message_count(&self.dead_letter_queue()).await
+        Ok(self.counts(&self.dead_letter_queue()).await?.0)
     }
 }
 
