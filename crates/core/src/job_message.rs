@@ -83,4 +83,3 @@ impl GenerateJob {
         .encode_to_vec()
     }
 }
-

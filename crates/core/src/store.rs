@@ -111,6 +111,20 @@ impl BundleStore {
         }
     }
 
+    /// The object or a byte range of it; `None` when it does not exist.
+    pub async fn read(
+        &self,
+        key: &str,
+        range: Option<std::ops::Range<u64>>,
+    ) -> Result<Option<object_store::GetResult>, StoreError> {
+        let options = object_store::GetOptions { range: range.map(Into::into), ..Default::default() };
+        match self.objects.get_opts(&ObjectPath::from(key), options).await {
+            Ok(result) => Ok(Some(result)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     pub async fn get(&self, key: &str) -> Result<object_store::GetResult, StoreError> {
         Ok(self.objects.get(&ObjectPath::from(key)).await?)
     }

@@ -1,2 +1,20 @@
-//! The public HTTP face of insider-bulk (actix-web): auth, billing, rate
-//! limits and the bulk routes. Filled in by the gateway issue.
+//! The insider-bulk gateway: the public HTTP API. Requests pass the guard
+//! (authentication, rate limits), thin routes call the service layer, and
+//! paid generate calls commit charge, job and outbox message together; the
+//! relay then hands the message to the queue.
+
+pub mod admin;
+pub mod auth;
+pub mod config;
+mod docs_page;
+pub mod error;
+mod guard;
+pub mod metrics;
+pub mod openapi;
+pub mod rate_limit;
+pub mod relay;
+pub mod request_id;
+pub mod routes;
+pub mod server;
+pub mod service;
+pub mod state;

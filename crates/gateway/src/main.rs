@@ -1,1 +1,74 @@
-fn main() {}
+//! `insider-bulk-gateway`: serve the API (`serve`), or administer accounts (`admin`).
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use insider_bulk_core::config::Config;
+use insider_bulk_core::db::Database;
+use insider_bulk_core::queue::{AnyQueue, RabbitConfig, RabbitQueue};
+use insider_bulk_core::store::BundleStore;
+use insider_bulk_gateway::admin::{self, AdminCommand};
+use insider_bulk_gateway::config::GatewayConfig;
+use insider_bulk_gateway::server;
+
+#[derive(Parser)]
+#[command(name = "insider-bulk-gateway", version, about = "The insider-bulk HTTP API")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API on GATEWAY_ADDR; jobs go to RabbitMQ (QUEUE_URL).
+    Serve,
+    /// Accounts, API keys, tokens and the ledger.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,insider_bulk=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse().command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("insider-bulk-gateway: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    let db = Database::open(&config.database_url, config.database_max_connections).await?;
+    match command {
+        Command::Admin { command } => admin::run(&db, command, &mut std::io::stdout()).await?,
+        Command::Serve => {
+            let Some(url) = config.queue_url.clone() else {
+                anyhow::bail!(
+                    "QUEUE_URL is not set: a standalone gateway publishes to RabbitMQ (amqp://…); \
+                     the one-process service is the `insider-bulk` binary"
+                );
+            };
+            let rabbit = RabbitConfig { url, queue: config.queue_name.clone(), quorum: config.queue_quorum };
+            let queue = AnyQueue::Rabbit(RabbitQueue::connect(rabbit).await?);
+            let gateway = GatewayConfig::from_env()?;
+            let listener = std::net::TcpListener::bind(&gateway.bind_addr)?;
+            tracing::info!(addr = %listener.local_addr()?, "gateway listening");
+            let state = server::state(gateway, db, BundleStore::open(&config.bundle_store)?, Vec::new()).await?;
+            let (stop, shutdown) = tokio::sync::watch::channel(false);
+            server::spawn_background(&state, queue, shutdown);
+            server::http(state, listener)?.await?;
+            let _ = stop.send(true);
+        }
+    }
+    Ok(())
+}

@@ -1,1 +1,149 @@
-fn main() {}
+//! `insider-bulk`: the whole service in one process — gateway, packer and
+//! the in-process queue on the embedded default (SQLite and a bundle
+//! directory under `./data`), with no configuration. `QUEUE_URL`,
+//! `DATABASE_URL` and `BUNDLE_STORE_URL` move it onto RabbitMQ, PostgreSQL
+//! and S3 like the split binaries.
+
+mod sample;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use insider_bulk_core::config::Config;
+use insider_bulk_core::db::{accounts, Database};
+use insider_bulk_core::domain::Tier;
+use insider_bulk_core::queue::{AnyQueue, MemoryQueue, RabbitConfig, RabbitQueue};
+use insider_bulk_core::store::BundleStore;
+use insider_bulk_gateway::admin::{self, AdminCommand};
+use insider_bulk_gateway::config::GatewayConfig;
+use insider_bulk_gateway::server;
+use insider_bulk_packer::job::{self, Packer};
+use insider_bulk_packer::metrics::Metrics;
+use insider_bulk_packer::worker::{self, WorkerConfig};
+
+#[derive(Parser)]
+#[command(name = "insider-bulk", version, about = "insider-bulk in one process: API, packer and queue")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service (the default).
+    Serve,
+    /// Accounts, API keys, tokens and the ledger.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,insider_bulk=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match Cli::parse().command.unwrap_or(Command::Serve) {
+        Command::Serve => serve().await,
+        Command::Admin { command } => admin_command(command).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("insider-bulk: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn admin_command(command: AdminCommand) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    let db = Database::open(&config.database_url, config.database_max_connections).await?;
+    admin::run(&db, command, &mut std::io::stdout()).await?;
+    Ok(())
+}
+
+async fn serve() -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    let gateway = GatewayConfig::from_env()?;
+    std::fs::create_dir_all(&config.data_dir)?;
+    let db = Database::open(&config.database_url, config.database_max_connections).await?;
+    let store = BundleStore::open(&config.bundle_store)?;
+    let packer = Packer {
+        db: db.clone(),
+        store: store.clone(),
+        metrics: Arc::new(Metrics::new()),
+        staging_dir: config.data_dir.join("staging"),
+    };
+    let grace = Duration::from_secs(config.packer_grace_seconds);
+    job::clean_staging(&packer.staging_dir, grace + Duration::from_secs(3600))?;
+    let queue = match &config.queue_url {
+        Some(url) => AnyQueue::Rabbit(
+            RabbitQueue::connect(RabbitConfig {
+                url: url.clone(),
+                queue: config.queue_name.clone(),
+                quorum: config.queue_quorum,
+            })
+            .await?,
+        ),
+        None => AnyQueue::Memory(MemoryQueue::new()),
+    };
+
+    let listener = std::net::TcpListener::bind(&gateway.bind_addr)?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let demo = first_start(&db, &packer).await?;
+
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let state = server::state(gateway, db, store, vec![packer.metrics.registry.clone()]).await?;
+    server::spawn_background(&state, queue.clone(), shutdown.clone());
+    let worker_config =
+        WorkerConfig { prefetch: config.packer_prefetch, max_attempts: config.packer_max_attempts, grace };
+    let worker = tokio::spawn(worker::run(packer, queue, worker_config, shutdown));
+    let http = server::http(state, listener)?;
+    print_banner(&base, &config, demo.as_deref());
+    http.await?;
+    let _ = stop.send(true);
+    worker.await??;
+    Ok(())
+}
+
+/// On an empty database: the sample and a demo account. Returns the demo
+/// key, which exists nowhere else in plain text.
+async fn first_start(db: &Database, packer: &Packer) -> anyhow::Result<Option<String>> {
+    if sample::database_is_empty(db).await? {
+        eprintln!("first start: loading a small synthetic sample (real data: insider-bulk-ingest edgar)…");
+        let months = sample::load_and_pack(db, packer).await?;
+        let shown: Vec<String> = months.iter().map(ToString::to_string).collect();
+        eprintln!("sample loaded and packed for {}", shown.join(", "));
+    }
+    if !db.run(accounts::list).await?.is_empty() {
+        return Ok(None);
+    }
+    let (_, key) = admin::create_account(db, "demo", Tier::Pro, 1_000).await?;
+    Ok(Some(key.plaintext))
+}
+
+fn print_banner(base: &str, config: &Config, demo_key: Option<&str>) {
+    let month = insider_bulk_core::domain::Month::current().previous().expect("after 2003");
+    let (y, m) = (month.year(), month.month());
+    println!("insider-bulk is serving on {base} (data in {})", config.data_dir.display());
+    println!("docs: {base}/docs   metrics: {base}/metrics");
+    match demo_key {
+        Some(key) => {
+            println!("demo account created (pro tier, 1000 tokens); its API key, shown only now:\n\n  {key}\n");
+            println!("try:");
+            println!("  curl -s \"{base}/api/insiders/bulk/form-4/index.json?api_Token={key}\"");
+            println!("  curl -s -X POST \"{base}/api/insiders/bulk/form-4/generate/{y}/{m}?api_Token={key}\"");
+            println!("  curl -s -o form-4-{month}.tar.gz \"{base}/api/insiders/bulk/form-4/{y}/{m:02}.tar.gz?api_Token={key}\"");
+        }
+        None => println!(
+            "accounts exist already; issue a key with: insider-bulk admin accounts, then insider-bulk admin issue-key --account ID"
+        ),
+    }
+}

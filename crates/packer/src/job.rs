@@ -8,19 +8,17 @@ use std::time::Instant;
 use insider_bulk_core::db::bundles::{self, BundleRow};
 use insider_bulk_core::db::month_stats::{self, EMPTY_FINGERPRINT};
 use insider_bulk_core::db::{jobs, now_utc as now, Database, DbError};
-use insider_bulk_core::domain::{BundleStatus, FormType, JobReason, Month, StorageTier};
-use insider_bulk_core::proto::jobs::v1 as proto;
+use insider_bulk_core::domain::{BundleStatus, StorageTier};
+pub use insider_bulk_core::job_message::{GenerateJob, InvalidJobMessage};
 use insider_bulk_core::store::{object_key, BundleStore, StoreError};
-use prost::Message;
-use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::bundle::{self, BuildError, BuiltBundle};
 use crate::metrics::Metrics;
 
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
-    #[error("undecodable job message: {0}")]
-    Undecodable(String),
+    #[error(transparent)]
+    Undecodable(#[from] InvalidJobMessage),
     #[error(transparent)]
     Database(#[from] DbError),
     #[error(transparent)]
@@ -33,77 +31,6 @@ impl JobError {
     /// A message that can never succeed goes straight to the dead letters.
     pub fn is_permanent(&self) -> bool {
         matches!(self, JobError::Undecodable(_))
-    }
-}
-
-/// A decoded, validated job message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GenerateJob {
-    pub id: String,
-    pub form: FormType,
-    pub month: Month,
-    pub reason: JobReason,
-    pub requested_at: PrimitiveDateTime,
-    pub account_id: Option<String>,
-    pub trace_id: Option<String>,
-}
-
-impl GenerateJob {
-    pub fn decode(payload: &[u8]) -> Result<Self, JobError> {
-        let bad = |what: String| JobError::Undecodable(what);
-        let msg = proto::GenerateBundle::decode(payload).map_err(|e| bad(e.to_string()))?;
-        let id = uuid::Uuid::parse_str(&msg.job_id).map_err(|e| bad(format!("job_id {:?}: {e}", msg.job_id)))?;
-        let form = match proto::FormType::try_from(msg.form_type) {
-            Ok(proto::FormType::FormType3) => FormType::Form3,
-            Ok(proto::FormType::FormType4) => FormType::Form4,
-            Ok(proto::FormType::FormType5) => FormType::Form5,
-            _ => return Err(bad(format!("form_type {}", msg.form_type))),
-        };
-        let month = Month::new(msg.year as i32, msg.month).map_err(|e| bad(e.to_string()))?;
-        let reason = match proto::Reason::try_from(msg.reason) {
-            Ok(proto::Reason::OnDemand) => JobReason::OnDemand,
-            Ok(proto::Reason::Nightly) => JobReason::Nightly,
-            Ok(proto::Reason::Warm) => JobReason::Warm,
-            _ => return Err(bad(format!("reason {}", msg.reason))),
-        };
-        let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(msg.requested_at_unix_ms) * 1_000_000)
-            .map_err(|e| bad(format!("requested_at: {e}")))?;
-        let non_empty = |s: String| (!s.is_empty()).then_some(s);
-        Ok(GenerateJob {
-            id: id.to_string(),
-            form,
-            month,
-            reason,
-            requested_at: PrimitiveDateTime::new(at.date(), at.time()),
-            account_id: non_empty(msg.account_id),
-            trace_id: non_empty(msg.trace_id),
-        })
-    }
-
-    pub fn encode(&self) -> Vec<u8> {
-        let at = self.requested_at.assume_utc();
-        proto::GenerateBundle {
-            contract_version: proto::CONTRACT_VERSION,
-            job_id: self.id.clone(),
-            form_type: match self.form {
-                FormType::Form3 => proto::FormType::FormType3,
-                FormType::Form4 => proto::FormType::FormType4,
-                FormType::Form5 => proto::FormType::FormType5,
-            }
-            .into(),
-            year: self.month.year() as u32,
-            month: self.month.month(),
-            reason: match self.reason {
-                JobReason::OnDemand => proto::Reason::OnDemand,
-                JobReason::Nightly => proto::Reason::Nightly,
-                JobReason::Warm => proto::Reason::Warm,
-            }
-            .into(),
-            requested_at_unix_ms: (at.unix_timestamp_nanos() / 1_000_000) as i64,
-            account_id: self.account_id.clone().unwrap_or_default(),
-            trace_id: self.trace_id.clone().unwrap_or_default(),
-        }
-        .encode_to_vec()
     }
 }
 

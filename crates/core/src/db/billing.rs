@@ -36,14 +36,27 @@ pub struct IdempotencyClaim {
 #[derive(Debug, Clone, PartialEq)]
 pub enum OrderOutcome {
     /// Charged, recorded and queued (through the outbox).
-    Queued { job: JobRow, response_body: String, balance: i64 },
+    Queued {
+        job: JobRow,
+        response_body: String,
+        balance: i64,
+    },
     /// The month already had an open job: joined, not charged.
-    Joined { job: JobRow, response_body: String },
+    Joined {
+        job: JobRow,
+        response_body: String,
+    },
     /// A retry with a known Idempotency-Key: the first response, not charged.
-    Replayed { job_id: String, response_body: String },
+    Replayed {
+        job_id: String,
+        response_body: String,
+    },
     /// The key was first used with a different request.
     IdempotencyConflict,
-    InsufficientBalance { balance: i64, cost: i64 },
+    InsufficientBalance {
+        balance: i64,
+        cost: i64,
+    },
     UnknownAccount,
 }
 

@@ -174,6 +174,14 @@ pub fn open_count(conn: &mut DbConnection) -> Result<i64, DbError> {
     Ok(jobs::table.filter(jobs::state.eq_any(open)).count().get_result(conn)?)
 }
 
+/// When the oldest job still waiting for a packer was queued.
+pub fn oldest_queued_at(conn: &mut DbConnection) -> Result<Option<PrimitiveDateTime>, DbError> {
+    Ok(jobs::table
+        .filter(jobs::state.eq(JobState::Queued.as_str()))
+        .select(diesel::dsl::min(jobs::queued_at))
+        .first(conn)?)
+}
+
 /// Puts a job that failed this attempt back to queued, keeping the error
 /// so that a stuck job shows why.
 pub fn requeue(conn: &mut DbConnection, id: &str, error: &str) -> Result<(), DbError> {

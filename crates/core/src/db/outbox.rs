@@ -47,7 +47,9 @@ pub fn lease(conn: &mut DbConnection, limit: i64, lease: Duration) -> Result<Vec
         let due = || outbox::table.filter(outbox::available_at.le(now)).order(outbox::id).limit(limit);
         let messages = match conn {
             // Skip rows another relay is leasing right now instead of waiting for it.
-            DbConnection::Postgres(pg) => due().for_update().skip_locked().select(OutboxMessage::as_select()).load(pg)?,
+            DbConnection::Postgres(pg) => {
+                due().for_update().skip_locked().select(OutboxMessage::as_select()).load(pg)?
+            }
             DbConnection::Sqlite(lite) => due().select(OutboxMessage::as_select()).load(lite)?,
         };
         let ids: Vec<i64> = messages.iter().map(|m| m.id).collect();

@@ -102,7 +102,7 @@ pub enum AnyQueue {
 }
 
 pub enum AnyConsumer {
-    Rabbit(rabbit::RabbitConsumer),
+    Rabbit(Box<rabbit::RabbitConsumer>),
     Memory(memory::MemoryConsumer),
 }
 
@@ -124,7 +124,7 @@ impl JobQueue for AnyQueue {
 
     async fn consume(&self, prefetch: u16) -> Result<AnyConsumer, QueueError> {
         Ok(match self {
-            AnyQueue::Rabbit(q) => AnyConsumer::Rabbit(q.consume(prefetch).await?),
+            AnyQueue::Rabbit(q) => AnyConsumer::Rabbit(Box::new(q.consume(prefetch).await?)),
             AnyQueue::Memory(q) => AnyConsumer::Memory(q.consume(prefetch).await?),
         })
     }

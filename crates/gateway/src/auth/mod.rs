@@ -1,0 +1,129 @@
+//! Who is calling: an API key (`api_Token` query parameter), a Bearer JWT,
+//! or both, in which case they must name the same account.
+
+pub mod api_key;
+pub mod jwt;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use insider_bulk_core::db::{accounts, Database};
+use insider_bulk_core::domain::Tier;
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+use jwt::JwtVerifier;
+
+/// The authenticated account behind a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub account_id: String,
+    pub tier: Tier,
+}
+
+/// The credentials a request presented.
+#[derive(Debug, Default)]
+pub struct Credentials<'a> {
+    pub api_key: Option<&'a str>,
+    pub bearer: Option<&'a str>,
+}
+
+#[derive(Clone)]
+pub struct Authenticator {
+    db: Database,
+    jwt: Option<JwtVerifier>,
+    cache: Arc<Mutex<CredentialCache>>,
+    cache_for: Duration,
+}
+
+/// Verdicts on presented credentials (by their SHA-256), with when they were reached.
+type CredentialCache = HashMap<[u8; 32], (Option<Caller>, Instant)>;
+
+/// Bound on cached credentials, so a flood of distinct bad keys cannot grow memory.
+const CACHE_LIMIT: usize = 100_000;
+
+impl Authenticator {
+    pub fn new(db: Database, jwt: Option<JwtVerifier>, cache_for: Duration) -> Self {
+        Authenticator { db, jwt, cache: Arc::default(), cache_for }
+    }
+
+    pub async fn authenticate(&self, credentials: Credentials<'_>) -> Result<Caller, ApiError> {
+        let by_key = match credentials.api_key {
+            Some(key) => Some(self.api_key(key).await?),
+            None => None,
+        };
+        let by_jwt = match credentials.bearer {
+            Some(token) => Some(self.jwt(token).await?),
+            None => None,
+        };
+        match (by_key, by_jwt) {
+            (Some(a), Some(b)) if a.account_id != b.account_id => {
+                Err(ApiError::Unauthorized("the api_Token and the Bearer token name different accounts".into()))
+            }
+            (Some(caller), _) | (None, Some(caller)) => Ok(caller),
+            (None, None) => Err(ApiError::Unauthorized(
+                "missing credentials: pass ?api_Token=YOUR_API_KEY or Authorization: Bearer <JWT>".into(),
+            )),
+        }
+    }
+
+    async fn api_key(&self, presented: &str) -> Result<Caller, ApiError> {
+        let invalid = || ApiError::Unauthorized("invalid API key".into());
+        let (id, secret) = api_key::parse(presented).ok_or_else(invalid)?;
+        let fingerprint: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        if let Some(cached) = self.cached(&fingerprint) {
+            return cached.ok_or_else(invalid);
+        }
+        let id = id.to_owned();
+        let found = self.db.run(move |conn| accounts::find_key(conn, &id)).await?;
+        let caller = match found {
+            Some((key, account)) if key.revoked_at.is_none() && api_key::matches(secret, &key.secret_sha256) => {
+                Some(Caller { account_id: account.id.clone(), tier: account.tier()? })
+            }
+            _ => None,
+        };
+        self.remember(fingerprint, caller.clone());
+        caller.ok_or_else(invalid)
+    }
+
+    async fn jwt(&self, token: &str) -> Result<Caller, ApiError> {
+        let Some(verifier) = &self.jwt else {
+            return Err(ApiError::Unauthorized("Bearer tokens are not enabled on this server; use api_Token".into()));
+        };
+        let account_id =
+            verifier.verify(token).map_err(|e| ApiError::Unauthorized(format!("invalid Bearer token: {e}")))?;
+        let fingerprint: [u8; 32] = Sha256::digest(format!("account:{account_id}").as_bytes()).into();
+        let unknown = || ApiError::Unauthorized("the Bearer token names no account".into());
+        if let Some(cached) = self.cached(&fingerprint) {
+            return cached.ok_or_else(unknown);
+        }
+        let id = account_id.clone();
+        let account = self.db.run(move |conn| accounts::get(conn, &id)).await?;
+        let caller = match account {
+            Some(account) => Some(Caller { account_id, tier: account.tier()? }),
+            None => None,
+        };
+        self.remember(fingerprint, caller.clone());
+        caller.ok_or_else(unknown)
+    }
+
+    fn cached(&self, fingerprint: &[u8; 32]) -> Option<Option<Caller>> {
+        let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache.get(fingerprint).filter(|(_, at)| at.elapsed() < self.cache_for).map(|(caller, _)| caller.clone())
+    }
+
+    fn remember(&self, fingerprint: [u8; 32], caller: Option<Caller>) {
+        if self.cache_for.is_zero() {
+            return;
+        }
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= CACHE_LIMIT {
+            cache.retain(|_, (_, at)| at.elapsed() < self.cache_for);
+            if cache.len() >= CACHE_LIMIT {
+                cache.clear();
+            }
+        }
+        cache.insert(fingerprint, (caller, Instant::now()));
+    }
+}

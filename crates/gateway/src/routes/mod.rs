@@ -1,0 +1,75 @@
+//! HTTP routes, kept thin: each reads its inputs, calls the service layer
+//! and shapes the answer. Errors render in [`crate::error`].
+
+pub mod bulk;
+pub mod jobs;
+pub mod meta;
+mod ranges;
+
+use actix_web::{middleware::from_fn, web, HttpMessage, HttpRequest};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+
+/// The one error shape of every endpoint.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Machine-readable: invalid_parameter, unauthorized, insufficient_balance, not_found,
+    /// rate_limited, unavailable, internal_error, ...
+    #[schema(example = "invalid_parameter")]
+    pub code: String,
+    #[schema(example = "month must be between 1 and 12, not 13")]
+    pub message: String,
+    /// The offending parameter, for 400.
+    #[schema(example = "month")]
+    pub param: Option<String>,
+    /// For 402: the balance and the cost of the call.
+    pub balance: Option<i64>,
+    pub cost: Option<i64>,
+    /// Quote it in a support request; it is in the server's log too.
+    pub request_id: String,
+}
+
+/// The caller the guard authenticated.
+pub fn caller(req: &HttpRequest) -> Result<Caller, ApiError> {
+    req.extensions().get::<Caller>().cloned().ok_or_else(|| ApiError::Internal("route outside the guard".into()))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let method_not_allowed =
+        || web::to(|| async { Err::<(), _>(ApiError::MethodNotAllowed("method not allowed here".into())) });
+    cfg.service(
+        web::scope("/api/insiders/bulk")
+            .wrap(from_fn(crate::guard::middleware))
+            .service(
+                web::resource("/form-{form_type}/generate/{year}/{month}")
+                    .route(web::post().to(bulk::generate))
+                    .default_service(method_not_allowed()),
+            )
+            .service(
+                web::resource("/form-{form_type}/index.json")
+                    .route(web::get().to(bulk::index))
+                    .default_service(method_not_allowed()),
+            )
+            .service(
+                web::resource("/form-{form_type}/{year}/{month}.tar.gz")
+                    .route(web::get().to(bulk::download))
+                    .default_service(method_not_allowed()),
+            )
+            .service(
+                web::resource("/jobs/{job_id}").route(web::get().to(jobs::job)).default_service(method_not_allowed()),
+            ),
+    )
+    .route("/openapi.json", web::get().to(meta::openapi))
+    .route("/docs", web::get().to(meta::docs))
+    .route("/metrics", web::get().to(meta::metrics))
+    .route("/healthz", web::get().to(meta::healthz))
+    .route("/readyz", web::get().to(meta::readyz));
+}

@@ -1,0 +1,114 @@
+//! Puts the gateway together: state, HTTP server, relay and monitor.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::{from_fn, Next};
+use actix_web::{web, App, HttpServer};
+use insider_bulk_core::db::Database;
+use insider_bulk_core::queue::AnyQueue;
+use insider_bulk_core::store::BundleStore;
+use tokio::sync::{watch, Notify};
+
+use crate::auth::jwt::JwtVerifier;
+use crate::auth::Authenticator;
+use crate::config::GatewayConfig;
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::openapi::ApiDescription;
+use crate::rate_limit::RateLimiter;
+use crate::relay::{self, Relay};
+use crate::service::index::IndexCache;
+use crate::state::{AppState, QueueStats};
+
+/// Builds the shared state; fails clearly on bad JWT keys or an
+/// unreachable rate-limit Redis.
+pub async fn state(
+    config: GatewayConfig,
+    db: Database,
+    store: BundleStore,
+    extra_registries: Vec<prometheus::Registry>,
+) -> anyhow::Result<AppState> {
+    let jwt = JwtVerifier::new(&config.jwt)?;
+    let limiter = match &config.rate_limit_redis_url {
+        Some(url) => RateLimiter::redis(url, "insider-bulk:ratelimit").await?,
+        None => RateLimiter::memory(),
+    };
+    Ok(AppState {
+        auth: Authenticator::new(db.clone(), jwt, config.auth_cache),
+        db,
+        store,
+        config: Arc::new(config),
+        limiter,
+        metrics: Arc::new(Metrics::new()),
+        extra_registries,
+        relay_wake: Arc::new(Notify::new()),
+        queue_stats: Arc::new(QueueStats::default()),
+        index_cache: Arc::new(IndexCache::default()),
+    })
+}
+
+/// Starts the relay and the monitor; they stop when `shutdown` turns true.
+pub fn spawn_background(state: &AppState, queue: AnyQueue, shutdown: watch::Receiver<bool>) {
+    let relay = Relay {
+        db: state.db.clone(),
+        queue: queue.clone(),
+        metrics: state.metrics.clone(),
+        wake: state.relay_wake.clone(),
+    };
+    tokio::spawn(relay.run(shutdown.clone()));
+    tokio::spawn(relay::monitor(
+        state.db.clone(),
+        queue,
+        state.metrics.clone(),
+        state.queue_stats.clone(),
+        Duration::from_secs(2),
+        shutdown,
+    ));
+}
+
+/// The HTTP server on `listener`; it stops on SIGTERM/SIGINT after
+/// finishing the requests in flight.
+pub fn http(state: AppState, listener: TcpListener) -> std::io::Result<actix_web::dev::Server> {
+    let workers = state.config.workers;
+    let description = web::Data::new(ApiDescription::new());
+    let state = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(description.clone())
+            .app_data(web::PathConfig::default().error_handler(|e, _| ApiError::invalid("path", e.to_string()).into()))
+            .app_data(web::PayloadConfig::new(64 * 1024))
+            .configure(crate::routes::configure)
+            .default_service(web::to(|| async { Err::<(), _>(ApiError::NotFound("no such endpoint".into())) }))
+            .wrap(from_fn(observe))
+            .wrap(from_fn(crate::request_id::middleware))
+    })
+    .workers(workers)
+    .shutdown_timeout(30)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// Counts and times every request by its route pattern (not its path, so
+/// the label set stays small).
+async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
+    let method = req.method().as_str().to_owned();
+    let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
+    let response = next.call(req).await?;
+    if let Some(metrics) = metrics {
+        let status = response.status().as_u16().to_string();
+        metrics.requests.with_label_values(&[&route, &method, &status]).inc();
+        metrics.latency.with_label_values(&[&route, &method]).observe(started.elapsed().as_secs_f64());
+    }
+    Ok(response)
+}

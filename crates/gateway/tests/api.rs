@@ -1,0 +1,246 @@
+//! Every status code of the seed's table and the design's, through real HTTP.
+
+mod common;
+
+use common::{error_of, TestGateway};
+use insider_bulk_core::domain::{Month, Tier};
+use insider_bulk_testing::Backend;
+
+fn last_month() -> Month {
+    Month::current().previous().unwrap()
+}
+
+fn generate_path(form: &str, year: &str, month: &str) -> String {
+    format!("/api/insiders/bulk/form-{form}/generate/{year}/{month}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generate_answers_the_seed_shape_and_charges_25() {
+    let gw = TestGateway::start(Backend::Sqlite).await;
+    let (account, key) = gw.account(Tier::Pro, 100).await;
+    let m = last_month();
+    let response = gw
+        .http
+        .post(gw.url(&generate_path("4", &m.year().to_string(), &m.month().to_string()), &key))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers().contains_key("ratelimit-policy") && response.headers().contains_key("ratelimit"));
+    let text = response.text().await.unwrap();
+    let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut fields: Vec<&String> = body.as_object().unwrap().keys().collect();
+    fields.sort_by_key(|f| text.find(&format!("\"{f}\":")).unwrap());
+    assert_eq!(fields, ["job_id", "queued_at", "estimated_seconds", "status"], "exactly the seed's fields, in order");
+    assert!(uuid::Uuid::parse_str(body["job_id"].as_str().unwrap()).is_ok());
+    let queued_at = body["queued_at"].as_str().unwrap();
+    assert_eq!(queued_at.len(), "2026-05-01T20:55:12.000Z".len(), "{queued_at}");
+    assert!(queued_at.ends_with('Z') && queued_at.as_bytes()[19] == b'.', "{queued_at}");
+    assert!(body["estimated_seconds"].as_i64().unwrap() >= 1);
+    assert_eq!(body["status"], "queued");
+    assert_eq!(gw.balance(&account).await, 75);
+
+    // A second call for the month joins the open job, free of charge.
+    let again = gw
+        .http
+        .post(gw.url(&generate_path("4", &m.year().to_string(), &m.month().to_string()), &key))
+        .send()
+        .await
+        .unwrap();
+    let again: serde_json::Value = again.json().await.unwrap();
+    assert_eq!(again["job_id"], body["job_id"]);
+    assert_eq!(gw.balance(&account).await, 75);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_parameters_are_400_naming_the_parameter() {
+    let gw = TestGateway::start(Backend::Sqlite).await;
+    let (account, key) = gw.account(Tier::Pro, 1000).await;
+    let now = Month::current();
+    let next_year = (now.year() + 1).to_string();
+    let (future_year, future_month) = if now.month() == 12 {
+        (next_year.clone(), "1".to_owned())
+    } else {
+        (now.year().to_string(), (now.month() + 1).to_string())
+    };
+    let cases = [
+        (generate_path("6", "2025", "9"), "form_type"),
+        (generate_path("x", "2025", "9"), "form_type"),
+        (generate_path("4", "2002", "9"), "year"),
+        (generate_path("4", &next_year, "1"), "year"),
+        (generate_path("4", "20x5", "9"), "year"),
+        (generate_path("4", "2025", "13"), "month"),
+        (generate_path("4", "2025", "0"), "month"),
+        (generate_path("4", "2025", "9x"), "month"),
+        (generate_path("4", &future_year, &future_month), if now.month() == 12 { "year" } else { "month" }),
+    ];
+    for (path, param) in cases {
+        let (status, error) = error_of(gw.http.post(gw.url(&path, &key)).send().await.unwrap()).await;
+        assert_eq!((status, error["param"].as_str()), (400, Some(param)), "{path}: {error}");
+        assert_eq!(error["code"], "invalid_parameter");
+    }
+    let (status, error) =
+        error_of(gw.http.get(gw.url("/api/insiders/bulk/form-7/index.json", &key)).send().await.unwrap()).await;
+    assert_eq!((status, error["param"].as_str()), (400, Some("form_type")));
+    let (status, error) =
+        error_of(gw.http.get(gw.url("/api/insiders/bulk/jobs/not-a-uuid", &key)).send().await.unwrap()).await;
+    assert_eq!((status, error["param"].as_str()), (400, Some("job_id")));
+    assert_eq!(gw.balance(&account).await, 1000, "no bad request is charged");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_wrong_and_revoked_keys_are_401() {
+    let gw = TestGateway::start_with(Backend::Sqlite, |c| c.auth_cache = std::time::Duration::ZERO).await;
+    let (account, key) = gw.account(Tier::Free, 100).await;
+    let index = "/api/insiders/bulk/form-4/index.json";
+    let (status, _) = error_of(gw.http.get(format!("{}{index}", gw.base)).send().await.unwrap()).await;
+    assert_eq!(status, 401);
+    let (status, _) = error_of(
+        gw.http
+            .get(gw.url(index, "ibk_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, _) = error_of(gw.http.get(gw.url(index, "nonsense")).send().await.unwrap()).await;
+    assert_eq!(status, 401);
+    let tampered = format!("{}B", &key[..key.len() - 1]);
+    let tampered = if tampered == key { format!("{}C", &key[..key.len() - 1]) } else { tampered };
+    let (status, _) = error_of(gw.http.get(gw.url(index, &tampered)).send().await.unwrap()).await;
+    assert_eq!(status, 401, "a key with the right id and the wrong secret");
+    let (status, _) =
+        error_of(gw.http.get(format!("{}{index}", gw.base)).bearer_auth("not.a.jwt").send().await.unwrap()).await;
+    assert_eq!(status, 401);
+
+    assert_eq!(gw.http.get(gw.url(index, &key)).send().await.unwrap().status(), 200);
+    let key_id = key.split('_').nth(1).unwrap().to_owned();
+    let revoked = gw.db.run(move |c| insider_bulk_core::db::accounts::revoke_key(c, &key_id)).await.unwrap();
+    assert!(revoked);
+    let (status, _) = error_of(gw.http.get(gw.url(index, &key)).send().await.unwrap()).await;
+    assert_eq!(status, 401, "a revoked key");
+    // An unauthenticated caller learns nothing about a job or a month.
+    let (status, error) =
+        error_of(gw.http.get(format!("{}/api/insiders/bulk/jobs/{account}", gw.base)).send().await.unwrap()).await;
+    assert_eq!((status, error["code"].as_str()), (401, Some("unauthorized")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_balance_is_402_with_balance_and_cost() {
+    let gw = TestGateway::start(Backend::Sqlite).await;
+    let (account, key) = gw.account(Tier::Pro, 24).await;
+    let m = last_month();
+    let path = generate_path("4", &m.year().to_string(), &m.month().to_string());
+    let (status, error) = error_of(gw.http.post(gw.url(&path, &key)).send().await.unwrap()).await;
+    assert_eq!((status, error["balance"].as_i64(), error["cost"].as_i64()), (402, Some(24), Some(25)), "{error}");
+    assert_eq!(gw.balance(&account).await, 24);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_things_are_404_and_wrong_methods_405() {
+    let gw = TestGateway::start(Backend::Sqlite).await;
+    let (_, key) = gw.account(Tier::Pro, 100).await;
+    let (_, other_key) = gw.account(Tier::Pro, 100).await;
+    let m = last_month();
+    let download = format!("/api/insiders/bulk/form-4/{}/{:02}.tar.gz", m.year(), m.month());
+    let (status, error) = error_of(gw.http.get(gw.url(&download, &key)).send().await.unwrap()).await;
+    assert_eq!((status, error["code"].as_str()), (404, Some("not_found")));
+    let job = format!("/api/insiders/bulk/jobs/{}", uuid::Uuid::new_v4());
+    assert_eq!(error_of(gw.http.get(gw.url(&job, &key)).send().await.unwrap()).await.0, 404);
+    let (status, _) = error_of(gw.http.get(format!("{}/no/such/thing", gw.base)).send().await.unwrap()).await;
+    assert_eq!(status, 404);
+    let (status, _) =
+        error_of(gw.http.delete(gw.url("/api/insiders/bulk/form-4/index.json", &key)).send().await.unwrap()).await;
+    assert_eq!(status, 405);
+
+    // Another account's job is "not found", exactly like a job that does not exist.
+    let path = generate_path("4", &m.year().to_string(), &m.month().to_string());
+    let body: serde_json::Value = gw.http.post(gw.url(&path, &key)).send().await.unwrap().json().await.unwrap();
+    let job = format!("/api/insiders/bulk/jobs/{}", body["job_id"].as_str().unwrap());
+    assert_eq!(gw.http.get(gw.url(&job, &key)).send().await.unwrap().status(), 200);
+    let (status, error) = error_of(gw.http.get(gw.url(&job, &other_key)).send().await.unwrap()).await;
+    assert_eq!((status, error["message"].as_str()), (404, Some("no such job")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotency_key_replays_and_refuses_another_request() {
+    let gw = TestGateway::start(Backend::Sqlite).await;
+    let (account, key) = gw.account(Tier::Pro, 100).await;
+    let m = last_month();
+    let path = generate_path("4", &m.year().to_string(), &m.month().to_string());
+    let send =
+        |path: String, idem: &'static str| gw.http.post(gw.url(&path, &key)).header("Idempotency-Key", idem).send();
+    let first = send(path.clone(), "retry-1").await.unwrap().text().await.unwrap();
+    let second = send(path.clone(), "retry-1").await.unwrap().text().await.unwrap();
+    assert_eq!(first, second, "a retry gets the first response byte for byte");
+    assert_eq!(gw.balance(&account).await, 75);
+    let other = m.previous().unwrap();
+    let other_path = generate_path("4", &other.year().to_string(), &other.month().to_string());
+    let (status, error) = error_of(send(other_path, "retry-1").await.unwrap()).await;
+    assert_eq!((status, error["code"].as_str()), (422, Some("idempotency_key_reused")));
+    assert_eq!(gw.balance(&account).await, 75);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rate_limit_is_429_with_retry_after_and_headers() {
+    let gw = TestGateway::start_with(Backend::Sqlite, |c| {
+        c.limits.free.0.quota = 3;
+        c.limits.free.0.window_seconds = 3600;
+    })
+    .await;
+    let (_, key) = gw.account(Tier::Free, 0).await;
+    let index = gw.url("/api/insiders/bulk/form-4/index.json", &key);
+    for _ in 0..3 {
+        let ok = gw.http.get(&index).send().await.unwrap();
+        assert_eq!(ok.status(), 200);
+        assert_eq!(ok.headers()["ratelimit-policy"], "\"requests\";q=3;w=3600");
+    }
+    let refused = gw.http.get(&index).send().await.unwrap();
+    assert_eq!(refused.status(), 429);
+    let retry_after: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=3600).contains(&retry_after));
+    assert!(refused.headers()["ratelimit"].to_str().unwrap().starts_with("\"requests\";r=0;"));
+    let (_, error) = error_of(refused).await;
+    assert_eq!(error["code"], "rate_limited");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generate_has_its_own_smaller_budget() {
+    let gw = TestGateway::start_with(Backend::Sqlite, |c| c.limits.pro.1.quota = 2).await;
+    let (account, key) = gw.account(Tier::Pro, 1000).await;
+    let mut month = last_month();
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let path = generate_path("4", &month.year().to_string(), &month.month().to_string());
+        statuses.push(gw.http.post(gw.url(&path, &key)).send().await.unwrap().status().as_u16());
+        month = month.previous().unwrap();
+    }
+    assert_eq!(statuses, [200, 200, 429]);
+    assert_eq!(gw.balance(&account).await, 950, "the refused call is not charged");
+    assert_eq!(gw.http.get(gw.url("/api/insiders/bulk/form-4/index.json", &key)).send().await.unwrap().status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn meta_endpoints_answer_without_credentials() {
+    let gw = TestGateway::start(Backend::Sqlite).await;
+    let spec: serde_json::Value =
+        gw.http.get(format!("{}/openapi.json", gw.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(spec["openapi"], "3.1.0");
+    assert!(spec["paths"]["/api/insiders/bulk/form-{form_type}/generate/{year}/{month}"]["post"].is_object());
+    let docs = gw.http.get(format!("{}/docs", gw.base)).send().await.unwrap().text().await.unwrap();
+    assert!(docs.contains("generate") && !docs.contains("src=\"http"), "the docs page needs no network");
+    assert_eq!(gw.http.get(format!("{}/healthz", gw.base)).send().await.unwrap().status(), 200);
+    let metrics = gw.http.get(format!("{}/metrics", gw.base)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("insider_bulk_gateway_requests_total"), "{metrics}");
+    // Ready once the monitor has sampled the queue.
+    let mut ready = 0;
+    for _ in 0..50 {
+        ready = gw.http.get(format!("{}/readyz", gw.base)).send().await.unwrap().status().as_u16();
+        if ready == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(ready, 200);
+}

@@ -1,0 +1,91 @@
+//! A real gateway on a loopback port for each test: its own database, a
+//! bundle directory, the in-process queue, and an HTTP client.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+
+use insider_bulk_core::db::Database;
+use insider_bulk_core::domain::Tier;
+use insider_bulk_core::queue::{AnyQueue, MemoryQueue};
+use insider_bulk_core::store::{BundleStore, StoreUrl};
+use insider_bulk_gateway::admin;
+use insider_bulk_gateway::config::GatewayConfig;
+use insider_bulk_gateway::server;
+use insider_bulk_gateway::state::AppState;
+use insider_bulk_testing::{Backend, TestDatabase};
+use tokio::sync::watch;
+
+pub struct TestGateway {
+    pub base: String,
+    pub db: Database,
+    pub state: AppState,
+    pub queue: MemoryQueue,
+    pub store_dir: tempfile::TempDir,
+    pub http: reqwest::Client,
+    server: actix_web::dev::ServerHandle,
+    stop: watch::Sender<bool>,
+    pub test_db: TestDatabase,
+}
+
+impl TestGateway {
+    pub async fn start(backend: Backend) -> Self {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut GatewayConfig)) -> Self {
+        let test_db = TestDatabase::new(backend);
+        let db = Database::open(&test_db.url, 8).await.expect("open the test database");
+        let store_dir = tempfile::tempdir().unwrap();
+        let store = BundleStore::open(&StoreUrl::Local(store_dir.path().join("bundles"))).unwrap();
+        let mut config = GatewayConfig::from_lookup(|_| None).unwrap();
+        config.workers = 2;
+        config.index_cache = std::time::Duration::ZERO;
+        tweak(&mut config);
+        let state = server::state(config, db.clone(), store, Vec::new()).await.expect("gateway state");
+        let queue = MemoryQueue::new();
+        let (stop, shutdown) = watch::channel(false);
+        server::spawn_background(&state, AnyQueue::Memory(queue.clone()), shutdown);
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let running = server::http(state.clone(), listener).expect("start the HTTP server");
+        let server = running.handle();
+        tokio::spawn(running);
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        TestGateway { base, db, state, queue, store_dir, http, server, stop, test_db }
+    }
+
+    /// A new account with `tokens` and its API key.
+    pub async fn account(&self, tier: Tier, tokens: i64) -> (String, String) {
+        let (account, key) = admin::create_account(&self.db, "test", tier, tokens).await.unwrap();
+        (account.id, key.plaintext)
+    }
+
+    pub fn url(&self, path: &str, key: &str) -> String {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        format!("{}{path}{sep}api_Token={key}", self.base)
+    }
+
+    pub async fn balance(&self, account: &str) -> i64 {
+        let id = account.to_owned();
+        self.db.run(move |c| insider_bulk_core::db::accounts::get(c, &id)).await.unwrap().unwrap().balance
+    }
+}
+
+impl Drop for TestGateway {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        let server = self.server.clone();
+        tokio::spawn(async move { server.stop(false).await });
+    }
+}
+
+/// The error body's fields, asserting the one shape.
+pub async fn error_of(response: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.json().await.expect("a JSON error body");
+    let error = body.get("error").unwrap_or_else(|| panic!("no `error` in {body}")).clone();
+    assert!(error["code"].is_string() && error["message"].is_string(), "{body}");
+    assert!(error["request_id"].as_str().is_some_and(|id| !id.is_empty()), "{body}");
+    (status, error)
+}

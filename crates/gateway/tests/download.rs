@@ -1,0 +1,136 @@
+//! Downloads: validators, digests, byte ranges, and paths that try to
+//! leave the store.
+
+mod common;
+
+use base64::Engine;
+use common::{error_of, TestGateway};
+use insider_bulk_core::db::bundles::{self, BundleRow};
+use insider_bulk_core::db::now_utc;
+use insider_bulk_core::domain::Tier;
+use insider_bulk_core::domain::{FormType, Month, StorageTier};
+use insider_bulk_core::store::object_key;
+use insider_bulk_testing::Backend;
+use sha2::{Digest, Sha256};
+
+/// Stores `content` as the month's bundle and indexes it.
+async fn publish(gw: &TestGateway, month: Month, content: &[u8], storage: StorageTier) -> String {
+    let key = object_key(storage, FormType::Form4, month);
+    let path = gw.store_dir.path().join("bundles").join(&key);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, content).unwrap();
+    let sha = hex::encode(Sha256::digest(content));
+    let row = BundleRow {
+        form_type: 4,
+        period_month: month.to_string(),
+        status: if storage == StorageTier::Hot { "available" } else { "pending" }.into(),
+        storage: storage.as_str().into(),
+        file_name: format!("form-4-{month}.tar.gz"),
+        object_key: key,
+        generated_at: now_utc(),
+        sha256: sha.clone(),
+        size_bytes: content.len() as i64,
+        filing_count: 1,
+        row_count: 1,
+        source_fingerprint: "f".repeat(64),
+        last_job_id: None,
+    };
+    gw.db.run(move |c| bundles::upsert(c, &row)).await.unwrap();
+    sha
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_with_etag_digest_and_ranges() {
+    let gw = TestGateway::start(Backend::Sqlite).await;
+    let (_, key) = gw.account(Tier::Pro, 0).await;
+    let month = Month::current().previous().unwrap();
+    let content: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    let sha = publish(&gw, month, &content, StorageTier::Hot).await;
+    let url = gw.url(&format!("/api/insiders/bulk/form-4/{}/{:02}.tar.gz", month.year(), month.month()), &key);
+
+    let full = gw.http.get(&url).send().await.unwrap();
+    assert_eq!(full.status(), 200);
+    let etag = full.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(etag, format!("\"{sha}\""));
+    let digest = base64::engine::general_purpose::STANDARD.encode(hex::decode(&sha).unwrap());
+    assert_eq!(full.headers()["repr-digest"], format!("sha-256=:{digest}:").as_str());
+    assert_eq!(full.headers()["accept-ranges"], "bytes");
+    assert_eq!(full.bytes().await.unwrap().as_ref(), content.as_slice());
+
+    let part = gw.http.get(&url).header("Range", "bytes=1000-1999").send().await.unwrap();
+    assert_eq!(part.status(), 206);
+    assert_eq!(part.headers()["content-range"], "bytes 1000-1999/100000");
+    assert_eq!(part.bytes().await.unwrap().as_ref(), &content[1000..2000]);
+    let tail = gw.http.get(&url).header("Range", "bytes=99000-").send().await.unwrap();
+    assert_eq!(tail.bytes().await.unwrap().as_ref(), &content[99000..]);
+    let stale = gw.http.get(&url).header("Range", "bytes=0-9").header("If-Range", "\"other\"").send().await.unwrap();
+    assert_eq!(stale.status(), 200, "If-Range with another validator sends the whole file");
+    let (status, _) = error_of(gw.http.get(&url).header("Range", "bytes=100000-").send().await.unwrap()).await;
+    assert_eq!(status, 416);
+    let unchanged = gw.http.get(&url).header("If-None-Match", &etag).send().await.unwrap();
+    assert_eq!(unchanged.status(), 304);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn index_lists_every_month_and_answers_304() {
+    let gw = TestGateway::start(Backend::Sqlite).await;
+    let (_, key) = gw.account(Tier::Pro, 0).await;
+    let month = Month::current().previous().unwrap();
+    let sha = publish(&gw, month, b"bundle bytes", StorageTier::Hot).await;
+    let cold = month.previous().unwrap();
+    publish(&gw, cold, b"cold bytes", StorageTier::Cold).await;
+    let url = gw.url("/api/insiders/bulk/form-4/index.json", &key);
+    let response = gw.http.get(&url).send().await.unwrap();
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    let index: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(index["form_type"], "4");
+    let months = index["months"].as_array().unwrap();
+    assert_eq!(months.len(), Month::current().coverage_through().count(), "every month of coverage");
+    assert_eq!((months[0]["year"].as_i64(), months[0]["month"].as_i64()), (Some(2003), Some(1)));
+    assert_eq!(months[0]["status"], "pending");
+    assert_eq!(months[0]["filing_count"], 0);
+    let entry = months.iter().find(|e| e["filename"] == format!("form-4-{month}.tar.gz").as_str()).unwrap();
+    assert_eq!(entry["status"], "available");
+    assert_eq!(entry["sha256"], sha.as_str());
+    assert_eq!(entry["storage"], "hot");
+    assert!(entry["url"].as_str().unwrap().ends_with(&format!(
+        "/api/insiders/bulk/form-4/{}/{:02}.tar.gz",
+        month.year(),
+        month.month()
+    )));
+    let cold_entry = months.iter().find(|e| e["filename"] == format!("form-4-{cold}.tar.gz").as_str()).unwrap();
+    assert_eq!((cold_entry["status"].as_str(), cold_entry["storage"].as_str()), (Some("pending"), Some("cold")));
+    assert!(cold_entry["url"].is_null());
+    let not_modified = gw.http.get(&url).header("If-None-Match", &etag).send().await.unwrap();
+    assert_eq!(not_modified.status(), 304);
+    // A cold month is not downloadable until warmed.
+    let cold_url = gw.url(&format!("/api/insiders/bulk/form-4/{}/{:02}.tar.gz", cold.year(), cold.month()), &key);
+    assert_eq!(error_of(gw.http.get(&cold_url).send().await.unwrap()).await.0, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paths_never_leave_the_store() {
+    let gw = TestGateway::start(Backend::Sqlite).await;
+    let (_, key) = gw.account(Tier::Pro, 0).await;
+    let secret = b"SECRET-OUTSIDE-THE-STORE";
+    std::fs::write(gw.store_dir.path().join("secret.tar.gz"), secret).unwrap();
+    std::fs::write(gw.store_dir.path().join("bundles").join("secret.tar.gz"), secret).unwrap();
+    let month = Month::current().previous().unwrap();
+    publish(&gw, month, b"real bundle", StorageTier::Hot).await;
+    let attempts = [
+        "/api/insiders/bulk/form-4/2025/..%2F..%2Fsecret.tar.gz",
+        "/api/insiders/bulk/form-4/2025/%2e%2e%2fsecret.tar.gz",
+        "/api/insiders/bulk/form-4/..%2F2025/09.tar.gz",
+        "/api/insiders/bulk/form-4/2025/..%5Csecret.tar.gz",
+        "/api/insiders/bulk/form-4/%2e%2e/secret.tar.gz",
+        "/api/insiders/bulk/form-4/2025/09%2F..%2F..%2Fsecret.tar.gz",
+        "/api/insiders/bulk/form-4/..%252F..%252Fsecret/09.tar.gz",
+    ];
+    for path in attempts {
+        let response = gw.http.get(gw.url(path, &key)).send().await.unwrap();
+        let status = response.status().as_u16();
+        let body = response.bytes().await.unwrap();
+        assert!((400..500).contains(&status), "{path}: {status}");
+        assert!(!body.windows(secret.len()).any(|w| w == secret), "{path} leaked a file");
+    }
+}
