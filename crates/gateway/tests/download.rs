@@ -101,6 +101,17 @@ async fn index_lists_every_month_and_answers_304() {
     let cold_entry = months.iter().find(|e| e["filename"] == format!("form-4-{cold}.tar.gz").as_str()).unwrap();
     assert_eq!((cold_entry["status"].as_str(), cold_entry["storage"].as_str()), (Some("pending"), Some("cold")));
     assert!(cold_entry["url"].is_null());
+    // This client leaves the encoding alone (the shared one decodes gzip itself).
+    let raw = reqwest::Client::builder().no_gzip().build().unwrap();
+    let gzipped = raw.get(&url).header("Accept-Encoding", "gzip").send().await.unwrap();
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    let mut plain = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(gzipped.bytes().await.unwrap().as_ref()),
+        &mut plain,
+    )
+    .unwrap();
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&plain).unwrap(), index);
     let not_modified = gw.http.get(&url).header("If-None-Match", &etag).send().await.unwrap();
     assert_eq!(not_modified.status(), 304);
     // A cold month is not downloadable until warmed.

@@ -98,11 +98,17 @@ pub async fn index(
     if matches_etag(&req, &rendered.etag) {
         return Ok(HttpResponse::NotModified().insert_header((header::ETAG, rendered.etag.clone())).finish());
     }
-    Ok(HttpResponse::Ok()
+    let mut response = HttpResponse::Ok();
+    response
         .content_type("application/json")
         .insert_header((header::ETAG, rendered.etag.clone()))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .body(rendered.body.clone()))
+        .insert_header((header::VARY, "Accept-Encoding"));
+    if accepts_gzip(&req) {
+        response.insert_header((header::CONTENT_ENCODING, "gzip"));
+        return Ok(response.body(rendered.gzipped.clone()));
+    }
+    Ok(response.body(rendered.body.clone()))
 }
 
 /// Download a month's bundle (tar.gz).
@@ -159,6 +165,17 @@ pub async fn download(
 pub fn repr_digest(sha256_hex: &str) -> String {
     let raw = hex::decode(sha256_hex).unwrap_or_default();
     format!("sha-256=:{}:", STANDARD.encode(raw))
+}
+
+fn accepts_gzip(req: &HttpRequest) -> bool {
+    req.headers().get_all(header::ACCEPT_ENCODING).filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(
+        |coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or("");
+            let refused = parts.any(|p| p.replace(' ', "") == "q=0" || p.replace(' ', "") == "q=0.0");
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        },
+    )
 }
 
 pub fn matches_etag(req: &HttpRequest, etag: &str) -> bool {

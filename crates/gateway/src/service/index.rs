@@ -62,9 +62,10 @@ pub struct JobRef {
     pub state: String,
 }
 
-/// A rendered index and its validator.
+/// A rendered index, gzipped once for every client that accepts it, and its validator.
 pub struct RenderedIndex {
     pub body: Bytes,
+    pub gzipped: Bytes,
     pub etag: String,
     built: Instant,
 }
@@ -106,7 +107,9 @@ pub async fn index(state: &AppState, form: FormType, base_url: &str) -> Result<A
     let document = build(state, form, base_url).await?;
     let body = serde_json::to_vec(&document).map_err(|e| ApiError::Internal(e.to_string()))?;
     let etag = format!("\"{}\"", &hex::encode(Sha256::digest(&body))[..32]);
-    let rendered = Arc::new(RenderedIndex { body: Bytes::from(body), etag, built: Instant::now() });
+    let gzipped = gzip(&body).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let rendered =
+        Arc::new(RenderedIndex { body: Bytes::from(body), gzipped: Bytes::from(gzipped), etag, built: Instant::now() });
     state.index_cache.store(key, rendered.clone());
     Ok(rendered)
 }
@@ -150,6 +153,13 @@ async fn build(state: &AppState, form: FormType, base_url: &str) -> Result<Index
         })
         .collect();
     Ok(IndexDocument { form_type: form.to_string(), ingested_through: through.map(|d| d.to_string()), months })
+}
+
+fn gzip(body: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 8), flate2::Compression::new(6));
+    encoder.write_all(body)?;
+    encoder.finish()
 }
 
 pub fn download_url(base_url: &str, form: FormType, month: Month) -> String {
