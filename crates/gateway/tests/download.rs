@@ -72,6 +72,55 @@ async fn streams_with_etag_digest_and_ranges() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_s3_store_answers_with_a_signed_url_valid_24_hours() {
+    use insider_bulk_core::store::BundleStore;
+    use insider_bulk_testing::s3::{start_server, KEY, SECRET};
+    let server = start_server("bulk");
+    let builder = object_store::aws::AmazonS3Builder::new()
+        .with_endpoint(&server.endpoint)
+        .with_allow_http(true)
+        .with_access_key_id(KEY)
+        .with_secret_access_key(SECRET)
+        .with_region("us-east-1")
+        .with_virtual_hosted_style_request(false);
+    let store = BundleStore::open_s3(builder, "bulk", "prod").unwrap();
+    let month = Month::current().previous().unwrap();
+    let content = b"bundle bytes on S3".to_vec();
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), &content).unwrap();
+    let key = object_key(StorageTier::Hot, FormType::Form4, month);
+    store.put_file(&key, file.path()).await.unwrap();
+    let gw = TestGateway::start_on(Backend::Sqlite, store, tempfile::tempdir().unwrap(), |_| {}).await;
+    let sha = hex::encode(Sha256::digest(&content));
+    let row = BundleRow {
+        form_type: 4,
+        period_month: month.to_string(),
+        status: "available".into(),
+        storage: "hot".into(),
+        file_name: format!("form-4-{month}.tar.gz"),
+        object_key: key,
+        generated_at: now_utc(),
+        sha256: sha.clone(),
+        size_bytes: content.len() as i64,
+        filing_count: 1,
+        row_count: 1,
+        source_fingerprint: "f".repeat(64),
+        last_job_id: None,
+    };
+    gw.db.run(move |c| bundles::upsert(c, &row)).await.unwrap();
+    let (_, api_key) = gw.account(Tier::Pro, 0).await;
+    let url = gw.url(&format!("/api/insiders/bulk/form-4/{}/{:02}.tar.gz", month.year(), month.month()), &api_key);
+    let response = gw.http.get(&url).send().await.unwrap();
+    assert_eq!(response.status(), 307);
+    assert_eq!(response.headers()["etag"], format!("\"{sha}\"").as_str());
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.contains("X-Amz-Expires=86400"), "{location}");
+    let fetched = reqwest::get(&location).await.unwrap();
+    assert_eq!(fetched.status(), 200);
+    assert_eq!(fetched.bytes().await.unwrap().as_ref(), content.as_slice());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn index_lists_every_month_and_answers_304() {
     let gw = TestGateway::start(Backend::Sqlite).await;
     let (_, key) = gw.account(Tier::Pro, 0).await;
@@ -144,4 +193,24 @@ async fn paths_never_leave_the_store() {
         assert!((400..500).contains(&status), "{path}: {status}");
         assert!(!body.windows(secret.len()).any(|w| w == secret), "{path} leaked a file");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unexpected_failure_is_500_with_a_request_id_and_no_detail() {
+    let gw = TestGateway::start(Backend::Sqlite).await;
+    let (_, key) = gw.account(Tier::Pro, 0).await;
+    let month = Month::current().previous().unwrap();
+    publish(&gw, month, b"soon gone", StorageTier::Hot).await;
+    // The index row now points at an object that is not there.
+    std::fs::remove_dir_all(gw.store_dir.path().join("bundles/hot")).unwrap();
+    let url = gw.url(&format!("/api/insiders/bulk/form-4/{}/{:02}.tar.gz", month.year(), month.month()), &key);
+    let response = gw.http.get(&url).send().await.unwrap();
+    let request_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let (status, error) = error_of(response).await;
+    assert_eq!(
+        (status, error["code"].as_str(), error["message"].as_str()),
+        (500, Some("internal_error"), Some("internal error"))
+    );
+    assert_eq!(error["request_id"], request_id.as_str(), "the body and the header carry the same id");
+    assert!(!error.to_string().contains("hot/form-4"), "no internal detail in the body: {error}");
 }

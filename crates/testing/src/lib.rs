@@ -2,6 +2,8 @@
 //! own database (a fresh PostgreSQL database or a SQLite file in a temporary
 //! directory) and leaves nothing behind.
 
+pub mod s3;
+
 use std::path::PathBuf;
 
 use diesel::connection::SimpleConnection;

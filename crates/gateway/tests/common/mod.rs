@@ -34,10 +34,20 @@ impl TestGateway {
     }
 
     pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut GatewayConfig)) -> Self {
-        let test_db = TestDatabase::new(backend);
-        let db = Database::open(&test_db.url, 8).await.expect("open the test database");
         let store_dir = tempfile::tempdir().unwrap();
         let store = BundleStore::open(&StoreUrl::Local(store_dir.path().join("bundles"))).unwrap();
+        Self::start_on(backend, store, store_dir, tweak).await
+    }
+
+    /// With a given bundle store (an S3 one, say).
+    pub async fn start_on(
+        backend: Backend,
+        store: BundleStore,
+        store_dir: tempfile::TempDir,
+        tweak: impl FnOnce(&mut GatewayConfig),
+    ) -> Self {
+        let test_db = TestDatabase::new(backend);
+        let db = Database::open(&test_db.url, 8).await.expect("open the test database");
         let mut config = GatewayConfig::from_lookup(|_| None).unwrap();
         config.workers = 2;
         config.index_cache = std::time::Duration::ZERO;
