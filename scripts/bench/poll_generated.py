@@ -22,4 +22,13 @@ while True:
         sys.exit(f"not regenerated within 300 s: {e}")
     time.sleep(0.02)
 elapsed = time.monotonic() - started
-print(f"{elapsed:.3f} s  (estimated_seconds {job['estimated_seconds']}, filings {e['filing_count']}, rows {e['row_count']}, {e['size']} bytes)")
+with urllib.request.urlopen(f"{base}/api/insiders/bulk/jobs/{job['job_id']}?api_Token={key}") as r:
+    view = json.load(r)
+
+def at(s):
+    return time.mktime(time.strptime(s[:19], "%Y-%m-%dT%H:%M:%S")) + int(s[20:23]) / 1000
+
+wait = at(view["started_at"]) - at(view["queued_at"])
+work = at(view["finished_at"]) - at(view["started_at"])
+print(f"{elapsed:.3f} s  (queue {wait:.3f} s, packer {work:.3f} s, index poll the rest; estimated_seconds "
+      f"{job['estimated_seconds']}; {e['filing_count']} filings, {e['row_count']} rows, {e['size']} bytes)")

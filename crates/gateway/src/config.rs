@@ -29,7 +29,7 @@ pub struct GatewayConfig {
     /// trusted without asking the database, so also how long a revoked key
     /// may still work.
     pub auth_cache: Duration,
-    /// `INDEX_CACHE_MILLIS`, default 500: how stale an index may be served.
+    /// `INDEX_CACHE_MILLIS`, default 250: how stale an index may be served.
     pub index_cache: Duration,
     /// `DOWNLOAD_URL_SECONDS`, default 86400: validity of signed S3 URLs.
     pub signed_url_validity: Duration,
@@ -94,7 +94,7 @@ impl GatewayConfig {
             limits,
             jwt,
             auth_cache: Duration::from_secs(parse_or("AUTH_CACHE_SECONDS", lookup("AUTH_CACHE_SECONDS"), 5)?),
-            index_cache: Duration::from_millis(parse_or("INDEX_CACHE_MILLIS", lookup("INDEX_CACHE_MILLIS"), 500)?),
+            index_cache: Duration::from_millis(parse_or("INDEX_CACHE_MILLIS", lookup("INDEX_CACHE_MILLIS"), 250)?),
             signed_url_validity: Duration::from_secs(parse_or(
                 "DOWNLOAD_URL_SECONDS",
                 lookup("DOWNLOAD_URL_SECONDS"),
