@@ -49,5 +49,8 @@ where
     drop(rx);
     let _ = producer.join();
     progress.finish_and_clear();
+    if result.is_ok() && writer.report.loaded() >= 1_000 {
+        writer.refresh_planner_statistics().await?;
+    }
     result
 }

@@ -85,6 +85,11 @@ impl BatchWriter {
         self
     }
 
+    /// After a large load: see [`insider_bulk_core::db::refresh_planner_statistics`].
+    pub async fn refresh_planner_statistics(&self) -> Result<(), DbError> {
+        self.db.run(insider_bulk_core::db::refresh_planner_statistics).await
+    }
+
     pub async fn write(&mut self, items: Vec<Item>) -> Result<(), DbError> {
         let mut batch = Vec::with_capacity(items.len());
         let mut failures = Vec::new();
