@@ -26,6 +26,19 @@ pub struct GenerateJob {
 }
 
 impl GenerateJob {
+    /// A job no account asked for (nightly run, first-start sample), with a new id.
+    pub fn system(form: FormType, month: Month, reason: JobReason) -> Self {
+        GenerateJob {
+            id: uuid::Uuid::new_v4().to_string(),
+            form,
+            month,
+            reason,
+            requested_at: crate::db::now_utc(),
+            account_id: None,
+            trace_id: None,
+        }
+    }
+
     pub fn decode(payload: &[u8]) -> Result<Self, InvalidJobMessage> {
         let bad = InvalidJobMessage;
         let msg = proto::GenerateBundle::decode(payload).map_err(|e| bad(e.to_string()))?;

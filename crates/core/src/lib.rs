@@ -6,6 +6,7 @@ pub mod db;
 pub mod domain;
 pub mod filing;
 pub mod job_message;
+pub mod logging;
 pub mod proto;
 pub mod queue;
 pub mod store;

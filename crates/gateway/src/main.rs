@@ -31,12 +31,7 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,insider_bulk=info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    insider_bulk_core::logging::init();
     match run(Cli::parse().command).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -13,12 +13,8 @@ use insider_bulk_core::store::object_key;
 use insider_bulk_testing::Backend;
 use sha2::{Digest, Sha256};
 
-/// Stores `content` as the month's bundle and indexes it.
-async fn publish(gw: &TestGateway, month: Month, content: &[u8], storage: StorageTier) -> String {
-    let key = object_key(storage, FormType::Form4, month);
-    let path = gw.store_dir.path().join("bundles").join(&key);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, content).unwrap();
+/// The index row of a month's bundle stored under `key`.
+fn bundle_row(month: Month, key: String, content: &[u8], storage: StorageTier) -> (BundleRow, String) {
     let sha = hex::encode(Sha256::digest(content));
     let row = BundleRow {
         form_type: 4,
@@ -35,6 +31,16 @@ async fn publish(gw: &TestGateway, month: Month, content: &[u8], storage: Storag
         source_fingerprint: "f".repeat(64),
         last_job_id: None,
     };
+    (row, sha)
+}
+
+/// Stores `content` as the month's bundle in the local store and indexes it.
+async fn publish(gw: &TestGateway, month: Month, content: &[u8], storage: StorageTier) -> String {
+    let key = object_key(storage, FormType::Form4, month);
+    let path = gw.store_dir.path().join("bundles").join(&key);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, content).unwrap();
+    let (row, sha) = bundle_row(month, key, content, storage);
     gw.db.run(move |c| bundles::upsert(c, &row)).await.unwrap();
     sha
 }
@@ -91,22 +97,7 @@ async fn an_s3_store_answers_with_a_signed_url_valid_24_hours() {
     let key = object_key(StorageTier::Hot, FormType::Form4, month);
     store.put_file(&key, file.path()).await.unwrap();
     let gw = TestGateway::start_on(Backend::Sqlite, store, tempfile::tempdir().unwrap(), |_| {}).await;
-    let sha = hex::encode(Sha256::digest(&content));
-    let row = BundleRow {
-        form_type: 4,
-        period_month: month.to_string(),
-        status: "available".into(),
-        storage: "hot".into(),
-        file_name: format!("form-4-{month}.tar.gz"),
-        object_key: key,
-        generated_at: now_utc(),
-        sha256: sha.clone(),
-        size_bytes: content.len() as i64,
-        filing_count: 1,
-        row_count: 1,
-        source_fingerprint: "f".repeat(64),
-        last_job_id: None,
-    };
+    let (row, sha) = bundle_row(month, key, &content, StorageTier::Hot);
     gw.db.run(move |c| bundles::upsert(c, &row)).await.unwrap();
     let (_, api_key) = gw.account(Tier::Pro, 0).await;
     let url = gw.url(&format!("/api/insiders/bulk/form-4/{}/{:02}.tar.gz", month.year(), month.month()), &api_key);

@@ -4,7 +4,7 @@
 //! Real data comes from `insider-bulk-ingest edgar`.
 
 use insider_bulk_core::db::filings::{store_filings, FilingToStore};
-use insider_bulk_core::db::{month_stats, now_utc, Database};
+use insider_bulk_core::db::{month_stats, Database};
 use insider_bulk_core::domain::{FormType, JobReason, Month};
 use insider_bulk_core::job_message::GenerateJob;
 use insider_bulk_ingest::synth::synth_month;
@@ -44,16 +44,7 @@ pub async fn load_and_pack(db: &Database, packer: &Packer) -> anyhow::Result<Vec
                 .map(|filing| FilingToStore { filing, source: source.clone(), is_synthetic: true })
                 .collect();
             db.run(move |conn| store_filings(conn, &batch).map(drop)).await?;
-            let job = GenerateJob {
-                id: uuid::Uuid::new_v4().to_string(),
-                form,
-                month,
-                reason: JobReason::Nightly,
-                requested_at: now_utc(),
-                account_id: None,
-                trace_id: None,
-            };
-            packer.run(&job).await?;
+            packer.run(&GenerateJob::system(form, month, JobReason::Nightly)).await?;
         }
     }
     Ok(months)

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use insider_bulk_core::config::Config;
-use insider_bulk_core::db::{now_utc, Database};
+use insider_bulk_core::db::Database;
 use insider_bulk_core::domain::{FormType, JobReason, Month};
 use insider_bulk_core::queue::{RabbitConfig, RabbitQueue};
 use insider_bulk_core::store::BundleStore;
@@ -46,12 +46,7 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,insider_bulk=info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    insider_bulk_core::logging::init();
     match run(Cli::parse().command).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -78,15 +73,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             println!("filings {}, rows {}, bytes {}", built.filing_count, built.row_count, built.size);
         }
         Command::Pack { form, month, out: None } => {
-            let job = GenerateJob {
-                id: uuid::Uuid::new_v4().to_string(),
-                form,
-                month,
-                reason: JobReason::OnDemand,
-                requested_at: now_utc(),
-                account_id: None,
-                trace_id: None,
-            };
+            let job = GenerateJob::system(form, month, JobReason::OnDemand);
             let outcome = packer.run(&job).await?;
             println!("{}: {outcome:?}", bundle::file_name(form, month));
         }

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use insider_bulk_core::db::{bundles, jobs, month_stats, now_utc};
+use insider_bulk_core::db::{bundles, jobs, month_stats};
 use insider_bulk_core::domain::{FormType, JobReason, Month, StorageTier};
 use insider_bulk_core::queue::JobQueue;
 use insider_bulk_core::store::object_key;
@@ -66,15 +66,7 @@ pub async fn run<Q: JobQueue>(packer: &Packer, queue: &Q, current: Month) -> any
 /// open one. A job whose message cannot be published is marked failed, so
 /// that the next nightly run tries again.
 async fn enqueue<Q: JobQueue>(packer: &Packer, queue: &Q, form: FormType, month: Month) -> anyhow::Result<bool> {
-    let job = GenerateJob {
-        id: uuid::Uuid::new_v4().to_string(),
-        form,
-        month,
-        reason: JobReason::Nightly,
-        requested_at: now_utc(),
-        account_id: None,
-        trace_id: None,
-    };
+    let job = GenerateJob::system(form, month, JobReason::Nightly);
     let row = jobs::JobRow::queued(job.id.clone(), form, month, JobReason::Nightly, job.requested_at);
     let created = packer
         .db
