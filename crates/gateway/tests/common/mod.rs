@@ -46,6 +46,17 @@ impl TestGateway {
         store_dir: tempfile::TempDir,
         tweak: impl FnOnce(&mut GatewayConfig),
     ) -> Self {
+        Self::start_full(backend, store, store_dir, None, tweak).await
+    }
+
+    /// With a given queue for the relay (RabbitMQ, say); the in-process one otherwise.
+    pub async fn start_full(
+        backend: Backend,
+        store: BundleStore,
+        store_dir: tempfile::TempDir,
+        relay_queue: Option<AnyQueue>,
+        tweak: impl FnOnce(&mut GatewayConfig),
+    ) -> Self {
         let test_db = TestDatabase::new(backend);
         let db = Database::open(&test_db.url, 8).await.expect("open the test database");
         let mut config = GatewayConfig::from_lookup(|_| None).unwrap();
@@ -55,7 +66,7 @@ impl TestGateway {
         let state = server::state(config, db.clone(), store, Vec::new()).await.expect("gateway state");
         let queue = MemoryQueue::new();
         let (stop, shutdown) = watch::channel(false);
-        server::spawn_background(&state, AnyQueue::Memory(queue.clone()), shutdown);
+        server::spawn_background(&state, relay_queue.unwrap_or(AnyQueue::Memory(queue.clone())), shutdown);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let running = server::http(state.clone(), listener).expect("start the HTTP server");
