@@ -22,6 +22,8 @@ struct Cli {
 enum Command {
     /// Serve the API on GATEWAY_ADDR; jobs go to RabbitMQ (QUEUE_URL).
     Serve,
+    /// Bring the database schema up to date and exit (the Kubernetes migration Job).
+    Migrate,
     /// Accounts, API keys, tokens and the ledger.
     Admin {
         #[command(subcommand)]
@@ -45,6 +47,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
     let config = Config::from_env()?;
     let db = Database::open(&config.database_url, config.database_max_connections).await?;
     match command {
+        // Opening the database ran the embedded migrations already.
+        Command::Migrate => println!("database schema at {} is up to date", config.database_url),
         Command::Admin { command } => admin::run(&db, command, &mut std::io::stdout()).await?,
         Command::Serve => {
             let Some(url) = config.queue_url.clone() else {

@@ -17,6 +17,7 @@ pub struct Metrics {
     pub dead_letter_depth: IntGauge,
     pub live_packers: IntGauge,
     pub oldest_queued_job_age_seconds: IntGauge,
+    pub nightly_last_run: IntGauge,
     pub relay_latency: Histogram,
 }
 
@@ -92,6 +93,10 @@ impl Metrics {
             oldest_queued_job_age_seconds: gauge(
                 "insider_bulk_oldest_queued_job_age_seconds",
                 "Age of the oldest job still queued",
+            ),
+            nightly_last_run: gauge(
+                "insider_bulk_nightly_last_run_timestamp_seconds",
+                "Unix time at which the nightly run last queued a job (0: never)",
             ),
             relay_latency,
             registry,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use insider_bulk_core::db::{billing, jobs, now_utc, outbox, Database};
+use insider_bulk_core::domain::JobReason;
 use insider_bulk_core::queue::{AnyQueue, JobQueue};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
@@ -110,10 +111,12 @@ pub async fn monitor(
         let sampled = db
             .run(|conn| {
                 let (backlog, oldest) = outbox::backlog(conn)?;
-                Ok((backlog, oldest, jobs::oldest_queued_at(conn)?))
+                let nightly = jobs::last_queued_at(conn, JobReason::Nightly)?;
+                Ok((backlog, oldest, jobs::oldest_queued_at(conn)?, nightly))
             })
             .await;
-        if let Ok((backlog, oldest, oldest_job)) = sampled {
+        if let Ok((backlog, oldest, oldest_job, nightly)) = sampled {
+            metrics.nightly_last_run.set(nightly.map_or(0, |t| t.assume_utc().unix_timestamp()));
             let age = |at: Option<time::PrimitiveDateTime>| at.map_or(0, |t| (now_utc() - t).whole_seconds().max(0));
             metrics.outbox_backlog.set(backlog);
             metrics.outbox_oldest_age_seconds.set(age(oldest));

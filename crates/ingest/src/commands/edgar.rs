@@ -20,11 +20,14 @@ fn parse_day(s: &str) -> Result<Date, String> {
 #[derive(clap::Args)]
 pub struct EdgarArgs {
     /// First EDGAR day to process, YYYY-MM-DD.
-    #[arg(long, value_parser = parse_day)]
-    from: Date,
+    #[arg(long, value_parser = parse_day, required_unless_present = "previous_business_day")]
+    from: Option<Date>,
     /// Last EDGAR day to process, YYYY-MM-DD (inclusive).
-    #[arg(long, value_parser = parse_day)]
-    to: Date,
+    #[arg(long, value_parser = parse_day, required_unless_present = "previous_business_day")]
+    to: Option<Date>,
+    /// Process only the last weekday before today (UTC): what a daily job runs.
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    previous_business_day: bool,
     /// The declared User-Agent SEC requires, e.g. "Example Corp data@example.com".
     #[arg(long, env = "EDGAR_USER_AGENT")]
     user_agent: String,
@@ -39,9 +42,16 @@ pub struct EdgarArgs {
     concurrency: usize,
 }
 
-pub async fn run(args: EdgarArgs) -> anyhow::Result<ExitCode> {
-    if args.to < args.from {
-        anyhow::bail!("--to {} is before --from {}", args.to, args.from);
+pub async fn run(mut args: EdgarArgs) -> anyhow::Result<ExitCode> {
+    if args.previous_business_day {
+        let day = previous_business_day(time::OffsetDateTime::now_utc().date());
+        (args.from, args.to) = (Some(day), Some(day));
+    }
+    let (Some(from), Some(to)) = (args.from, args.to) else {
+        anyhow::bail!("give --from and --to, or --previous-business-day");
+    };
+    if to < from {
+        anyhow::bail!("--to {to} is before --from {from}");
     }
     let db = super::open_database().await?;
     let client = EdgarClient::builder(args.user_agent)
@@ -50,7 +60,7 @@ pub async fn run(args: EdgarArgs) -> anyhow::Result<ExitCode> {
         .build()?;
     let mut failed_days = 0;
     let mut failed_filings = 0;
-    let mut day = args.from;
+    let mut day = from;
     loop {
         match ingest_day(&db, &client, day, args.concurrency.max(1)).await {
             Ok(record) => {
@@ -67,7 +77,7 @@ pub async fn run(args: EdgarArgs) -> anyhow::Result<ExitCode> {
                 eprintln!("{day}: not processed: {e:#}");
             }
         }
-        if day >= args.to {
+        if day >= to {
             break;
         }
         day = day.next_day().ok_or_else(|| anyhow::anyhow!("date overflow after {day}"))?;
@@ -135,4 +145,28 @@ async fn fetch_and_parse(client: &EdgarClient, entry: IndexEntry) -> Item {
         .map_err(|e| fail(e.to_string()))?
         .map_err(|e| fail(e.to_string()))?;
     Ok(FilingToStore { filing, source, is_synthetic: false })
+}
+
+/// The weekday before `today` (Monday → Friday). EDGAR holidays are not
+/// skipped: their index does not exist, which the run reports as such.
+pub fn previous_business_day(today: Date) -> Date {
+    let mut day = today.previous_day().expect("not the first day of the calendar");
+    while matches!(day.weekday(), time::Weekday::Saturday | time::Weekday::Sunday) {
+        day = day.previous_day().expect("not the first day of the calendar");
+    }
+    day
+}
+
+#[cfg(test)]
+mod business_day_tests {
+    use time::macros::date;
+
+    use super::previous_business_day;
+
+    #[test]
+    fn skips_weekends() {
+        assert_eq!(previous_business_day(date!(2026 - 11 - 30)), date!(2026 - 11 - 27), "Monday → Friday");
+        assert_eq!(previous_business_day(date!(2026 - 11 - 29)), date!(2026 - 11 - 27), "Sunday → Friday");
+        assert_eq!(previous_business_day(date!(2026 - 11 - 25)), date!(2026 - 11 - 24));
+    }
 }
