@@ -101,6 +101,21 @@ impl Metrics {
             relay_latency,
             registry,
         }
+        .with_known_labels()
+    }
+
+    /// Exports every known label set at 0 from the start, so that rates,
+    /// dashboards and alerts see a series before the first event.
+    fn with_known_labels(self) -> Self {
+        for outcome in ["queued", "joined", "replayed", "idempotency_conflict", "insufficient_balance"] {
+            self.generate_outcomes.with_label_values(&[outcome]);
+        }
+        for policy in ["requests", "generate"] {
+            for tier in ["free", "pro", "enterprise"] {
+                self.rate_limited.with_label_values(&[policy, tier]);
+            }
+        }
+        self
     }
 
     pub fn render(&self) -> String {

@@ -39,6 +39,19 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Backfill: record and queue a job for every month from FROM to TO
+    /// (inclusive) that has no open job; the running packers (scaled on the
+    /// queue's length) do the work.
+    Enqueue {
+        #[arg(long)]
+        form: FormType,
+        /// YYYY-MM
+        #[arg(long)]
+        from: Month,
+        /// YYYY-MM
+        #[arg(long)]
+        to: Month,
+    },
     /// Enqueue every changed month of the last 12 for each form type and move
     /// older bundles to the cold tier. Running it twice enqueues nothing new.
     Nightly,
@@ -76,6 +89,18 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let job = GenerateJob::system(form, month, JobReason::OnDemand);
             let outcome = packer.run(&job).await?;
             println!("{}: {outcome:?}", bundle::file_name(form, month));
+        }
+        Command::Enqueue { form, from, to } => {
+            let queue = rabbit(&config).await?;
+            let (mut queued, mut joined) = (0, 0);
+            for month in to.coverage_through().filter(|m| *m >= from) {
+                if nightly::enqueue(&packer, &queue, form, month, JobReason::OnDemand).await? {
+                    queued += 1;
+                } else {
+                    joined += 1;
+                }
+            }
+            println!("queued {queued} months of form {form}; {joined} already had an open job");
         }
         Command::Nightly => {
             let queue = rabbit(&config).await?;

@@ -41,6 +41,10 @@ impl Metrics {
             IntCounterVec::new(Opts::new("insider_bulk_packer_jobs_total", "Jobs finished, by outcome"), &["outcome"])
                 .expect("valid metric");
         registry.register(Box::new(jobs.clone())).expect("unique metric");
+        // Every outcome exported from the start, at 0, so rates and alerts see a series.
+        for outcome in ["succeeded", "failed", "retried", "undecodable"] {
+            jobs.with_label_values(&[outcome]);
+        }
         // Buckets from a small month on SQLite to a large one on a busy store.
         let buckets = vec![0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0];
         let duration = Histogram::with_opts(

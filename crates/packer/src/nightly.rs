@@ -43,7 +43,7 @@ pub async fn run<Q: JobQueue>(packer: &Packer, queue: &Q, current: Month) -> any
             if bundle.is_some_and(|b| b.source_fingerprint == s.fingerprint) {
                 continue;
             }
-            if enqueue(packer, queue, form, month).await? {
+            if enqueue(packer, queue, form, month, JobReason::Nightly).await? {
                 report.enqueued.push((form, month));
             }
         }
@@ -62,12 +62,18 @@ pub async fn run<Q: JobQueue>(packer: &Packer, queue: &Q, current: Month) -> any
     Ok(report)
 }
 
-/// Records and publishes a nightly job unless the month already has an
+/// Records and publishes a job no account asked for (nightly, backfill) unless the month already has an
 /// open one. A job whose message cannot be published is marked failed, so
 /// that the next nightly run tries again.
-async fn enqueue<Q: JobQueue>(packer: &Packer, queue: &Q, form: FormType, month: Month) -> anyhow::Result<bool> {
-    let job = GenerateJob::system(form, month, JobReason::Nightly);
-    let row = jobs::JobRow::queued(job.id.clone(), form, month, JobReason::Nightly, job.requested_at);
+pub async fn enqueue<Q: JobQueue>(
+    packer: &Packer,
+    queue: &Q,
+    form: FormType,
+    month: Month,
+    reason: JobReason,
+) -> anyhow::Result<bool> {
+    let job = GenerateJob::system(form, month, reason);
+    let row = jobs::JobRow::queued(job.id.clone(), form, month, reason, job.requested_at);
     let created = packer
         .db
         .run(move |conn| {

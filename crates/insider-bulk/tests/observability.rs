@@ -1,0 +1,99 @@
+//! Every metric that a dashboard panel or a Prometheus rule names is really
+//! exported: a real gateway and a real packer (PostgreSQL, RabbitMQ) serve
+//! one request and one job, then both `/metrics` are scraped.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use common::{binary, free_port, wait_ready, Process};
+use insider_bulk_core::db::Database;
+use insider_bulk_core::domain::{Month, Tier};
+use insider_bulk_gateway::admin;
+use insider_bulk_testing::{amqp_url, delete_queues, unique_queue_name, TestDatabase};
+
+/// The `insider_bulk_*` metric names a text mentions (recording rules are
+/// `insider_bulk:…` and are not exported by the processes).
+fn metric_names(text: &str) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("insider_bulk_") {
+        let tail = &rest[at..];
+        let end =
+            tail.find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')).unwrap_or(tail.len());
+        let preceded_by_name_char = rest[..at].chars().last().is_some_and(|c| c.is_ascii_alphanumeric() || c == ':');
+        if !preceded_by_name_char {
+            names.insert(tail[..end].to_owned());
+        }
+        rest = &tail[end..];
+    }
+    names
+}
+
+/// What a scrape exports: each family, and a histogram's series names.
+fn exported(scrape: &str) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for line in scrape.lines() {
+        let Some(rest) = line.strip_prefix("# TYPE ") else { continue };
+        let mut parts = rest.split_whitespace();
+        let (Some(name), Some(kind)) = (parts.next(), parts.next()) else { continue };
+        names.insert(name.to_owned());
+        if kind == "histogram" {
+            for suffix in ["_bucket", "_sum", "_count"] {
+                names.insert(format!("{name}{suffix}"));
+            }
+        }
+    }
+    names
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboards_and_rules_name_only_exported_metrics() {
+    let repo = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dashboard = std::fs::read_to_string(repo.join("deploy/grafana/insider-bulk.json")).expect("the dashboard");
+    let rules = std::fs::read_to_string(repo.join("deploy/prometheus/rules.yml")).expect("the rules");
+    let wanted: BTreeSet<String> = metric_names(&dashboard).into_iter().chain(metric_names(&rules)).collect();
+    assert!(wanted.len() > 10, "the dashboard and rules name metrics: {wanted:?}");
+
+    let test_db = TestDatabase::postgres();
+    let db = Database::open(&test_db.url, 2).await.unwrap();
+    let key = admin::create_account(&db, "metrics", Tier::Pro, 100).await.unwrap().1.plaintext;
+    let insider_bulk_core::db::DatabaseUrl::Postgres(url) = &test_db.url else { unreachable!() };
+    let dir = tempfile::tempdir().unwrap();
+    let queue = unique_queue_name();
+    let (gateway_port, packer_port) = (free_port(), free_port());
+    let env = vec![
+        ("DATABASE_URL", url.clone()),
+        ("QUEUE_URL", amqp_url()),
+        ("QUEUE_NAME", queue.clone()),
+        ("BUNDLE_STORE_URL", dir.path().join("bundles").display().to_string()),
+        ("GATEWAY_ADDR", format!("127.0.0.1:{gateway_port}")),
+        ("PACKER_METRICS_ADDR", format!("127.0.0.1:{packer_port}")),
+    ];
+    let gateway = Process::start("gateway", binary("insider-bulk-gateway"), &["serve"], &env, dir.path());
+    let packer = Process::start("packer", binary("insider-bulk-packer"), &["run"], &env, dir.path());
+    let http = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{gateway_port}");
+    wait_ready(&http, &format!("{base}/readyz"), &gateway).await;
+    wait_ready(&http, &format!("http://127.0.0.1:{packer_port}/readyz"), &packer).await;
+
+    let m = Month::current().previous().unwrap();
+    let generate = format!("{base}/api/insiders/bulk/form-4/generate/{}/{}?api_Token={key}", m.year(), m.month());
+    assert_eq!(http.post(&generate).send().await.unwrap().status(), 200);
+    let packer_metrics = format!("http://127.0.0.1:{packer_port}/metrics");
+    let mut packer_scrape = String::new();
+    for _ in 0..100 {
+        packer_scrape = http.get(&packer_metrics).send().await.unwrap().text().await.unwrap();
+        if packer_scrape.contains("insider_bulk_packer_jobs_total{outcome=\"succeeded\"} 1") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let gateway_scrape = http.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    let exported: BTreeSet<String> = exported(&gateway_scrape).union(&exported(&packer_scrape)).cloned().collect();
+    let missing: Vec<&String> = wanted.difference(&exported).collect();
+    assert!(missing.is_empty(), "named in deploy/ but not exported: {missing:?}\nexported: {exported:?}");
+    drop((gateway, packer));
+    delete_queues(&queue).await;
+}
