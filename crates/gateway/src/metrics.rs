@@ -96,7 +96,7 @@ impl Metrics {
             ),
             nightly_last_run: gauge(
                 "insider_bulk_nightly_last_run_timestamp_seconds",
-                "Unix time at which the nightly run last queued a job (0: never)",
+                "Unix time at which the nightly run last completed (0: never)",
             ),
             relay_latency,
             registry,

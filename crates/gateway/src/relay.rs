@@ -5,8 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use insider_bulk_core::db::{billing, jobs, now_utc, outbox, Database};
-use insider_bulk_core::domain::JobReason;
+use insider_bulk_core::db::{billing, jobs, maintenance, now_utc, outbox, Database};
 use insider_bulk_core::queue::{AnyQueue, JobQueue};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
@@ -111,7 +110,7 @@ pub async fn monitor(
         let sampled = db
             .run(|conn| {
                 let (backlog, oldest) = outbox::backlog(conn)?;
-                let nightly = jobs::last_queued_at(conn, JobReason::Nightly)?;
+                let nightly = maintenance::last_run(conn, maintenance::NIGHTLY)?;
                 Ok((backlog, oldest, jobs::oldest_queued_at(conn)?, nightly))
             })
             .await;

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use insider_bulk_core::db::{bundles, jobs, month_stats};
+use insider_bulk_core::db::{bundles, jobs, maintenance, month_stats};
 use insider_bulk_core::domain::{FormType, JobReason, Month, StorageTier};
 use insider_bulk_core::queue::JobQueue;
 use insider_bulk_core::store::object_key;
@@ -59,6 +59,7 @@ pub async fn run<Q: JobQueue>(packer: &Packer, queue: &Q, current: Month) -> any
             report.moved_to_cold.push((form, month));
         }
     }
+    packer.db.run(|conn| maintenance::record_run(conn, maintenance::NIGHTLY)).await?;
     Ok(report)
 }
 

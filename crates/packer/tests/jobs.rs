@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::{fill, month, packer};
-use insider_bulk_core::db::{bundles, jobs, now_utc};
+use insider_bulk_core::db::{bundles, jobs, maintenance, now_utc};
 use insider_bulk_core::domain::{FormType, JobReason, JobState, Month, StorageTier};
 use insider_bulk_core::queue::{JobQueue, MemoryQueue};
 use insider_bulk_core::store::object_key;
@@ -147,6 +147,8 @@ async fn old_months_go_cold_and_a_warm_job_hydrates_them() {
     assert_eq!(fx.packer.store.sha256(&object_key(StorageTier::Cold, form, old)).await.unwrap(), sha256);
     let again = nightly::run(&fx.packer, &queue, Month::current()).await.unwrap();
     assert_eq!(again, nightly::NightlyReport::default(), "running it twice does nothing new");
+    let last = fx.packer.db.run(|c| maintenance::last_run(c, maintenance::NIGHTLY)).await.unwrap();
+    assert!(last.is_some(), "a run that found nothing to do still records that it ran");
 
     let warm = fx.packer.run(&job(form, old, JobReason::Warm)).await.unwrap();
     assert_eq!(warm, Outcome::Hydrated { sha256: sha256.clone() });

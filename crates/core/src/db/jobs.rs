@@ -182,11 +182,6 @@ pub fn oldest_queued_at(conn: &mut DbConnection) -> Result<Option<PrimitiveDateT
         .first(conn)?)
 }
 
-/// When the latest job of `reason` was queued: for nightly, when the nightly run last ran.
-pub fn last_queued_at(conn: &mut DbConnection, reason: JobReason) -> Result<Option<PrimitiveDateTime>, DbError> {
-    Ok(jobs::table.filter(jobs::reason.eq(reason.as_str())).select(diesel::dsl::max(jobs::queued_at)).first(conn)?)
-}
-
 /// Puts a job that failed this attempt back to queued, keeping the error
 /// so that a stuck job shows why.
 pub fn requeue(conn: &mut DbConnection, id: &str, error: &str) -> Result<(), DbError> {

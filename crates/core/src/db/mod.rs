@@ -8,6 +8,7 @@ mod connection;
 pub mod edgar_days;
 pub mod filings;
 pub mod jobs;
+pub mod maintenance;
 mod migrate;
 pub mod month_stats;
 pub mod outbox;

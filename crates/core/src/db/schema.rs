@@ -295,3 +295,10 @@ diesel::table! {
 diesel::joinable!(api_keys -> accounts (account_id));
 diesel::joinable!(ledger -> accounts (account_id));
 diesel::allow_tables_to_appear_in_same_query!(accounts, api_keys, ledger);
+
+diesel::table! {
+    maintenance_runs (name) {
+        name -> Text,
+        last_run_at -> Timestamp,
+    }
+}
