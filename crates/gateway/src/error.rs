@@ -24,6 +24,12 @@ pub enum ApiError {
     /// An `Idempotency-Key` reused with a different request.
     #[error("the Idempotency-Key was first used with a different request")]
     IdempotencyKeyReused,
+    /// A request body larger than any endpoint takes.
+    #[error("the request body is {length} bytes; at most {limit} are accepted")]
+    PayloadTooLarge { length: u64, limit: u64 },
+    /// A path and query longer than any real request needs.
+    #[error("the request target is {length} bytes; at most {limit} are accepted")]
+    UriTooLong { length: usize, limit: usize },
     #[error("the range is outside the file of {size} bytes")]
     RangeNotSatisfiable { size: u64 },
     #[error("rate limit of policy {policy:?} exceeded; retry in {retry_after} s")]
@@ -67,6 +73,8 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::IdempotencyKeyReused => "idempotency_key_reused",
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::UriTooLong { .. } => "uri_too_long",
             ApiError::RangeNotSatisfiable { .. } => "range_not_satisfiable",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
@@ -84,6 +92,8 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             ApiError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

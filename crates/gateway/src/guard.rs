@@ -16,6 +16,12 @@ use crate::state::AppState;
 
 const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
+/// No endpoint takes a body (generate's parameters are in the path), so a
+/// large one is refused before it costs a database round trip.
+pub const MAX_BODY_BYTES: u64 = 64 * 1024;
+/// The longest path and query answered: every real one is under 200 bytes
+/// (nginx's default limit is 8 KiB too).
+pub const MAX_TARGET_BYTES: usize = 8 * 1024;
 
 pub async fn middleware(
     req: ServiceRequest,
@@ -24,6 +30,13 @@ pub async fn middleware(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Err(actix_web::error::ErrorInternalServerError("application state missing"));
     };
+    let target = req.path().len() + req.query_string().len();
+    if target > MAX_TARGET_BYTES {
+        return Ok(req.error_response(ApiError::UriTooLong { length: target, limit: MAX_TARGET_BYTES }));
+    }
+    if let Some(length) = declared_length(&req).filter(|&n| n > MAX_BODY_BYTES) {
+        return Ok(req.error_response(ApiError::PayloadTooLarge { length, limit: MAX_BODY_BYTES }));
+    }
     let caller = match authenticate(&state, &req).await {
         Ok(caller) => caller,
         Err(e) => return Ok(req.error_response(e)),
@@ -63,6 +76,10 @@ pub async fn middleware(
         headers.insert(RATELIMIT, limit);
     }
     Ok(response)
+}
+
+fn declared_length(req: &ServiceRequest) -> Option<u64> {
+    req.headers().get(actix_web::http::header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
 }
 
 async fn authenticate(state: &AppState, req: &ServiceRequest) -> Result<Caller, ApiError> {

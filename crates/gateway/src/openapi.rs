@@ -52,8 +52,9 @@ impl ApiDescription {
     pub fn new() -> Self {
         let mut doc = ApiDoc::openapi();
         doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
-        let json = doc.to_pretty_json().expect("the OpenAPI document serializes");
-        let value: serde_json::Value = serde_json::from_str(&json).expect("just serialized");
+        let mut value = serde_json::to_value(&doc).expect("the OpenAPI document serializes");
+        constrain_parameters(&mut value, time::OffsetDateTime::now_utc().year());
+        let json = serde_json::to_string_pretty(&value).expect("a JSON value serializes");
         let html = crate::docs_page::render(&value);
         ApiDescription { json, html }
     }
@@ -62,5 +63,31 @@ impl ApiDescription {
 impl Default for ApiDescription {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// The path and header rules of `service::params` as JSON Schema, so that a
+/// client generated from the document (or Schemathesis) knows the valid
+/// values. The handlers take the parameters as strings to answer a bad one
+/// with the 400 that names it, so utoipa sees only `string`. That a month
+/// may not be in the future spans two parameters and stays in prose.
+fn constrain_parameters(doc: &mut serde_json::Value, current_year: i32) {
+    use serde_json::json;
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else { return };
+    for operation in paths.values_mut().filter_map(|item| item.as_object_mut()).flat_map(|item| item.values_mut()) {
+        let Some(parameters) = operation.get_mut("parameters").and_then(|p| p.as_array_mut()) else { continue };
+        for parameter in parameters {
+            let schema = match parameter["name"].as_str() {
+                Some("form_type") => json!({"type": "string", "enum": ["3", "4", "5"]}),
+                Some("year") => json!({"type": "integer", "minimum": 2003, "maximum": current_year}),
+                Some("month") => json!({"type": "integer", "minimum": 1, "maximum": 12}),
+                Some("job_id") => json!({"type": "string", "format": "uuid"}),
+                Some("Idempotency-Key") => {
+                    json!({"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"})
+                }
+                _ => continue,
+            };
+            parameter["schema"] = schema;
+        }
     }
 }

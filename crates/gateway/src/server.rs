@@ -81,7 +81,7 @@ pub fn http(state: AppState, listener: TcpListener) -> std::io::Result<actix_web
             .app_data(state.clone())
             .app_data(description.clone())
             .app_data(web::PathConfig::default().error_handler(|e, _| ApiError::invalid("path", e.to_string()).into()))
-            .app_data(web::PayloadConfig::new(64 * 1024))
+            .app_data(web::PayloadConfig::new(crate::guard::MAX_BODY_BYTES as usize))
             .configure(crate::routes::configure)
             .default_service(web::to(|| async { Err::<(), _>(ApiError::NotFound("no such endpoint".into())) }))
             .wrap(from_fn(observe))

@@ -38,6 +38,7 @@ const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
         (status = 400, description = "Invalid path parameter", body = ErrorBody),
         (status = 401, description = "Missing or invalid api_Token / Bearer JWT", body = ErrorBody),
         (status = 402, description = "Insufficient token balance; the body gives balance and cost", body = ErrorBody),
+        (status = 413, description = "A request body over 64 KiB (the call takes none)", body = ErrorBody),
         (status = 422, description = "Idempotency-Key reused with a different request", body = ErrorBody),
         (status = 429, description = "Rate limit of the caller's tier exceeded", body = ErrorBody),
         (status = 503, description = "Database unavailable; nothing was charged", body = ErrorBody),

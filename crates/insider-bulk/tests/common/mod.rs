@@ -40,10 +40,10 @@ impl Process {
         let stdout = self.child.stdout.take().expect("stdout is piped once");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
+            // Keep draining after the caller has what it wanted: a closed
+            // pipe would make the process's next println! panic.
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
+                let _ = tx.send(line);
             }
         });
         let deadline = Instant::now() + timeout;
