@@ -55,9 +55,13 @@ impl StoreUrl {
     }
 }
 
-/// The object key of a month's bundle in a tier.
-pub fn object_key(tier: StorageTier, form: FormType, month: Month) -> String {
-    format!("{tier}/form-{form}/{:04}/form-{form}-{month}.tar.gz", month.year())
+/// The object key of a month's bundle in a tier. It names the content
+/// (the first 16 hex digits of its sha256), so an object never changes
+/// once written: a regenerated month is a new object, and a download that
+/// read the index before the switch still gets the bytes its ETag names.
+pub fn object_key(tier: StorageTier, form: FormType, month: Month, sha256: &str) -> String {
+    let version = sha256.get(..16).unwrap_or(sha256);
+    format!("{tier}/form-{form}/{:04}/form-{form}-{month}.{version}.tar.gz", month.year())
 }
 
 #[derive(Clone)]
@@ -129,16 +133,16 @@ impl BundleStore {
         Ok(self.objects.get(&ObjectPath::from(key)).await?)
     }
 
-    /// Copies `from` to `to` and checks the copy's sha256 before deleting
-    /// `from`: a move between tiers loses nothing if it stops half-way.
-    pub async fn move_verified(&self, from: &str, to: &str, sha256: &str) -> Result<(), StoreError> {
+    /// Copies `from` to `to` and checks the copy's sha256. `from` stays:
+    /// the index still points to it until the caller switches the row, and
+    /// the nightly run deletes it once superseded long enough.
+    pub async fn copy_verified(&self, from: &str, to: &str, sha256: &str) -> Result<(), StoreError> {
         self.objects.copy(&ObjectPath::from(from), &ObjectPath::from(to)).await?;
         let actual = self.sha256(to).await?;
         if actual != sha256 {
             let _ = self.objects.delete(&ObjectPath::from(to)).await;
             return Err(StoreError::Corrupt { key: to.to_owned(), expected: sha256.to_owned(), actual });
         }
-        self.objects.delete(&ObjectPath::from(from)).await?;
         Ok(())
     }
 
@@ -189,6 +193,10 @@ mod tests {
     #[test]
     fn keys_name_tier_form_and_month() {
         let month = Month::new(2025, 9).unwrap();
-        assert_eq!(object_key(StorageTier::Hot, FormType::Form4, month), "hot/form-4/2025/form-4-2025-09.tar.gz");
+        let sha = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        assert_eq!(
+            object_key(StorageTier::Hot, FormType::Form4, month, sha),
+            "hot/form-4/2025/form-4-2025-09.0123456789abcdef.tar.gz"
+        );
     }
 }

@@ -49,10 +49,13 @@ async fn upload_move_and_signed_download() {
     assert_eq!(store.size(hot).await.unwrap(), Some(data.len() as u64));
     assert_eq!(store.sha256(hot).await.unwrap(), sha);
 
-    store.move_verified(hot, cold, &sha).await.unwrap();
-    assert_eq!(store.size(hot).await.unwrap(), None);
+    store.copy_verified(hot, cold, &sha).await.unwrap();
+    assert_eq!(store.sha256(hot).await.unwrap(), sha, "the source stays until the index moves off it");
     assert_eq!(store.sha256(cold).await.unwrap(), sha);
-    assert!(store.move_verified(cold, hot, "0000").await.is_err(), "a copy that does not verify is refused");
+    store.delete(hot).await.unwrap();
+    assert_eq!(store.size(hot).await.unwrap(), None);
+    assert!(store.copy_verified(cold, hot, "0000").await.is_err(), "a copy that does not verify is refused");
+    assert_eq!(store.size(hot).await.unwrap(), None, "and is not left behind");
     assert_eq!(store.size(cold).await.unwrap(), Some(data.len() as u64), "and the source is kept");
 
     let url = store.signed_url(cold, Duration::from_secs(24 * 3600)).await.unwrap().expect("S3 signs URLs");

@@ -148,7 +148,11 @@ impl From<insider_bulk_core::db::DbError> for ApiError {
             // The database cannot be reached: a 503 the client may retry.
             DbError::Connect { .. } | DbError::Pool(_) => ApiError::Unavailable("the database is unavailable".into()),
             DbError::Query(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::ClosedConnection | diesel::result::DatabaseErrorKind::Unknown,
+                diesel::result::DatabaseErrorKind::ClosedConnection,
+                _,
+            )) => ApiError::Unavailable("the database is unavailable".into()),
+            DbError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::Unknown,
                 ref info,
             )) if is_connection_loss(info.message()) => ApiError::Unavailable("the database is unavailable".into()),
             other => ApiError::Internal(other.to_string()),
@@ -156,16 +160,44 @@ impl From<insider_bulk_core::db::DbError> for ApiError {
     }
 }
 
-/// PostgreSQL reports a connection killed under a query with these words.
+/// libpq reports a connection killed under a query (pg_terminate_backend,
+/// a restart, a network cut) with these words, not always as a closed
+/// connection.
 fn is_connection_loss(message: &str) -> bool {
     let message = message.to_ascii_lowercase();
-    ["terminating connection", "server closed the connection", "connection refused", "no connection"]
-        .iter()
-        .any(|m| message.contains(m))
+    [
+        "terminating connection",
+        "server closed the connection",
+        "connection has been closed",
+        "connection refused",
+        "no connection",
+        "could not send data",
+        "could not receive data",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
 }
 
 impl From<crate::rate_limit::RateLimitError> for ApiError {
     fn from(e: crate::rate_limit::RateLimitError) -> Self {
         ApiError::Unavailable(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_connection_loss;
+
+    #[test]
+    fn a_cut_connection_is_recognised_in_libpq_words() {
+        for message in [
+            "SSL connection has been closed unexpectedly",
+            "server closed the connection unexpectedly\n\tThis probably means the server terminated abnormally",
+            "terminating connection due to administrator command",
+            "could not receive data from server: Connection reset by peer",
+        ] {
+            assert!(is_connection_loss(message), "{message}");
+        }
+        assert!(!is_connection_loss("duplicate key value violates unique constraint \"jobs_pkey\""));
     }
 }

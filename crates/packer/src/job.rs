@@ -88,11 +88,10 @@ impl Packer {
             .run(move |conn| Ok((bundles::get(conn, form, month)?, month_stats::get(conn, form, month)?)))
             .await?;
         let fingerprint = stats.map_or(EMPTY_FINGERPRINT.to_owned(), |s| s.fingerprint);
-        let previous_key = current.as_ref().map(|b| b.object_key.clone());
         if let Some(bundle) = current.filter(|b| b.source_fingerprint == fingerprint) {
-            let hot_key = object_key(StorageTier::Hot, form, month);
+            let hot_key = object_key(StorageTier::Hot, form, month, &bundle.sha256);
             if bundle.storage()? == StorageTier::Cold {
-                self.store.move_verified(&bundle.object_key, &hot_key, &bundle.sha256).await?;
+                self.store.copy_verified(&bundle.object_key, &hot_key, &bundle.sha256).await?;
                 self.metrics.hydrations.inc();
                 let sha256 = bundle.sha256.clone();
                 self.publish(job, BundleRow { object_key: hot_key, ..bundle }).await?;
@@ -106,12 +105,8 @@ impl Packer {
             }
             tracing::warn!(key = %bundle.object_key, "indexed bundle missing from the store; re-packing");
         }
-        let outcome = self.pack(job).await?;
-        if let Some(old) = previous_key.filter(|k| *k != object_key(StorageTier::Hot, form, month)) {
-            // A cold copy of data that has since changed is of no further use.
-            self.store.delete(&old).await?;
-        }
-        Ok(outcome)
+        // The previous object, if any, is superseded when the row switches.
+        self.pack(job).await
     }
 
     async fn pack(&self, job: &GenerateJob) -> Result<Outcome, JobError> {
@@ -144,7 +139,7 @@ impl Packer {
                 Ok(built)
             })
             .await?;
-        let key = object_key(StorageTier::Hot, form, month);
+        let key = object_key(StorageTier::Hot, form, month, &built.sha256);
         self.store.put_file(&key, staged.path()).await?;
         self.metrics.rows_packed.inc_by(built.row_count);
         self.metrics.bytes_packed.inc_by(built.size);

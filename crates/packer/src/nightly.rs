@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use insider_bulk_core::db::{bundles, jobs, maintenance, month_stats};
+use insider_bulk_core::db::{bundles, jobs, maintenance, month_stats, superseded};
 use insider_bulk_core::domain::{FormType, JobReason, Month, StorageTier};
 use insider_bulk_core::queue::JobQueue;
 use insider_bulk_core::store::object_key;
@@ -19,6 +19,27 @@ pub const HOT_MONTHS: usize = 12;
 pub struct NightlyReport {
     pub enqueued: Vec<(FormType, Month)>,
     pub moved_to_cold: Vec<(FormType, Month)>,
+    /// Objects deleted because no index row had pointed to them for
+    /// `SUPERSEDED_RETENTION`.
+    pub deleted_superseded: usize,
+}
+
+/// How long an object stays after the index moves off it: longer than the
+/// gateway's signed download URLs live (`DOWNLOAD_URL_SECONDS`, 24 h by
+/// default), so a URL handed out just before a switch still works.
+pub const SUPERSEDED_RETENTION: std::time::Duration = std::time::Duration::from_secs(25 * 3600);
+
+/// Deletes the objects superseded for longer than `retention`; each key is
+/// forgotten only once its object is gone, so a failure is retried next run.
+pub async fn delete_superseded(packer: &Packer, retention: std::time::Duration) -> anyhow::Result<usize> {
+    let before = insider_bulk_core::db::now_utc() - retention;
+    let due = packer.db.run(move |conn| superseded::due(conn, before)).await?;
+    for key in &due {
+        packer.store.delete(key).await?;
+        let key = key.clone();
+        packer.db.run(move |conn| superseded::forget(conn, &key)).await?;
+    }
+    Ok(due.len())
 }
 
 /// The first month that is still hot when `current` is the current month.
@@ -52,13 +73,14 @@ pub async fn run<Q: JobQueue>(packer: &Packer, queue: &Q, current: Month) -> any
             if month >= oldest_hot || bundle.storage()? == StorageTier::Cold {
                 continue;
             }
-            let cold = object_key(StorageTier::Cold, form, month);
-            packer.store.move_verified(&bundle.object_key, &cold, &bundle.sha256).await?;
+            let cold = object_key(StorageTier::Cold, form, month, &bundle.sha256);
+            packer.store.copy_verified(&bundle.object_key, &cold, &bundle.sha256).await?;
             packer.db.run(move |conn| bundles::set_tier(conn, form, month, StorageTier::Cold, &cold)).await?;
             packer.metrics.moved_to_cold.inc();
             report.moved_to_cold.push((form, month));
         }
     }
+    report.deleted_superseded = delete_superseded(packer, SUPERSEDED_RETENTION).await?;
     packer.db.run(|conn| maintenance::record_run(conn, maintenance::NIGHTLY)).await?;
     Ok(report)
 }

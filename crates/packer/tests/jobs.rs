@@ -143,8 +143,16 @@ async fn old_months_go_cold_and_a_warm_job_hydrates_them() {
     assert!(report.enqueued.is_empty(), "an old month is not re-packed nightly");
     let cold = bundles::get(&mut conn, form, old).unwrap().unwrap();
     assert_eq!((cold.status.as_str(), cold.storage.as_str()), ("pending", "cold"));
-    assert_eq!(fx.packer.store.size(&object_key(StorageTier::Hot, form, old)).await.unwrap(), None);
-    assert_eq!(fx.packer.store.sha256(&object_key(StorageTier::Cold, form, old)).await.unwrap(), sha256);
+    let hot_key = object_key(StorageTier::Hot, form, old, &sha256);
+    assert_eq!(cold.object_key, object_key(StorageTier::Cold, form, old, &sha256));
+    assert_eq!(fx.packer.store.sha256(&cold.object_key).await.unwrap(), sha256);
+    // The hot copy stays for downloads already under way until its retention
+    // has passed; then the nightly run deletes it.
+    assert_eq!(fx.packer.store.sha256(&hot_key).await.unwrap(), sha256);
+    assert_eq!(nightly::delete_superseded(&fx.packer, std::time::Duration::from_secs(3600)).await.unwrap(), 0);
+    assert_eq!(nightly::delete_superseded(&fx.packer, std::time::Duration::ZERO).await.unwrap(), 1);
+    assert_eq!(fx.packer.store.size(&hot_key).await.unwrap(), None);
+    assert_eq!(fx.packer.store.sha256(&cold.object_key).await.unwrap(), sha256);
     let again = nightly::run(&fx.packer, &queue, Month::current()).await.unwrap();
     assert_eq!(again, nightly::NightlyReport::default(), "running it twice does nothing new");
     let last = fx.packer.db.run(|c| maintenance::last_run(c, maintenance::NIGHTLY)).await.unwrap();
@@ -154,6 +162,10 @@ async fn old_months_go_cold_and_a_warm_job_hydrates_them() {
     assert_eq!(warm, Outcome::Hydrated { sha256: sha256.clone() });
     let hot = bundles::get(&mut conn, form, old).unwrap().unwrap();
     assert_eq!((hot.status.as_str(), hot.storage.as_str(), hot.sha256.as_str()), ("available", "hot", sha256.as_str()));
+    assert_eq!(hot.object_key, hot_key, "the same bytes, the same key");
+    assert_eq!(nightly::delete_superseded(&fx.packer, std::time::Duration::ZERO).await.unwrap(), 1, "the cold copy");
+    assert_eq!(fx.packer.store.sha256(&hot_key).await.unwrap(), sha256);
+    assert_eq!(fx.packer.store.size(&cold.object_key).await.unwrap(), None);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
 use super::schema::bundles;
-use super::{DbConnection, DbError};
+use super::{superseded, DbConnection, DbError};
 use crate::domain::{BundleStatus, FormType, Month, StorageTier};
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset, Debug, Clone, PartialEq)]
@@ -53,18 +53,33 @@ pub fn list(conn: &mut DbConnection, form: FormType) -> Result<Vec<BundleRow>, D
         .load(conn)?)
 }
 
-/// Publishes a month's new file (or its refreshed `generated_at`).
+/// Publishes a month's new file (or its refreshed `generated_at`). The
+/// object the row pointed to before, if another, is recorded as superseded,
+/// not deleted: a download may be reading it.
 pub fn upsert(conn: &mut DbConnection, row: &BundleRow) -> Result<(), DbError> {
-    crate::on_backend!(conn, c => diesel::insert_into(bundles::table)
-        .values(row)
-        .on_conflict((bundles::form_type, bundles::period_month))
-        .do_update()
-        .set(row)
-        .execute(c))?;
-    Ok(())
+    use diesel::Connection;
+    conn.transaction(|conn| {
+        let previous = current_key(conn, &row.form_type, &row.period_month)?;
+        crate::on_backend!(conn, c => diesel::insert_into(bundles::table)
+            .values(row)
+            .on_conflict((bundles::form_type, bundles::period_month))
+            .do_update()
+            .set(row)
+            .execute(c))?;
+        superseded::revive(conn, &row.object_key)?;
+        match previous {
+            Some(old) if old != row.object_key => superseded::record(conn, &old),
+            _ => Ok(()),
+        }
+    })
 }
 
-/// Moves a month between tiers; a cold month shows as pending.
+fn current_key(conn: &mut DbConnection, form_type: &i32, month: &str) -> Result<Option<String>, DbError> {
+    Ok(bundles::table.find((*form_type, month)).select(bundles::object_key).first(conn).optional()?)
+}
+
+/// Moves a month between tiers (a cold month shows as pending); the copy in
+/// the other tier is recorded as superseded.
 pub fn set_tier(
     conn: &mut DbConnection,
     form: FormType,
@@ -76,12 +91,21 @@ pub fn set_tier(
         StorageTier::Hot => BundleStatus::Available,
         StorageTier::Cold => BundleStatus::Pending,
     };
-    diesel::update(bundles::table.find((i32::from(form.number()), month.to_string())))
-        .set((
-            bundles::storage.eq(tier.as_str()),
-            bundles::status.eq(status.as_str()),
-            bundles::object_key.eq(object_key),
-        ))
-        .execute(conn)?;
-    Ok(())
+    use diesel::Connection;
+    let (form_type, month) = (i32::from(form.number()), month.to_string());
+    conn.transaction(|conn| {
+        let previous = current_key(conn, &form_type, &month)?;
+        diesel::update(bundles::table.find((form_type, &month)))
+            .set((
+                bundles::storage.eq(tier.as_str()),
+                bundles::status.eq(status.as_str()),
+                bundles::object_key.eq(object_key),
+            ))
+            .execute(conn)?;
+        superseded::revive(conn, object_key)?;
+        match previous {
+            Some(old) if old != object_key => superseded::record(conn, &old),
+            _ => Ok(()),
+        }
+    })
 }

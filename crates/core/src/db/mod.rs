@@ -15,6 +15,7 @@ pub mod outbox;
 mod pool;
 mod rows;
 pub mod schema;
+pub mod superseded;
 
 pub use connection::{DatabaseUrl, DbConnection};
 pub use migrate::run_migrations;

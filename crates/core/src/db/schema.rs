@@ -302,3 +302,12 @@ diesel::table! {
         last_run_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    superseded_objects (object_key) {
+        object_key -> Text,
+        superseded_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(bundles, superseded_objects);

@@ -1,0 +1,41 @@
+//! Bundle objects the index no longer points to, kept for a while because
+//! downloads under way and signed URLs already handed out may still read
+//! them; the nightly run deletes them once the retention has passed.
+
+use diesel::prelude::*;
+use time::PrimitiveDateTime;
+
+use super::schema::{bundles, superseded_objects};
+use super::{now_utc, DbConnection, DbError};
+
+pub fn record(conn: &mut DbConnection, object_key: &str) -> Result<(), DbError> {
+    crate::on_backend!(conn, c => diesel::insert_into(superseded_objects::table)
+        .values((superseded_objects::object_key.eq(object_key), superseded_objects::superseded_at.eq(now_utc())))
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(())
+}
+
+/// An object the index points to again (a month rebuilt to the same bytes)
+/// is no longer superseded.
+pub fn revive(conn: &mut DbConnection, object_key: &str) -> Result<(), DbError> {
+    diesel::delete(superseded_objects::table.find(object_key)).execute(conn)?;
+    Ok(())
+}
+
+/// Keys superseded before `before` that no index row points to.
+pub fn due(conn: &mut DbConnection, before: PrimitiveDateTime) -> Result<Vec<String>, DbError> {
+    let referenced = bundles::table.select(bundles::object_key);
+    Ok(superseded_objects::table
+        .filter(superseded_objects::superseded_at.lt(before))
+        .filter(superseded_objects::object_key.ne_all(referenced))
+        .order(superseded_objects::superseded_at)
+        .select(superseded_objects::object_key)
+        .load(conn)?)
+}
+
+/// Forgets a key once its object is deleted.
+pub fn forget(conn: &mut DbConnection, object_key: &str) -> Result<(), DbError> {
+    diesel::delete(superseded_objects::table.find(object_key)).execute(conn)?;
+    Ok(())
+}
