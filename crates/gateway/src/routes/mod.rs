@@ -4,7 +4,7 @@
 pub mod bulk;
 pub mod jobs;
 pub mod meta;
-mod ranges;
+pub mod ranges;
 
 use actix_web::{middleware::from_fn, web, HttpMessage, HttpRequest};
 use serde::Serialize;

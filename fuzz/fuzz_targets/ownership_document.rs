@@ -1,0 +1,14 @@
+//! Any bytes as a filing: bare ownership XML, an EDGAR submission (.txt
+//! with its SEC header) or a dissemination file. The parser must answer
+//! with a filing or a one-line error, never panic, and stay linear.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = insider_bulk_ingest::parse::parse_document(data, "0000899243-24-000001.txt");
+    if let Ok(json) = insider_bulk_ingest::parse::parse_to_json(data, "unnamed.xml") {
+        // What `insider-bulk-ingest parse` prints must serialize.
+        assert!(!json.to_string().is_empty());
+    }
+});
