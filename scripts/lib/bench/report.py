@@ -68,7 +68,7 @@ def plot_pack(points, path):
     rss.set_ylabel("peak RSS (MiB)")
     rss.set_ylim(bottom=0)
     ax.set_title("Pack time and memory against month size")
-    fig.legend(loc="upper left", bbox_to_anchor=(0.12, 0.88))
+    fig.legend(loc="center right", bbox_to_anchor=(0.86, 0.35))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
