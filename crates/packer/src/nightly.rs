@@ -37,7 +37,7 @@ pub async fn delete_superseded(packer: &Packer, retention: std::time::Duration) 
     for key in &due {
         packer.store.delete(key).await?;
         let key = key.clone();
-        packer.db.run(move |conn| superseded::forget(conn, &key)).await?;
+        packer.db.run(move |conn| superseded::remove(conn, &key)).await?;
     }
     Ok(due.len())
 }

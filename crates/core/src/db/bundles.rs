@@ -59,23 +59,29 @@ pub fn list(conn: &mut DbConnection, form: FormType) -> Result<Vec<BundleRow>, D
 pub fn upsert(conn: &mut DbConnection, row: &BundleRow) -> Result<(), DbError> {
     use diesel::Connection;
     conn.transaction(|conn| {
-        let previous = current_key(conn, &row.form_type, &row.period_month)?;
+        let previous = current_key(conn, row.form_type, &row.period_month)?;
         crate::on_backend!(conn, c => diesel::insert_into(bundles::table)
             .values(row)
             .on_conflict((bundles::form_type, bundles::period_month))
             .do_update()
             .set(row)
             .execute(c))?;
-        superseded::revive(conn, &row.object_key)?;
-        match previous {
-            Some(old) if old != row.object_key => superseded::record(conn, &old),
-            _ => Ok(()),
-        }
+        switched(conn, previous, &row.object_key)
     })
 }
 
-fn current_key(conn: &mut DbConnection, form_type: &i32, month: &str) -> Result<Option<String>, DbError> {
-    Ok(bundles::table.find((*form_type, month)).select(bundles::object_key).first(conn).optional()?)
+fn current_key(conn: &mut DbConnection, form_type: i32, month: &str) -> Result<Option<String>, DbError> {
+    Ok(bundles::table.find((form_type, month)).select(bundles::object_key).first(conn).optional()?)
+}
+
+/// The row now points to `current`: it is no longer superseded (a month
+/// rebuilt to the same bytes), and the object it pointed to before is.
+fn switched(conn: &mut DbConnection, previous: Option<String>, current: &str) -> Result<(), DbError> {
+    superseded::remove(conn, current)?;
+    match previous {
+        Some(old) if old != current => superseded::record(conn, &old),
+        _ => Ok(()),
+    }
 }
 
 /// Moves a month between tiers (a cold month shows as pending); the copy in
@@ -94,7 +100,7 @@ pub fn set_tier(
     use diesel::Connection;
     let (form_type, month) = (i32::from(form.number()), month.to_string());
     conn.transaction(|conn| {
-        let previous = current_key(conn, &form_type, &month)?;
+        let previous = current_key(conn, form_type, &month)?;
         diesel::update(bundles::table.find((form_type, &month)))
             .set((
                 bundles::storage.eq(tier.as_str()),
@@ -102,10 +108,6 @@ pub fn set_tier(
                 bundles::object_key.eq(object_key),
             ))
             .execute(conn)?;
-        superseded::revive(conn, object_key)?;
-        match previous {
-            Some(old) if old != object_key => superseded::record(conn, &old),
-            _ => Ok(()),
-        }
+        switched(conn, previous, object_key)
     })
 }

@@ -16,13 +16,6 @@ pub fn record(conn: &mut DbConnection, object_key: &str) -> Result<(), DbError> 
     Ok(())
 }
 
-/// An object the index points to again (a month rebuilt to the same bytes)
-/// is no longer superseded.
-pub fn revive(conn: &mut DbConnection, object_key: &str) -> Result<(), DbError> {
-    diesel::delete(superseded_objects::table.find(object_key)).execute(conn)?;
-    Ok(())
-}
-
 /// Keys superseded before `before` that no index row points to.
 pub fn due(conn: &mut DbConnection, before: PrimitiveDateTime) -> Result<Vec<String>, DbError> {
     let referenced = bundles::table.select(bundles::object_key);
@@ -34,8 +27,9 @@ pub fn due(conn: &mut DbConnection, before: PrimitiveDateTime) -> Result<Vec<Str
         .load(conn)?)
 }
 
-/// Forgets a key once its object is deleted.
-pub fn forget(conn: &mut DbConnection, object_key: &str) -> Result<(), DbError> {
+/// Takes a key off the list: its object was deleted, or the index points
+/// to it again (a month rebuilt to the same bytes).
+pub fn remove(conn: &mut DbConnection, object_key: &str) -> Result<(), DbError> {
     diesel::delete(superseded_objects::table.find(object_key)).execute(conn)?;
     Ok(())
 }
