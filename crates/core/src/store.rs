@@ -15,6 +15,7 @@ use object_store::prefix::PrefixStore;
 use object_store::signer::Signer;
 use object_store::{ObjectStore, ObjectStoreExt};
 use tokio::io::AsyncWriteExt;
+use uuid::Uuid;
 
 use crate::domain::{FormType, Month, StorageTier};
 
@@ -55,13 +56,17 @@ impl StoreUrl {
     }
 }
 
-/// The object key of a month's bundle in a tier. It names the content
-/// (the first 16 hex digits of its sha256), so an object never changes
-/// once written: a regenerated month is a new object, and a download that
-/// read the index before the switch still gets the bytes its ETag names.
-pub fn object_key(tier: StorageTier, form: FormType, month: Month, sha256: &str) -> String {
+/// The key of one write of a month's bundle to a tier. It names the
+/// content (the first 16 hex digits of its sha256) and the write (`write`,
+/// fresh for each upload or copy), so an object never changes once written
+/// and a key the index has moved off is never pointed to again: the nightly
+/// purge of superseded objects cannot delete an object that a later write
+/// of the same bytes (a month rebuilt as before, a cold month warmed again)
+/// has put back in the index.
+pub fn object_key(tier: StorageTier, form: FormType, month: Month, sha256: &str, write: Uuid) -> String {
     let version = sha256.get(..16).unwrap_or(sha256);
-    format!("{tier}/form-{form}/{:04}/form-{form}-{month}.{version}.tar.gz", month.year())
+    let write = write.simple();
+    format!("{tier}/form-{form}/{:04}/form-{form}-{month}.{version}.{write}.tar.gz", month.year())
 }
 
 #[derive(Clone)]
@@ -194,9 +199,15 @@ mod tests {
     fn keys_name_tier_form_and_month() {
         let month = Month::new(2025, 9).unwrap();
         let sha = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        let write = Uuid::parse_str("67e55044-10b1-426f-9247-bb680e5fe0c8").unwrap();
         assert_eq!(
-            object_key(StorageTier::Hot, FormType::Form4, month, sha),
-            "hot/form-4/2025/form-4-2025-09.0123456789abcdef.tar.gz"
+            object_key(StorageTier::Hot, FormType::Form4, month, sha, write),
+            "hot/form-4/2025/form-4-2025-09.0123456789abcdef.67e5504410b1426f9247bb680e5fe0c8.tar.gz"
+        );
+        assert_ne!(
+            object_key(StorageTier::Hot, FormType::Form4, month, sha, Uuid::new_v4()),
+            object_key(StorageTier::Hot, FormType::Form4, month, sha, Uuid::new_v4()),
+            "two writes of the same bytes, two keys"
         );
     }
 }

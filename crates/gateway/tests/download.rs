@@ -36,7 +36,7 @@ fn bundle_row(month: Month, key: String, content: &[u8], storage: StorageTier) -
 
 /// Stores `content` as the month's bundle in the local store and indexes it.
 async fn publish(gw: &TestGateway, month: Month, content: &[u8], storage: StorageTier) -> String {
-    let key = object_key(storage, FormType::Form4, month, &hex::encode(Sha256::digest(content)));
+    let key = object_key(storage, FormType::Form4, month, &hex::encode(Sha256::digest(content)), uuid::Uuid::new_v4());
     let path = gw.store_dir.path().join("bundles").join(&key);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, content).unwrap();
@@ -94,7 +94,13 @@ async fn an_s3_store_answers_with_a_signed_url_valid_24_hours() {
     let content = b"bundle bytes on S3".to_vec();
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), &content).unwrap();
-    let key = object_key(StorageTier::Hot, FormType::Form4, month, &hex::encode(Sha256::digest(&content)));
+    let key = object_key(
+        StorageTier::Hot,
+        FormType::Form4,
+        month,
+        &hex::encode(Sha256::digest(&content)),
+        uuid::Uuid::new_v4(),
+    );
     store.put_file(&key, file.path()).await.unwrap();
     let gw = TestGateway::start_on(Backend::Sqlite, store, tempfile::tempdir().unwrap(), |_| {}).await;
     let (row, sha) = bundle_row(month, key, &content, StorageTier::Hot);

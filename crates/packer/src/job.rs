@@ -11,6 +11,7 @@ use insider_bulk_core::db::{jobs, now_utc as now, Database, DbError};
 use insider_bulk_core::domain::{BundleStatus, StorageTier};
 pub use insider_bulk_core::job_message::{GenerateJob, InvalidJobMessage};
 use insider_bulk_core::store::{object_key, BundleStore, StoreError};
+use uuid::Uuid;
 
 use crate::bundle::{self, BuildError, BuiltBundle};
 use crate::metrics::Metrics;
@@ -89,7 +90,7 @@ impl Packer {
             .await?;
         let fingerprint = stats.map_or(EMPTY_FINGERPRINT.to_owned(), |s| s.fingerprint);
         if let Some(bundle) = current.filter(|b| b.source_fingerprint == fingerprint) {
-            let hot_key = object_key(StorageTier::Hot, form, month, &bundle.sha256);
+            let hot_key = object_key(StorageTier::Hot, form, month, &bundle.sha256, Uuid::new_v4());
             if bundle.storage()? == StorageTier::Cold {
                 self.store.copy_verified(&bundle.object_key, &hot_key, &bundle.sha256).await?;
                 self.metrics.hydrations.inc();
@@ -139,7 +140,7 @@ impl Packer {
                 Ok(built)
             })
             .await?;
-        let key = object_key(StorageTier::Hot, form, month, &built.sha256);
+        let key = object_key(StorageTier::Hot, form, month, &built.sha256, Uuid::new_v4());
         self.store.put_file(&key, staged.path()).await?;
         self.metrics.rows_packed.inc_by(built.row_count);
         self.metrics.bytes_packed.inc_by(built.size);

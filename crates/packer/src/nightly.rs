@@ -73,7 +73,7 @@ pub async fn run<Q: JobQueue>(packer: &Packer, queue: &Q, current: Month) -> any
             if month >= oldest_hot || bundle.storage()? == StorageTier::Cold {
                 continue;
             }
-            let cold = object_key(StorageTier::Cold, form, month, &bundle.sha256);
+            let cold = object_key(StorageTier::Cold, form, month, &bundle.sha256, uuid::Uuid::new_v4());
             packer.store.copy_verified(&bundle.object_key, &cold, &bundle.sha256).await?;
             packer.db.run(move |conn| bundles::set_tier(conn, form, month, StorageTier::Cold, &cold)).await?;
             packer.metrics.moved_to_cold.inc();

@@ -7,10 +7,9 @@ mod common;
 use std::time::Duration;
 
 use common::{fill, month, packer};
-use insider_bulk_core::db::{bundles, jobs, maintenance, now_utc};
-use insider_bulk_core::domain::{FormType, JobReason, JobState, Month, StorageTier};
+use insider_bulk_core::db::{bundles, jobs, maintenance, now_utc, superseded};
+use insider_bulk_core::domain::{FormType, JobReason, JobState, Month};
 use insider_bulk_core::queue::{JobQueue, MemoryQueue};
-use insider_bulk_core::store::object_key;
 use insider_bulk_packer::job::{GenerateJob, Outcome};
 use insider_bulk_packer::{nightly, worker};
 use insider_bulk_testing::{files_under, Backend};
@@ -143,29 +142,39 @@ async fn old_months_go_cold_and_a_warm_job_hydrates_them() {
     assert!(report.enqueued.is_empty(), "an old month is not re-packed nightly");
     let cold = bundles::get(&mut conn, form, old).unwrap().unwrap();
     assert_eq!((cold.status.as_str(), cold.storage.as_str()), ("pending", "cold"));
-    let hot_key = object_key(StorageTier::Hot, form, old, &sha256);
-    assert_eq!(cold.object_key, object_key(StorageTier::Cold, form, old, &sha256));
+    assert!(cold.object_key.starts_with(&format!("cold/form-5/2023/form-5-2023-05.{}.", &sha256[..16])));
     assert_eq!(fx.packer.store.sha256(&cold.object_key).await.unwrap(), sha256);
     // The hot copy stays for downloads already under way until its retention
     // has passed; then the nightly run deletes it.
-    assert_eq!(fx.packer.store.sha256(&hot_key).await.unwrap(), sha256);
+    let superseded_hot = fx.packer.db.run(|c| superseded::due(c, now_utc())).await.unwrap();
+    assert_eq!(superseded_hot.len(), 1);
+    assert_eq!(fx.packer.store.sha256(&superseded_hot[0]).await.unwrap(), sha256);
     assert_eq!(nightly::delete_superseded(&fx.packer, std::time::Duration::from_secs(3600)).await.unwrap(), 0);
-    assert_eq!(nightly::delete_superseded(&fx.packer, std::time::Duration::ZERO).await.unwrap(), 1);
-    assert_eq!(fx.packer.store.size(&hot_key).await.unwrap(), None);
-    assert_eq!(fx.packer.store.sha256(&cold.object_key).await.unwrap(), sha256);
     let again = nightly::run(&fx.packer, &queue, Month::current()).await.unwrap();
     assert_eq!(again, nightly::NightlyReport::default(), "running it twice does nothing new");
     let last = fx.packer.db.run(|c| maintenance::last_run(c, maintenance::NIGHTLY)).await.unwrap();
     assert!(last.is_some(), "a run that found nothing to do still records that it ran");
 
+    // A warm job for the cold month, in between the purge reading its list
+    // and deleting: the hydrated copy is a new key, never the one the purge
+    // is about to delete, even though it holds the same bytes.
     let warm = fx.packer.run(&job(form, old, JobReason::Warm)).await.unwrap();
     assert_eq!(warm, Outcome::Hydrated { sha256: sha256.clone() });
     let hot = bundles::get(&mut conn, form, old).unwrap().unwrap();
     assert_eq!((hot.status.as_str(), hot.storage.as_str(), hot.sha256.as_str()), ("available", "hot", sha256.as_str()));
-    assert_eq!(hot.object_key, hot_key, "the same bytes, the same key");
-    assert_eq!(nightly::delete_superseded(&fx.packer, std::time::Duration::ZERO).await.unwrap(), 1, "the cold copy");
-    assert_eq!(fx.packer.store.sha256(&hot_key).await.unwrap(), sha256);
+    assert!(!superseded_hot.contains(&hot.object_key), "the same bytes, a new key");
+    for key in &superseded_hot {
+        fx.packer.store.delete(key).await.unwrap();
+    }
+    assert_eq!(fx.packer.store.sha256(&hot.object_key).await.unwrap(), sha256, "the indexed object survives the purge");
+
+    assert_eq!(
+        nightly::delete_superseded(&fx.packer, std::time::Duration::ZERO).await.unwrap(),
+        2,
+        "old hot and cold copies"
+    );
     assert_eq!(fx.packer.store.size(&cold.object_key).await.unwrap(), None);
+    assert_eq!(fx.packer.store.sha256(&hot.object_key).await.unwrap(), sha256);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -74,8 +74,11 @@ fn current_key(conn: &mut DbConnection, form_type: i32, month: &str) -> Result<O
     Ok(bundles::table.find((form_type, month)).select(bundles::object_key).first(conn).optional()?)
 }
 
-/// The row now points to `current`: it is no longer superseded (a month
-/// rebuilt to the same bytes), and the object it pointed to before is.
+/// The row now points to `current`, and the object it pointed to before is
+/// superseded. Each write has a key of its own, so `current` is not on the
+/// list; taking it off anyway keeps an indexed object safe from the purge
+/// should a key ever come back (keys written before they named their write
+/// were the same for the same bytes).
 fn switched(conn: &mut DbConnection, previous: Option<String>, current: &str) -> Result<(), DbError> {
     superseded::remove(conn, current)?;
     match previous {

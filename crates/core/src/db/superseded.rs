@@ -28,7 +28,7 @@ pub fn due(conn: &mut DbConnection, before: PrimitiveDateTime) -> Result<Vec<Str
 }
 
 /// Takes a key off the list: its object was deleted, or the index points
-/// to it again (a month rebuilt to the same bytes).
+/// to it again.
 pub fn remove(conn: &mut DbConnection, object_key: &str) -> Result<(), DbError> {
     diesel::delete(superseded_objects::table.find(object_key)).execute(conn)?;
     Ok(())
