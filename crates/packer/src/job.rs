@@ -90,8 +90,8 @@ impl Packer {
             .await?;
         let fingerprint = stats.map_or(EMPTY_FINGERPRINT.to_owned(), |s| s.fingerprint);
         if let Some(bundle) = current.filter(|b| b.source_fingerprint == fingerprint) {
-            let hot_key = object_key(StorageTier::Hot, form, month, &bundle.sha256, Uuid::new_v4());
             if bundle.storage()? == StorageTier::Cold {
+                let hot_key = object_key(StorageTier::Hot, form, month, &bundle.sha256, Uuid::new_v4());
                 self.store.copy_verified(&bundle.object_key, &hot_key, &bundle.sha256).await?;
                 self.metrics.hydrations.inc();
                 let sha256 = bundle.sha256.clone();

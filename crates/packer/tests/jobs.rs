@@ -173,6 +173,7 @@ async fn old_months_go_cold_and_a_warm_job_hydrates_them() {
         2,
         "old hot and cold copies"
     );
+    assert_eq!(fx.packer.store.size(&superseded_hot[0]).await.unwrap(), None);
     assert_eq!(fx.packer.store.size(&cold.object_key).await.unwrap(), None);
     assert_eq!(fx.packer.store.sha256(&hot.object_key).await.unwrap(), sha256);
 }

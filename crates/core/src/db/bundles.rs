@@ -74,13 +74,10 @@ fn current_key(conn: &mut DbConnection, form_type: i32, month: &str) -> Result<O
     Ok(bundles::table.find((form_type, month)).select(bundles::object_key).first(conn).optional()?)
 }
 
-/// The row now points to `current`, and the object it pointed to before is
-/// superseded. Each write has a key of its own, so `current` is not on the
-/// list; taking it off anyway keeps an indexed object safe from the purge
-/// should a key ever come back (keys written before they named their write
-/// were the same for the same bytes).
+/// The row now points to `current`, so the object it pointed to before is
+/// superseded. Each write has a key of its own (`store::object_key`), so
+/// `current` is never on that list.
 fn switched(conn: &mut DbConnection, previous: Option<String>, current: &str) -> Result<(), DbError> {
-    superseded::remove(conn, current)?;
     match previous {
         Some(old) if old != current => superseded::record(conn, &old),
         _ => Ok(()),

@@ -27,8 +27,7 @@ pub fn due(conn: &mut DbConnection, before: PrimitiveDateTime) -> Result<Vec<Str
         .load(conn)?)
 }
 
-/// Takes a key off the list: its object was deleted, or the index points
-/// to it again.
+/// Takes a key off the list once its object is deleted.
 pub fn remove(conn: &mut DbConnection, object_key: &str) -> Result<(), DbError> {
     diesel::delete(superseded_objects::table.find(object_key)).execute(conn)?;
     Ok(())
