@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# The ingest image: the EDGAR ingest CronJob (edgar --previous-business-day).
+# The ingest image: the EDGAR ingest CronJob (edgar --catch-up).
 # Build from the repository root: docker build -f deploy/ingest.Dockerfile -t ghcr.io/insider-bulk/ingest .
 
 FROM rust:1.95-bookworm AS build
@@ -25,4 +25,4 @@ USER 65532:65532
 WORKDIR /tmp
 ENV INSIDER_BULK_DATA_DIR=/tmp/insider-bulk
 ENTRYPOINT ["/usr/local/bin/insider-bulk-ingest"]
-CMD ["edgar", "--previous-business-day"]
+CMD ["edgar", "--catch-up"]

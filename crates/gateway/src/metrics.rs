@@ -18,6 +18,7 @@ pub struct Metrics {
     pub live_packers: IntGauge,
     pub oldest_queued_job_age_seconds: IntGauge,
     pub nightly_last_run: IntGauge,
+    pub ingested_through: IntGauge,
     pub relay_latency: Histogram,
 }
 
@@ -97,6 +98,10 @@ impl Metrics {
             nightly_last_run: gauge(
                 "insider_bulk_nightly_last_run_timestamp_seconds",
                 "Unix time at which the nightly run last completed (0: never)",
+            ),
+            ingested_through: gauge(
+                "insider_bulk_ingested_through_timestamp_seconds",
+                "Unix time at the end of the last EDGAR day of the unbroken run ingested (0: none yet)",
             ),
             relay_latency,
             registry,

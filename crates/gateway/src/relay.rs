@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use insider_bulk_core::db::{billing, jobs, maintenance, now_utc, outbox, Database};
+use insider_bulk_core::db::{billing, edgar_days, jobs, maintenance, now_utc, outbox, Database};
 use insider_bulk_core::queue::{AnyQueue, JobQueue};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
@@ -97,7 +97,11 @@ pub async fn monitor(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut last_purge = std::time::Instant::now();
+    // Every EDGAR day recorded is read to find the unbroken run: once a
+    // minute is often enough for a mark that moves once a day.
+    let mut last_ingest_sample: Option<std::time::Instant> = None;
     loop {
+        let sample_ingest = last_ingest_sample.is_none_or(|at| at.elapsed() >= Duration::from_secs(60));
         match (queue.depth().await, queue.dead_letter_depth().await, queue.consumers().await) {
             (Ok(depth), Ok(dead), Ok(consumers)) => {
                 metrics.queue_depth.set(depth as i64);
@@ -111,11 +115,18 @@ pub async fn monitor(
             .run(|conn| {
                 let (backlog, oldest) = outbox::backlog(conn)?;
                 let nightly = maintenance::last_run(conn, maintenance::NIGHTLY)?;
-                Ok((backlog, oldest, jobs::oldest_queued_at(conn)?, nightly))
+                let ingested = if sample_ingest { Some(edgar_days::ingested_through(conn)?) } else { None };
+                Ok((backlog, oldest, jobs::oldest_queued_at(conn)?, nightly, ingested))
             })
             .await;
-        if let Ok((backlog, oldest, oldest_job, nightly)) = sampled {
+        if let Ok((backlog, oldest, oldest_job, nightly, ingested)) = sampled {
             metrics.nightly_last_run.set(nightly.map_or(0, |t| t.assume_utc().unix_timestamp()));
+            // The day is complete at its end, midnight UTC after it.
+            let day_end = |d: time::Date| d.next_day().map_or(0, |n| n.midnight().assume_utc().unix_timestamp());
+            if let Some(ingested) = ingested {
+                metrics.ingested_through.set(ingested.map_or(0, day_end));
+                last_ingest_sample = Some(std::time::Instant::now());
+            }
             let age = |at: Option<time::PrimitiveDateTime>| at.map_or(0, |t| (now_utc() - t).whole_seconds().max(0));
             metrics.outbox_backlog.set(backlog);
             metrics.outbox_oldest_age_seconds.set(age(oldest));

@@ -22,7 +22,7 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Failure>) {
         } else if path.exists() {
             files.push(path.clone());
         } else {
-            failures.push(Failure { source: path.display().to_string(), reason: "no such file or directory".into() });
+            failures.push(Failure::unavailable(path.display().to_string(), "no such file or directory"));
         }
     }
     files.sort();
@@ -33,7 +33,7 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Failure>) {
 fn walk(dir: &Path, files: &mut Vec<PathBuf>, failures: &mut Vec<Failure>) {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
-        Err(e) => return failures.push(Failure { source: dir.display().to_string(), reason: e.to_string() }),
+        Err(e) => return failures.push(Failure::unavailable(dir.display().to_string(), e)),
     };
     for entry in entries.flatten() {
         let path = entry.path();
@@ -54,10 +54,10 @@ fn is_filing_document(path: &Path) -> bool {
 /// Reads and parses one file into something to store, or the reason not.
 pub fn read_filing(path: &Path) -> Item {
     let source = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| Failure { source: source.clone(), reason: e.to_string() })?;
+    let bytes = std::fs::read(path).map_err(|e| Failure::unavailable(source.clone(), e))?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     match parse_document(&bytes, &name) {
         Ok(filing) => Ok(FilingToStore { filing, source, is_synthetic: false }),
-        Err(e) => Err(Failure { source, reason: e.to_string() }),
+        Err(e) => Err(Failure::malformed(source, e)),
     }
 }

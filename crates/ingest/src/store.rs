@@ -19,6 +19,28 @@ pub type Item = Result<FilingToStore, Failure>;
 pub struct Failure {
     pub source: String,
     pub reason: String,
+    pub kind: FailureKind,
+}
+
+/// Whether running again could turn a failure into a stored filing: what
+/// tells a scheduler to retry (exit code 1) or not (exit code 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The bytes could not be had: a download or a read failed.
+    Unavailable,
+    /// The bytes are there and wrong: unparseable, or refused by the
+    /// database. The same bytes will fail the same way.
+    Malformed,
+}
+
+impl Failure {
+    pub fn unavailable(source: impl Into<String>, reason: impl ToString) -> Self {
+        Failure { source: source.into(), reason: reason.to_string(), kind: FailureKind::Unavailable }
+    }
+
+    pub fn malformed(source: impl Into<String>, reason: impl ToString) -> Self {
+        Failure { source: source.into(), reason: reason.to_string(), kind: FailureKind::Malformed }
+    }
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -104,14 +126,14 @@ impl BatchWriter {
         match result {
             Ok(statuses) => statuses.into_iter().for_each(|s| self.report.count(s)),
             Err(DbError::Query(e)) if batch.len() == 1 => {
-                failures.push(Failure { source: stored_sources[0].clone(), reason: e.to_string() });
+                failures.push(Failure::malformed(stored_sources[0].clone(), e));
             }
             Err(DbError::Query(_)) => {
                 for filing in batch {
                     let source = filing.source.clone();
                     match self.store(vec![filing]).await?.1 {
                         Ok(statuses) => statuses.into_iter().for_each(|s| self.report.count(s)),
-                        Err(DbError::Query(e)) => failures.push(Failure { source, reason: e.to_string() }),
+                        Err(DbError::Query(e)) => failures.push(Failure::malformed(source, e)),
                         Err(other) => return Err(other),
                     }
                 }

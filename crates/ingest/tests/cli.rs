@@ -44,17 +44,29 @@ fn every_fixture_parses_into_one_json_line() {
 }
 
 #[test]
-fn parse_names_each_failed_file_and_exits_one() {
+fn parse_names_each_malformed_file_and_exits_three() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("form4_0000000000-00-000001.xml");
     std::fs::write(&bad, "<ownershipDocument><documentType>4").unwrap();
     let good = fixtures_dir().join("form4_0000899243-21-019441.xml");
     let out = ingest(&["parse", good.to_str().unwrap(), bad.to_str().unwrap()], None);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3), "malformed only: a re-run cannot help");
     assert_eq!(text(&out.stdout).lines().count(), 1, "the good file is still printed");
     let stderr = text(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.starts_with(&format!("{}: malformed XML", bad.display())), "{stderr}");
+}
+
+#[test]
+fn a_file_that_cannot_be_read_is_exit_one_even_beside_a_malformed_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("form4_0000000000-00-000001.xml");
+    std::fs::write(&bad, "<ownershipDocument><documentType>4").unwrap();
+    let absent = dir.path().join("form4_0000000000-00-000002.xml");
+    let out = ingest(&["parse", bad.to_str().unwrap(), absent.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1), "a re-run may find the absent file");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(&format!("{}: no such file or directory", absent.display())), "{stderr}");
 }
 
 #[test]
@@ -71,7 +83,7 @@ fn load_summarizes_and_reload_changes_nothing() {
     let db = dir.path().join("ingest.sqlite3");
     let fixtures = fixtures_dir();
     let first = ingest(&["load", fixtures.to_str().unwrap()], Some(&db));
-    assert_eq!(first.status.code(), Some(1), "{}", text(&first.stderr));
+    assert_eq!(first.status.code(), Some(3), "the fixtures hold malformed files: {}", text(&first.stderr));
     assert!(text(&first.stdout).starts_with("loaded 28 (new 28, changed 0), unchanged 0"), "{}", text(&first.stdout));
     assert!(text(&first.stderr).contains("374WaterForm4.xml: no accession number"));
     let second = ingest(&["load", fixtures.to_str().unwrap()], Some(&db));

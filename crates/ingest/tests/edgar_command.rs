@@ -52,13 +52,19 @@ struct Seen {
     requests: usize,
 }
 
-/// Filings that are missing upstream: each must be reported, not fatal.
-struct Missing(BTreeSet<String>);
+/// Filings that are broken upstream: each must be reported, not fatal.
+#[derive(Default)]
+struct Upstream {
+    /// Answered with a 404: a re-run may find them (exit code 1).
+    missing: BTreeSet<String>,
+    /// Answered with a cut-off document: a re-run cannot help (exit code 3).
+    malformed: BTreeSet<String>,
+}
 
 async fn serve(
     req: HttpRequest,
     index: web::Data<String>,
-    missing: web::Data<Missing>,
+    upstream: web::Data<Upstream>,
     seen: web::Data<Mutex<Seen>>,
 ) -> HttpResponse {
     let path = req.path().to_owned();
@@ -76,8 +82,11 @@ async fn serve(
     }
     let Some(file) = path.strip_prefix("/Archives/edgar/data/") else { return HttpResponse::NotFound().finish() };
     let n: usize = file.bytes().map(usize::from).sum();
-    if missing.0.iter().any(|accession| file.contains(accession.as_str())) {
+    if upstream.missing.iter().any(|accession| file.contains(accession.as_str())) {
         return HttpResponse::NotFound().finish();
+    }
+    if upstream.malformed.iter().any(|accession| file.contains(accession.as_str())) {
+        return HttpResponse::Ok().body("<ownershipDocument><documentType>4");
     }
     let docs = documents();
     HttpResponse::Ok().body(docs[n % docs.len()].clone())
@@ -88,19 +97,16 @@ fn count_filings(conn: &mut DbConnection) -> i64 {
     insider_bulk_core::db::schema::filings::table.count().get_result(conn).unwrap()
 }
 
-#[actix_web::test]
-async fn edgar_days_are_downloaded_loaded_and_recorded() {
-    let (index, accessions) = trimmed_index();
-    let gone: BTreeSet<String> = accessions.iter().take(2).cloned().collect();
-    let missing = gone.len();
-    let gone = web::Data::new(Missing(gone));
+/// A local EDGAR serving `index` for 2020-03-18 and documents for its
+/// filings, broken as `upstream` says; its port, a handle to stop it and
+/// what it saw.
+fn start_edgar(index: String, upstream: Upstream) -> (u16, actix_web::dev::ServerHandle, web::Data<Mutex<Seen>>) {
     let seen = web::Data::new(Mutex::new(Seen::default()));
-    let index = web::Data::new(index);
-    let server_seen = seen.clone();
+    let (index, upstream, server_seen) = (web::Data::new(index), web::Data::new(upstream), seen.clone());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(index.clone())
-            .app_data(gone.clone())
+            .app_data(upstream.clone())
             .app_data(server_seen.clone())
             .default_service(web::to(serve))
     })
@@ -111,25 +117,42 @@ async fn edgar_days_are_downloaded_loaded_and_recorded() {
     let running = server.run();
     let handle = running.handle();
     actix_web::rt::spawn(running);
+    (port, handle, seen)
+}
 
-    let db = TestDatabase::sqlite();
-    let url = match &db.url {
+fn sqlite_path(db: &TestDatabase) -> String {
+    match &db.url {
         insider_bulk_core::db::DatabaseUrl::Sqlite(path) => path.display().to_string(),
         other => panic!("{other}"),
-    };
+    }
+}
+
+/// Runs `insider-bulk-ingest edgar --from FROM --to TO` against the local
+/// EDGAR on `port`, into `db`.
+async fn run_edgar(db: &TestDatabase, port: u16, from: &'static str, to: &'static str) -> std::process::Output {
+    let url = sqlite_path(db);
     let base = format!("http://127.0.0.1:{port}/");
-    let run = move |from: &'static str, to: &'static str| {
-        let (url, base) = (url.clone(), base.clone());
-        actix_web::rt::task::spawn_blocking(move || {
-            Command::new(env!("CARGO_BIN_EXE_insider-bulk-ingest"))
-                .args(["edgar", "--from", from, "--to", to, "--base-url", &base])
-                .args(["--user-agent", "insider-bulk tests test@example.com"])
-                .env("DATABASE_URL", url)
-                .output()
-                .unwrap()
-        })
-    };
-    let output = run("2020-03-18", "2020-03-19").await.unwrap();
+    actix_web::rt::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_insider-bulk-ingest"))
+            .args(["edgar", "--from", from, "--to", to, "--base-url", &base])
+            .args(["--user-agent", "insider-bulk tests test@example.com"])
+            .env("DATABASE_URL", url)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[actix_web::test]
+async fn edgar_days_are_downloaded_loaded_and_recorded() {
+    let (index, accessions) = trimmed_index();
+    let gone: BTreeSet<String> = accessions.iter().take(2).cloned().collect();
+    let missing = gone.len();
+    let (port, handle, seen) = start_edgar(index, Upstream { missing: gone, ..Upstream::default() });
+    let db = TestDatabase::sqlite();
+    let run = |from, to| run_edgar(&db, port, from, to);
+    let output = run("2020-03-18", "2020-03-19").await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "some filings failed, so exit 1:\n{stdout}\n{stderr}");
@@ -152,10 +175,78 @@ async fn edgar_days_are_downloaded_loaded_and_recorded() {
     }
 
     // Re-running a day is safe: nothing new is loaded, the record is replaced.
-    let again = run("2020-03-18", "2020-03-18").await.unwrap();
+    let again = run("2020-03-18", "2020-03-18").await;
     assert!(String::from_utf8_lossy(&again.stdout).contains("loaded 0"), "{}", String::from_utf8_lossy(&again.stdout));
     let days = edgar_days::list_days(&mut conn).unwrap();
     assert_eq!(days[0].unchanged as usize, accessions.len() - missing);
     assert_eq!(count_filings(&mut conn) as usize, accessions.len() - missing);
+    handle.stop(true).await;
+}
+
+/// A malformed filing is reported and the rest of the day still loads; the
+/// exit code (3) tells a scheduler that running the day again cannot help.
+#[actix_web::test]
+async fn a_malformed_filing_is_exit_three_and_the_rest_still_loads() {
+    let (index, accessions) = trimmed_index();
+    let broken: BTreeSet<String> = accessions.iter().take(1).cloned().collect();
+    let (port, handle, _seen) = start_edgar(index, Upstream { malformed: broken.clone(), ..Upstream::default() });
+    let db = TestDatabase::sqlite();
+    let output = run_edgar(&db, port, "2020-03-18", "2020-03-18").await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "only malformed filings failed, so exit 3:\n{stderr}");
+    let broken = broken.first().unwrap();
+    assert!(stderr.contains(broken.as_str()), "the malformed filing is named: {stderr}");
+
+    let mut conn = db.connect();
+    let days = edgar_days::list_days(&mut conn).unwrap();
+    assert_eq!(days.len(), 1, "the day is recorded");
+    assert_eq!(days[0].failed, 1);
+    assert_eq!(count_filings(&mut conn) as usize, accessions.len() - 1);
+    assert_eq!(edgar_days::failure_count(&mut conn).unwrap(), 1);
+    handle.stop(true).await;
+}
+
+/// `--catch-up`, what the daily CronJob runs: every day after
+/// `ingested_through` up to the previous business day, days without an
+/// index (here all of them) included, so the mark reaches that day.
+#[actix_web::test]
+async fn catch_up_loads_every_day_after_ingested_through() {
+    use insider_bulk_ingest::commands::edgar::previous_business_day;
+
+    let (port, handle, seen) = start_edgar(trimmed_index().0, Upstream::default());
+    let db = TestDatabase::sqlite();
+    let target = previous_business_day(time::OffsetDateTime::now_utc().date());
+    let start = target - time::Duration::days(9);
+    let mut conn = db.connect();
+    let done = edgar_days::EdgarDay {
+        day: start,
+        filings_found: 0,
+        loaded: 0,
+        unchanged: 0,
+        failed: 0,
+        completed_at: insider_bulk_core::db::now_utc(),
+    };
+    edgar_days::record_day(&mut conn, &done).unwrap();
+
+    let url = sqlite_path(&db);
+    let catch_up = move || {
+        Command::new(env!("CARGO_BIN_EXE_insider-bulk-ingest"))
+            .args(["edgar", "--catch-up", "--base-url", &format!("http://127.0.0.1:{port}/")])
+            .args(["--user-agent", "insider-bulk tests test@example.com"])
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap()
+    };
+    let first = actix_web::rt::task::spawn_blocking(catch_up.clone()).await.unwrap();
+    let stdout = String::from_utf8_lossy(&first.stdout).into_owned();
+    assert_eq!(first.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&first.stderr));
+    assert_eq!(edgar_days::list_days(&mut conn).unwrap().len(), 10, "{stdout}");
+    assert_eq!(edgar_days::ingested_through(&mut conn).unwrap(), Some(target), "{stdout}");
+    assert_eq!(seen.lock().unwrap().requests, 9, "one index request per day after the mark");
+
+    let again = actix_web::rt::task::spawn_blocking(catch_up).await.unwrap();
+    assert_eq!(again.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&again.stdout).contains("nothing to catch up"));
+    assert_eq!(seen.lock().unwrap().requests, 9, "nothing fetched when there is nothing new");
     handle.stop(true).await;
 }

@@ -20,14 +20,16 @@ fn parse_day(s: &str) -> Result<Date, String> {
 #[derive(clap::Args)]
 pub struct EdgarArgs {
     /// First EDGAR day to process, YYYY-MM-DD.
-    #[arg(long, value_parser = parse_day, required_unless_present = "previous_business_day")]
+    #[arg(long, value_parser = parse_day, required_unless_present = "catch_up")]
     from: Option<Date>,
     /// Last EDGAR day to process, YYYY-MM-DD (inclusive).
-    #[arg(long, value_parser = parse_day, required_unless_present = "previous_business_day")]
+    #[arg(long, value_parser = parse_day, required_unless_present = "catch_up")]
     to: Option<Date>,
-    /// Process only the last weekday before today (UTC): what a daily job runs.
+    /// What a daily job runs: every day after `ingested_through` up to the
+    /// last weekday before today (UTC), at most 31 days back; with nothing
+    /// ingested yet, only that weekday.
     #[arg(long, conflicts_with_all = ["from", "to"])]
-    previous_business_day: bool,
+    catch_up: bool,
     /// The declared User-Agent SEC requires, e.g. "Example Corp data@example.com".
     #[arg(long, env = "EDGAR_USER_AGENT")]
     user_agent: String,
@@ -43,28 +45,37 @@ pub struct EdgarArgs {
 }
 
 pub async fn run(mut args: EdgarArgs) -> anyhow::Result<ExitCode> {
-    if args.previous_business_day {
-        let day = previous_business_day(time::OffsetDateTime::now_utc().date());
-        (args.from, args.to) = (Some(day), Some(day));
+    let db = super::open_database().await?;
+    if args.catch_up {
+        let through = db.run(edgar_days::ingested_through).await?;
+        match catch_up_days(through, time::OffsetDateTime::now_utc().date()) {
+            Some((from, to)) => (args.from, args.to) = (Some(from), Some(to)),
+            None => {
+                println!("nothing to catch up: ingested through {}", through.map_or("-".into(), |d| d.to_string()));
+                return Ok(ExitCode::SUCCESS);
+            }
+        }
     }
     let (Some(from), Some(to)) = (args.from, args.to) else {
-        anyhow::bail!("give --from and --to, or --previous-business-day");
+        anyhow::bail!("give --from and --to, or --catch-up");
     };
     if to < from {
         anyhow::bail!("--to {to} is before --from {from}");
     }
-    let db = super::open_database().await?;
     let client = EdgarClient::builder(args.user_agent)
         .base_url(args.base_url)
         .max_requests_per_second(args.max_rps.min(MAX_REQUESTS_PER_SECOND))
         .build()?;
     let mut failed_days = 0;
-    let mut failed_filings = 0;
+    let mut failed_filings = Vec::new();
     let mut day = from;
     loop {
         match ingest_day(&db, &client, day, args.concurrency.max(1)).await {
-            Ok(record) => {
-                failed_filings += record.failed;
+            Ok((record, failures)) => {
+                for f in &failures {
+                    eprintln!("{day}: {}: {}", f.source, f.reason);
+                }
+                failed_filings.extend(failures);
                 println!(
                     "{day}: found {}, loaded {}, unchanged {}, failed {}",
                     record.filings_found, record.loaded, record.unchanged, record.failed
@@ -87,12 +98,18 @@ pub async fn run(mut args: EdgarArgs) -> anyhow::Result<ExitCode> {
         Some(d) => println!("ingested through {d}"),
         None => println!("ingested through: nothing yet"),
     }
-    Ok(if failed_days == 0 && failed_filings == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(super::exit_code(&failed_filings, failed_days))
 }
 
 /// Downloads, parses and stores one day's ownership filings, then records
-/// the day. Safe to re-run: unchanged filings are not rewritten.
-async fn ingest_day(db: &Database, client: &EdgarClient, day: Date, concurrency: usize) -> anyhow::Result<EdgarDay> {
+/// the day, with the filings that failed. Safe to re-run: unchanged
+/// filings are not rewritten.
+async fn ingest_day(
+    db: &Database,
+    client: &EdgarClient,
+    day: Date,
+    concurrency: usize,
+) -> anyhow::Result<(EdgarDay, Vec<Failure>)> {
     let entries = match client.daily_form_index(day).await? {
         Some(index) => {
             for (line, reason) in &index.skipped {
@@ -133,18 +150,39 @@ async fn ingest_day(db: &Database, client: &EdgarClient, day: Date, concurrency:
     };
     let to_store = record.clone();
     db.run(move |conn| edgar_days::record_day(conn, &to_store)).await?;
-    Ok(record)
+    Ok((record, writer.report.failed))
 }
 
 async fn fetch_and_parse(client: &EdgarClient, entry: IndexEntry) -> Item {
     let source = entry.path.clone();
-    let fail = |reason: String| Failure { source: source.clone(), reason };
-    let bytes = client.fetch_filing(&entry).await.map_err(|e| fail(e.to_string()))?;
+    let bytes = client.fetch_filing(&entry).await.map_err(|e| Failure::unavailable(source.clone(), e))?;
+    // A parser that panicked on these bytes would panic on them again.
     let filing = tokio::task::spawn_blocking(move || parse_document(&bytes, &entry.path))
         .await
-        .map_err(|e| fail(e.to_string()))?
-        .map_err(|e| fail(e.to_string()))?;
+        .map_err(|e| Failure::malformed(source.clone(), e))?
+        .map_err(|e| Failure::malformed(source.clone(), e))?;
     Ok(FilingToStore { filing, source, is_synthetic: false })
+}
+
+/// How far back a catch-up run reaches. At SEC's 10 requests a second a
+/// busy day takes minutes, so a long outage is caught up over several
+/// runs (each day is recorded as it completes); a gap older than this
+/// needs an explicit `--from`.
+pub const CATCH_UP_DAYS: i64 = 31;
+
+/// The days a daily run loads: those after `through` (the end of the
+/// unbroken run of loaded days) up to the last weekday before `today`.
+/// Weekends and holidays are loaded too, as days without an index, so
+/// that `ingested_through` moves past them; a day that failed before is
+/// tried again. `None` when there is nothing new.
+pub fn catch_up_days(through: Option<Date>, today: Date) -> Option<(Date, Date)> {
+    let to = previous_business_day(today);
+    let earliest = to - time::Duration::days(CATCH_UP_DAYS - 1);
+    let from = match through {
+        None => to,
+        Some(through) => through.next_day()?.max(earliest),
+    };
+    (from <= to).then_some((from, to))
 }
 
 /// The weekday before `today` (Monday → Friday). EDGAR holidays are not
@@ -161,12 +199,46 @@ pub fn previous_business_day(today: Date) -> Date {
 mod business_day_tests {
     use time::macros::date;
 
-    use super::previous_business_day;
+    use super::{catch_up_days, previous_business_day};
 
     #[test]
     fn skips_weekends() {
         assert_eq!(previous_business_day(date!(2026 - 11 - 30)), date!(2026 - 11 - 27), "Monday → Friday");
         assert_eq!(previous_business_day(date!(2026 - 11 - 29)), date!(2026 - 11 - 27), "Sunday → Friday");
         assert_eq!(previous_business_day(date!(2026 - 11 - 25)), date!(2026 - 11 - 24));
+    }
+
+    #[test]
+    fn a_week_of_daily_catch_up_runs_leaves_no_gap() {
+        // Fresh database, first run on Monday 2026-11-30: Friday only.
+        assert_eq!(catch_up_days(None, date!(2026 - 11 - 30)), Some((date!(2026 - 11 - 27), date!(2026 - 11 - 27))));
+        // Tuesday: the weekend and Monday, so ingested_through moves past the weekend.
+        assert_eq!(
+            catch_up_days(Some(date!(2026 - 11 - 27)), date!(2026 - 12 - 01)),
+            Some((date!(2026 - 11 - 28), date!(2026 - 11 - 30)))
+        );
+        assert_eq!(
+            catch_up_days(Some(date!(2026 - 11 - 30)), date!(2026 - 12 - 02)),
+            Some((date!(2026 - 12 - 01), date!(2026 - 12 - 01)))
+        );
+        // Saturday loads Friday; Sunday and Monday find nothing new.
+        assert_eq!(
+            catch_up_days(Some(date!(2026 - 12 - 03)), date!(2026 - 12 - 05)),
+            Some((date!(2026 - 12 - 04), date!(2026 - 12 - 04)))
+        );
+        assert_eq!(catch_up_days(Some(date!(2026 - 12 - 04)), date!(2026 - 12 - 06)), None);
+        assert_eq!(catch_up_days(Some(date!(2026 - 12 - 04)), date!(2026 - 12 - 07)), None);
+    }
+
+    #[test]
+    fn a_failed_day_is_tried_again_and_a_long_outage_is_capped() {
+        // Wednesday failed, so the unbroken run ends on Tuesday: Friday's run retries it with Thursday.
+        assert_eq!(
+            catch_up_days(Some(date!(2026 - 12 - 01)), date!(2026 - 12 - 04)),
+            Some((date!(2026 - 12 - 02), date!(2026 - 12 - 03)))
+        );
+        let (from, to) = catch_up_days(Some(date!(2026 - 01 - 02)), date!(2026 - 12 - 04)).unwrap();
+        assert_eq!(to, date!(2026 - 12 - 03));
+        assert_eq!((to - from).whole_days() + 1, super::CATCH_UP_DAYS);
     }
 }

@@ -21,9 +21,5 @@ pub(crate) fn print_report(report: &StoreReport) -> ExitCode {
         eprintln!("{}: {}", f.source, f.reason);
     }
     println!("{}", report.summary());
-    if report.failed.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    super::exit_code(&report.failed, 0)
 }

@@ -1,13 +1,33 @@
 //! One module per subcommand of `insider-bulk-ingest`. Each returns the
-//! process exit code: 0 when every input went in, 1 when some failed.
+//! process exit code from [`exit_code`].
 
 pub mod edgar;
 pub mod load;
 pub mod parse;
 pub mod synth;
 
+use std::process::ExitCode;
+
 use insider_bulk_core::config::Config;
 use insider_bulk_core::db::Database;
+
+use crate::store::{Failure, FailureKind};
+
+/// 0: every input went in. 1: something that a re-run may fix failed (a
+/// download, a read, a whole EDGAR day). 3: only malformed inputs failed:
+/// each is reported with its file and reason, and a re-run would fail the
+/// same way, so a scheduler should not retry. (2, the command could not run
+/// at all, is `main`'s.)
+pub(crate) fn exit_code(failures: &[Failure], other_retryable: usize) -> ExitCode {
+    let retryable = other_retryable + failures.iter().filter(|f| f.kind == FailureKind::Unavailable).count();
+    if retryable > 0 {
+        ExitCode::from(1)
+    } else if failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
+    }
+}
 
 async fn open_database() -> anyhow::Result<Database> {
     let config = Config::from_env()?;

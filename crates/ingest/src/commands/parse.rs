@@ -18,7 +18,7 @@ pub fn run(paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
         let bytes = match std::fs::read(path) {
             Ok(bytes) => bytes,
             Err(e) => {
-                failures.push(Failure { source, reason: e.to_string() });
+                failures.push(Failure::unavailable(source, e));
                 continue;
             }
         };
@@ -33,12 +33,12 @@ pub fn run(paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
         };
         match written {
             Ok(()) => out.write_all(b"\n")?,
-            Err(reason) => failures.push(Failure { source, reason }),
+            Err(reason) => failures.push(Failure::malformed(source, reason)),
         }
     }
     out.flush()?;
     for f in &failures {
         eprintln!("{}: {}", f.source, f.reason);
     }
-    Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(super::exit_code(&failures, 0))
 }
