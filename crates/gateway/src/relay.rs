@@ -112,7 +112,7 @@ pub async fn monitor(
             (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => tracing::warn!(error = %e, "cannot sample the queue"),
         }
         let sampled = db
-            .run(|conn| {
+            .run(move |conn| {
                 let (backlog, oldest) = outbox::backlog(conn)?;
                 let nightly = maintenance::last_run(conn, maintenance::NIGHTLY)?;
                 let ingested = if sample_ingest { Some(edgar_days::ingested_through(conn)?) } else { None };
