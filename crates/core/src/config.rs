@@ -34,6 +34,10 @@ pub struct Config {
     pub packer_max_attempts: u32,
     /// `PACKER_GRACE_SECONDS`, default 120: how long SIGTERM waits for the current job.
     pub packer_grace_seconds: u64,
+    /// `DOWNLOAD_URL_SECONDS`, default 86400: how long a signed download URL
+    /// works. Shared because the nightly purge must keep a superseded
+    /// object for longer than a URL to it can be used.
+    pub download_url_validity: std::time::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +74,11 @@ impl Config {
             packer_prefetch: parse_or("PACKER_PREFETCH", lookup("PACKER_PREFETCH"), 1)?,
             packer_max_attempts: parse_or("PACKER_MAX_ATTEMPTS", lookup("PACKER_MAX_ATTEMPTS"), 5)?,
             packer_grace_seconds: parse_or("PACKER_GRACE_SECONDS", lookup("PACKER_GRACE_SECONDS"), 120)?,
+            download_url_validity: std::time::Duration::from_secs(parse_or(
+                "DOWNLOAD_URL_SECONDS",
+                lookup("DOWNLOAD_URL_SECONDS"),
+                86_400,
+            )?),
             data_dir,
             database_url,
             database_max_connections,
@@ -108,5 +117,13 @@ mod tests {
         assert!(config.database_url.is_postgres());
         let err = Config::from_lookup(|n| (n == "DATABASE_MAX_CONNECTIONS").then(|| "many".into())).unwrap_err();
         assert!(err.to_string().contains("DATABASE_MAX_CONNECTIONS"), "{err}");
+    }
+
+    #[test]
+    fn download_url_validity_is_a_day_unless_set() {
+        let config = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(config.download_url_validity, std::time::Duration::from_secs(86_400));
+        let week = Config::from_lookup(|n| (n == "DOWNLOAD_URL_SECONDS").then(|| "604800".into())).unwrap();
+        assert_eq!(week.download_url_validity, std::time::Duration::from_secs(604_800));
     }
 }

@@ -31,8 +31,6 @@ pub struct GatewayConfig {
     pub auth_cache: Duration,
     /// `INDEX_CACHE_MILLIS`, default 250: how stale an index may be served.
     pub index_cache: Duration,
-    /// `DOWNLOAD_URL_SECONDS`, default 86400: validity of signed S3 URLs.
-    pub signed_url_validity: Duration,
     /// `ESTIMATE_ROWS_PER_SECOND`, default 60000: one packer's measured
     /// throughput, for `estimated_seconds`.
     pub estimate_rows_per_second: f64,
@@ -95,11 +93,6 @@ impl GatewayConfig {
             jwt,
             auth_cache: Duration::from_secs(parse_or("AUTH_CACHE_SECONDS", lookup("AUTH_CACHE_SECONDS"), 5)?),
             index_cache: Duration::from_millis(parse_or("INDEX_CACHE_MILLIS", lookup("INDEX_CACHE_MILLIS"), 250)?),
-            signed_url_validity: Duration::from_secs(parse_or(
-                "DOWNLOAD_URL_SECONDS",
-                lookup("DOWNLOAD_URL_SECONDS"),
-                86_400,
-            )?),
             estimate_rows_per_second: parse_or(
                 "ESTIMATE_ROWS_PER_SECOND",
                 lookup("ESTIMATE_ROWS_PER_SECOND"),

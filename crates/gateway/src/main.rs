@@ -62,7 +62,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let gateway = GatewayConfig::from_env()?;
             let listener = std::net::TcpListener::bind(&gateway.bind_addr)?;
             tracing::info!(addr = %listener.local_addr()?, "gateway listening");
-            let state = server::state(gateway, db, BundleStore::open(&config.bundle_store)?, Vec::new()).await?;
+            let store = BundleStore::open(&config.bundle_store)?;
+            let state = server::state(gateway, db, store, config.download_url_validity, Vec::new()).await?;
             let (stop, shutdown) = tokio::sync::watch::channel(false);
             server::spawn_background(&state, queue, shutdown);
             server::http(state, listener)?.await?;

@@ -30,6 +30,7 @@ pub async fn state(
     config: GatewayConfig,
     db: Database,
     store: BundleStore,
+    signed_url_validity: std::time::Duration,
     extra_registries: Vec<prometheus::Registry>,
 ) -> anyhow::Result<AppState> {
     let jwt = JwtVerifier::new(&config.jwt)?;
@@ -42,6 +43,7 @@ pub async fn state(
         db,
         store,
         config: Arc::new(config),
+        signed_url_validity,
         limiter,
         metrics: Arc::new(Metrics::new()),
         extra_registries,

@@ -18,6 +18,8 @@ pub struct AppState {
     pub db: Database,
     pub store: BundleStore,
     pub config: Arc<GatewayConfig>,
+    /// How long a signed download URL works (`Config::download_url_validity`).
+    pub signed_url_validity: std::time::Duration,
     pub auth: Authenticator,
     pub limiter: RateLimiter,
     pub metrics: Arc<Metrics>,

@@ -95,7 +95,8 @@ async fn serve() -> anyhow::Result<()> {
     let demo = first_start(&db, &packer).await?;
 
     let (stop, shutdown) = tokio::sync::watch::channel(false);
-    let state = server::state(gateway, db, store, vec![packer.metrics.registry.clone()]).await?;
+    let state =
+        server::state(gateway, db, store, config.download_url_validity, vec![packer.metrics.registry.clone()]).await?;
     server::spawn_background(&state, queue.clone(), shutdown.clone());
     let worker_config =
         WorkerConfig { prefetch: config.packer_prefetch, max_attempts: config.packer_max_attempts, grace };

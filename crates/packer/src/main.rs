@@ -104,7 +104,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Nightly => {
             let queue = rabbit(&config).await?;
-            let report = nightly::run(&packer, &queue, Month::current()).await?;
+            let retention = nightly::superseded_retention(config.download_url_validity);
+            let report = nightly::run(&packer, &queue, Month::current(), retention).await?;
             println!("enqueued {}, moved to cold {}", report.enqueued.len(), report.moved_to_cold.len());
             for (form, month) in &report.enqueued {
                 println!("enqueued form {form} {month}");

@@ -20,14 +20,16 @@ pub struct NightlyReport {
     pub enqueued: Vec<(FormType, Month)>,
     pub moved_to_cold: Vec<(FormType, Month)>,
     /// Objects deleted because no index row had pointed to them for
-    /// `SUPERSEDED_RETENTION`.
+    /// [`superseded_retention`].
     pub deleted_superseded: usize,
 }
 
-/// How long an object stays after the index moves off it: longer than the
-/// gateway's signed download URLs live (`DOWNLOAD_URL_SECONDS`, 24 h by
-/// default), so a URL handed out just before a switch still works.
-pub const SUPERSEDED_RETENTION: std::time::Duration = std::time::Duration::from_secs(25 * 3600);
+/// How long an object stays after the index moves off it: an hour longer
+/// than the gateway's signed download URLs live (`DOWNLOAD_URL_SECONDS`),
+/// so a URL handed out just before a switch still works to its end.
+pub fn superseded_retention(download_url_validity: std::time::Duration) -> std::time::Duration {
+    download_url_validity + std::time::Duration::from_secs(3600)
+}
 
 /// Deletes the objects superseded for longer than `retention`; each key is
 /// forgotten only once its object is gone, so a failure is retried next run.
@@ -47,7 +49,14 @@ pub fn oldest_hot_month(current: Month) -> Month {
     (1..HOT_MONTHS).fold(current, |m, _| m.previous().unwrap_or(m))
 }
 
-pub async fn run<Q: JobQueue>(packer: &Packer, queue: &Q, current: Month) -> anyhow::Result<NightlyReport> {
+/// The nightly duties for `current`; superseded objects are kept for
+/// `retention` (see [`superseded_retention`]).
+pub async fn run<Q: JobQueue>(
+    packer: &Packer,
+    queue: &Q,
+    current: Month,
+    retention: std::time::Duration,
+) -> anyhow::Result<NightlyReport> {
     let mut report = NightlyReport::default();
     let oldest_hot = oldest_hot_month(current);
     for form in FormType::ALL {
@@ -80,7 +89,7 @@ pub async fn run<Q: JobQueue>(packer: &Packer, queue: &Q, current: Month) -> any
             report.moved_to_cold.push((form, month));
         }
     }
-    report.deleted_superseded = delete_superseded(packer, SUPERSEDED_RETENTION).await?;
+    report.deleted_superseded = delete_superseded(packer, retention).await?;
     packer.db.run(|conn| maintenance::record_run(conn, maintenance::NIGHTLY)).await?;
     Ok(report)
 }

@@ -14,6 +14,12 @@ use insider_bulk_packer::job::{GenerateJob, Outcome};
 use insider_bulk_packer::{nightly, worker};
 use insider_bulk_testing::{files_under, Backend};
 
+/// What the nightly CronJob keeps superseded objects for, with the default
+/// `DOWNLOAD_URL_SECONDS`.
+fn retention() -> Duration {
+    nightly::superseded_retention(Duration::from_secs(86_400))
+}
+
 fn job(form: FormType, month: Month, reason: JobReason) -> GenerateJob {
     GenerateJob {
         id: uuid::Uuid::new_v4().to_string(),
@@ -137,7 +143,7 @@ async fn old_months_go_cold_and_a_warm_job_hydrates_them() {
     };
 
     let queue = MemoryQueue::new();
-    let report = nightly::run(&fx.packer, &queue, Month::current()).await.unwrap();
+    let report = nightly::run(&fx.packer, &queue, Month::current(), retention()).await.unwrap();
     assert_eq!(report.moved_to_cold, vec![(form, old)]);
     assert!(report.enqueued.is_empty(), "an old month is not re-packed nightly");
     let cold = bundles::get(&mut conn, form, old).unwrap().unwrap();
@@ -150,7 +156,7 @@ async fn old_months_go_cold_and_a_warm_job_hydrates_them() {
     assert_eq!(superseded_hot.len(), 1);
     assert_eq!(fx.packer.store.sha256(&superseded_hot[0]).await.unwrap(), sha256);
     assert_eq!(nightly::delete_superseded(&fx.packer, std::time::Duration::from_secs(3600)).await.unwrap(), 0);
-    let again = nightly::run(&fx.packer, &queue, Month::current()).await.unwrap();
+    let again = nightly::run(&fx.packer, &queue, Month::current(), retention()).await.unwrap();
     assert_eq!(again, nightly::NightlyReport::default(), "running it twice does nothing new");
     let last = fx.packer.db.run(|c| maintenance::last_run(c, maintenance::NIGHTLY)).await.unwrap();
     assert!(last.is_some(), "a run that found nothing to do still records that it ran");
@@ -185,9 +191,9 @@ async fn nightly_enqueues_changed_recent_months_once() {
     let mut conn = fx.test_db.connect();
     fill(&mut conn, FormType::Form4, recent, 20, 1);
     let queue = MemoryQueue::new();
-    let first = nightly::run(&fx.packer, &queue, recent).await.unwrap();
+    let first = nightly::run(&fx.packer, &queue, recent, retention()).await.unwrap();
     assert_eq!(first.enqueued, vec![(FormType::Form4, recent)]);
-    let second = nightly::run(&fx.packer, &queue, recent).await.unwrap();
+    let second = nightly::run(&fx.packer, &queue, recent, retention()).await.unwrap();
     assert!(second.enqueued.is_empty(), "the open job is not enqueued twice");
     assert_eq!(queue.depth().await.unwrap(), 1);
 }

@@ -32,7 +32,7 @@ pub async fn locate(state: &AppState, form: FormType, month: Month) -> Result<Do
     }
     let signed = state
         .store
-        .signed_url(&bundle.object_key, state.config.signed_url_validity)
+        .signed_url(&bundle.object_key, state.signed_url_validity)
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(match signed {
