@@ -11,12 +11,14 @@ use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use insider_bulk_core::db::{edgar_days, DbConnection};
 use insider_bulk_testing::{fixtures_dir, TestDatabase};
 use time::macros::date;
+use time::Date;
 
 const OWNERSHIP_LINES: usize = 24;
 
 /// The fixture index with its header, a few other forms and the first
-/// ownership lines; and the accession numbers those lines name.
-fn trimmed_index() -> (String, BTreeSet<String>) {
+/// `ownership_lines` ownership lines; and the accession numbers those
+/// lines name.
+fn trimmed_index(ownership_lines: usize) -> (String, BTreeSet<String>) {
     let full = std::fs::read_to_string(fixtures_dir().join("index_form.20200318.idx")).unwrap();
     let mut lines = full.lines();
     let dashes = "-".repeat(140);
@@ -28,7 +30,7 @@ fn trimmed_index() -> (String, BTreeSet<String>) {
         .iter()
         .copied()
         .filter(|l| ["3 ", "4 ", "5 ", "3/A ", "4/A ", "5/A "].iter().any(|f| l.starts_with(f)))
-        .take(OWNERSHIP_LINES)
+        .take(ownership_lines)
         .collect();
     kept.extend(&ownership);
     let accessions = ownership
@@ -59,6 +61,10 @@ struct Upstream {
     missing: BTreeSet<String>,
     /// Answered with a cut-off document: a re-run cannot help (exit code 3).
     malformed: BTreeSet<String>,
+    /// Whether every other weekday has an index (with no ownership filings
+    /// in it) unless it is one of `holidays`; otherwise only 2020-03-18 has.
+    weekday_indexes: bool,
+    holidays: BTreeSet<Date>,
 }
 
 async fn serve(
@@ -77,7 +83,14 @@ async fn serve(
     if path == "/Archives/edgar/daily-index/2020/QTR1/form.20200318.idx" {
         return HttpResponse::Ok().body(index.get_ref().clone());
     }
-    if path.starts_with("/Archives/edgar/daily-index/") {
+    if let Some(name) = path.strip_prefix("/Archives/edgar/daily-index/") {
+        let day = name.rsplit_once("form.").and_then(|(_, d)| d.strip_suffix(".idx"));
+        let format = time::macros::format_description!("[year][month][day]");
+        let day = day.and_then(|d| Date::parse(d, &format).ok()).expect("a daily index path");
+        let weekday = !matches!(day.weekday(), time::Weekday::Saturday | time::Weekday::Sunday);
+        if upstream.weekday_indexes && weekday && !upstream.holidays.contains(&day) {
+            return HttpResponse::Ok().body(trimmed_index(0).0);
+        }
         return HttpResponse::NotFound().finish();
     }
     let Some(file) = path.strip_prefix("/Archives/edgar/data/") else { return HttpResponse::NotFound().finish() };
@@ -146,7 +159,7 @@ async fn run_edgar(db: &TestDatabase, port: u16, from: &'static str, to: &'stati
 
 #[actix_web::test]
 async fn edgar_days_are_downloaded_loaded_and_recorded() {
-    let (index, accessions) = trimmed_index();
+    let (index, accessions) = trimmed_index(OWNERSHIP_LINES);
     let gone: BTreeSet<String> = accessions.iter().take(2).cloned().collect();
     let missing = gone.len();
     let (port, handle, seen) = start_edgar(index, Upstream { missing: gone, ..Upstream::default() });
@@ -159,15 +172,15 @@ async fn edgar_days_are_downloaded_loaded_and_recorded() {
 
     let mut conn = db.connect();
     let days = edgar_days::list_days(&mut conn).unwrap();
-    assert_eq!(days.len(), 2, "{stdout}");
+    assert_eq!(days.len(), 1, "2020-03-19 has no index, nor has a later day yet, so it waits: {stdout}");
     let first = &days[0];
     assert_eq!(first.day, date!(2020 - 03 - 18));
     assert_eq!(first.filings_found as usize, accessions.len(), "de-duplicated by accession");
     assert_eq!(first.failed as usize, missing, "{stderr}");
     assert_eq!(first.loaded as usize, accessions.len() - missing);
     assert_eq!(count_filings(&mut conn) as usize, accessions.len() - missing);
-    assert_eq!(days[1].filings_found, 0, "a day with no index is processed with nothing in it");
-    assert_eq!(edgar_days::ingested_through(&mut conn).unwrap(), Some(date!(2020 - 03 - 19)));
+    assert_eq!(edgar_days::ingested_through(&mut conn).unwrap(), Some(date!(2020 - 03 - 18)));
+    assert!(stdout.contains("2020-03-19: no index yet"), "{stdout}");
     assert_eq!(edgar_days::failure_count(&mut conn).unwrap() as usize, missing);
     {
         let seen = seen.lock().unwrap();
@@ -187,7 +200,7 @@ async fn edgar_days_are_downloaded_loaded_and_recorded() {
 /// exit code (3) tells a scheduler that running the day again cannot help.
 #[actix_web::test]
 async fn a_malformed_filing_is_exit_three_and_the_rest_still_loads() {
-    let (index, accessions) = trimmed_index();
+    let (index, accessions) = trimmed_index(OWNERSHIP_LINES);
     let broken: BTreeSet<String> = accessions.iter().take(1).cloned().collect();
     let (port, handle, _seen) = start_edgar(index, Upstream { malformed: broken.clone(), ..Upstream::default() });
     let db = TestDatabase::sqlite();
@@ -207,26 +220,29 @@ async fn a_malformed_filing_is_exit_three_and_the_rest_still_loads() {
 }
 
 /// `--catch-up`, what the daily CronJob runs: every day after
-/// `ingested_through` up to the previous business day, days without an
-/// index (here all of them) included, so the mark reaches that day.
+/// `ingested_through` up to the previous business day. Weekends and a
+/// weekday holiday (confirmed by the later indexes) are recorded without
+/// an index, so the mark reaches that day; a day loaded after the gap is
+/// not fetched again.
 #[actix_web::test]
 async fn catch_up_loads_every_day_after_ingested_through() {
     use insider_bulk_ingest::commands::edgar::previous_business_day;
 
-    let (port, handle, seen) = start_edgar(trimmed_index().0, Upstream::default());
-    let db = TestDatabase::sqlite();
     let target = previous_business_day(time::OffsetDateTime::now_utc().date());
     let start = target - time::Duration::days(9);
+    let holiday =
+        (1..).map(|n| start + time::Duration::days(n)).find(|d| d.weekday().number_from_monday() <= 5).unwrap();
+    let loaded_later = previous_business_day(target);
+    assert!(start < holiday && holiday < loaded_later && loaded_later < target);
+    let upstream = Upstream { weekday_indexes: true, holidays: BTreeSet::from([holiday]), ..Upstream::default() };
+    let (port, handle, seen) = start_edgar(trimmed_index(OWNERSHIP_LINES).0, upstream);
+    let db = TestDatabase::sqlite();
     let mut conn = db.connect();
-    let done = edgar_days::EdgarDay {
-        day: start,
-        filings_found: 0,
-        loaded: 0,
-        unchanged: 0,
-        failed: 0,
-        completed_at: insider_bulk_core::db::now_utc(),
-    };
-    edgar_days::record_day(&mut conn, &done).unwrap();
+    let now = insider_bulk_core::db::now_utc();
+    edgar_days::record_day(&mut conn, &edgar_days::EdgarDay::without_index(start, now)).unwrap();
+    let later =
+        edgar_days::EdgarDay { filings_found: 5, loaded: 5, ..edgar_days::EdgarDay::without_index(loaded_later, now) };
+    edgar_days::record_day(&mut conn, &later).unwrap();
 
     let url = sqlite_path(&db);
     let catch_up = move || {
@@ -240,13 +256,16 @@ async fn catch_up_loads_every_day_after_ingested_through() {
     let first = actix_web::rt::task::spawn_blocking(catch_up.clone()).await.unwrap();
     let stdout = String::from_utf8_lossy(&first.stdout).into_owned();
     assert_eq!(first.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&first.stderr));
-    assert_eq!(edgar_days::list_days(&mut conn).unwrap().len(), 10, "{stdout}");
+    let days = edgar_days::list_days(&mut conn).unwrap();
+    assert_eq!(days.len(), 10, "{stdout}");
     assert_eq!(edgar_days::ingested_through(&mut conn).unwrap(), Some(target), "{stdout}");
-    assert_eq!(seen.lock().unwrap().requests, 9, "one index request per day after the mark");
+    assert!(stdout.contains(&format!("{holiday}: holiday")), "{stdout}");
+    assert_eq!(days.iter().find(|d| d.day == loaded_later), Some(&later), "not loaded again");
+    assert_eq!(seen.lock().unwrap().requests, 8, "one index request per day after the mark, but the one loaded");
 
     let again = actix_web::rt::task::spawn_blocking(catch_up).await.unwrap();
     assert_eq!(again.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&again.stdout).contains("nothing to catch up"));
-    assert_eq!(seen.lock().unwrap().requests, 9, "nothing fetched when there is nothing new");
+    assert_eq!(seen.lock().unwrap().requests, 8, "nothing fetched when there is nothing new");
     handle.stop(true).await;
 }

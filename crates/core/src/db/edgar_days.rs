@@ -19,6 +19,13 @@ pub struct EdgarDay {
     pub completed_at: PrimitiveDateTime,
 }
 
+impl EdgarDay {
+    /// A day EDGAR published no index for: a weekend or a holiday.
+    pub fn without_index(day: Date, completed_at: PrimitiveDateTime) -> Self {
+        EdgarDay { day, filings_found: 0, loaded: 0, unchanged: 0, failed: 0, completed_at }
+    }
+}
+
 /// Records a fully processed day; re-running a day replaces its record.
 pub fn record_day(conn: &mut DbConnection, day: &EdgarDay) -> Result<(), DbError> {
     crate::on_backend!(conn, c => diesel::insert_into(edgar_days::table)

@@ -1,3 +1,4 @@
+use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -46,7 +47,10 @@ pub struct EdgarArgs {
 
 pub async fn run(mut args: EdgarArgs) -> anyhow::Result<ExitCode> {
     let db = super::open_database().await?;
+    // A catch-up run does not load again a day loaded since the gap it fills.
+    let mut already_loaded = HashMap::new();
     if args.catch_up {
+        already_loaded = db.run(edgar_days::list_days).await?.into_iter().map(|d| (d.day, d)).collect();
         let through = db.run(edgar_days::ingested_through).await?;
         match catch_up_days(through, time::OffsetDateTime::now_utc().date()) {
             Some((from, to)) => (args.from, args.to) = (Some(from), Some(to)),
@@ -68,10 +72,30 @@ pub async fn run(mut args: EdgarArgs) -> anyhow::Result<ExitCode> {
         .build()?;
     let mut failed_days = 0;
     let mut failed_filings = Vec::new();
+    // Weekdays without an index. A holiday, an index not published yet and
+    // SEC refusing us all look the same, so such a day is recorded (as a
+    // holiday) only once EDGAR has an index for a later day; until then it
+    // stays unrecorded and holds ingested_through back.
+    let mut unconfirmed: Vec<Date> = Vec::new();
     let mut day = from;
     loop {
-        match ingest_day(&db, &client, day, args.concurrency.max(1)).await {
-            Ok((record, failures)) => {
+        let outcome = match already_loaded.get(&day) {
+            Some(done) => Ok(DayOutcome::AlreadyLoaded(done.filings_found > 0)),
+            None => ingest_day(&db, &client, day, args.concurrency.max(1)).await,
+        };
+        match outcome {
+            Ok(DayOutcome::AlreadyLoaded(had_index)) => {
+                if had_index {
+                    record_holidays(&db, &mut unconfirmed).await?;
+                }
+            }
+            Ok(DayOutcome::NoIndex) if is_weekend(day) => {
+                db.run(move |conn| edgar_days::record_day(conn, &EdgarDay::without_index(day, now_utc()))).await?;
+                println!("{day}: weekend, no index");
+            }
+            Ok(DayOutcome::NoIndex) => unconfirmed.push(day),
+            Ok(DayOutcome::Loaded(record, failures)) => {
+                record_holidays(&db, &mut unconfirmed).await?;
                 for f in &failures {
                     eprintln!("{day}: {}: {}", f.source, f.reason);
                 }
@@ -93,6 +117,9 @@ pub async fn run(mut args: EdgarArgs) -> anyhow::Result<ExitCode> {
         }
         day = day.next_day().ok_or_else(|| anyhow::anyhow!("date overflow after {day}"))?;
     }
+    for day in unconfirmed {
+        println!("{day}: no index yet; recorded as a holiday once EDGAR has an index for a later day");
+    }
     let through = db.run(edgar_days::ingested_through).await?;
     match through {
         Some(d) => println!("ingested through {d}"),
@@ -101,24 +128,38 @@ pub async fn run(mut args: EdgarArgs) -> anyhow::Result<ExitCode> {
     Ok(super::exit_code(&failed_filings, failed_days))
 }
 
+enum DayOutcome {
+    /// Loaded and recorded, with the filings that failed.
+    Loaded(EdgarDay, Vec<Failure>),
+    /// EDGAR has no index for the day; nothing recorded.
+    NoIndex,
+    /// Recorded before this catch-up run; whether the day had an index.
+    AlreadyLoaded(bool),
+}
+
+fn is_weekend(day: Date) -> bool {
+    matches!(day.weekday(), time::Weekday::Saturday | time::Weekday::Sunday)
+}
+
+/// Records the weekdays waiting in `unconfirmed` as holidays: EDGAR has
+/// just shown an index for a later day.
+async fn record_holidays(db: &Database, unconfirmed: &mut Vec<Date>) -> anyhow::Result<()> {
+    for day in unconfirmed.drain(..) {
+        db.run(move |conn| edgar_days::record_day(conn, &EdgarDay::without_index(day, now_utc()))).await?;
+        println!("{day}: holiday, no index (EDGAR has a later one)");
+    }
+    Ok(())
+}
+
 /// Downloads, parses and stores one day's ownership filings, then records
 /// the day, with the filings that failed. Safe to re-run: unchanged
 /// filings are not rewritten.
-async fn ingest_day(
-    db: &Database,
-    client: &EdgarClient,
-    day: Date,
-    concurrency: usize,
-) -> anyhow::Result<(EdgarDay, Vec<Failure>)> {
-    let entries = match client.daily_form_index(day).await? {
-        Some(index) => {
-            for (line, reason) in &index.skipped {
-                tracing::warn!(%day, line, %reason, "skipped a line of the form index");
-            }
-            index.entries
-        }
-        None => Vec::new(), // no index: a weekend or holiday
-    };
+async fn ingest_day(db: &Database, client: &EdgarClient, day: Date, concurrency: usize) -> anyhow::Result<DayOutcome> {
+    let Some(index) = client.daily_form_index(day).await? else { return Ok(DayOutcome::NoIndex) };
+    for (line, reason) in &index.skipped {
+        tracing::warn!(%day, line, %reason, "skipped a line of the form index");
+    }
+    let entries = index.entries;
     let mut writer = BatchWriter::for_edgar_day(db.clone(), day);
     let limit = Arc::new(Semaphore::new(concurrency));
     let mut downloads = tokio::task::JoinSet::new();
@@ -150,7 +191,7 @@ async fn ingest_day(
     };
     let to_store = record.clone();
     db.run(move |conn| edgar_days::record_day(conn, &to_store)).await?;
-    Ok((record, writer.report.failed))
+    Ok(DayOutcome::Loaded(record, writer.report.failed))
 }
 
 async fn fetch_and_parse(client: &EdgarClient, entry: IndexEntry) -> Item {
@@ -189,7 +230,7 @@ pub fn catch_up_days(through: Option<Date>, today: Date) -> Option<(Date, Date)>
 /// skipped: their index does not exist, which the run reports as such.
 pub fn previous_business_day(today: Date) -> Date {
     let mut day = today.previous_day().expect("not the first day of the calendar");
-    while matches!(day.weekday(), time::Weekday::Saturday | time::Weekday::Sunday) {
+    while is_weekend(day) {
         day = day.previous_day().expect("not the first day of the calendar");
     }
     day
