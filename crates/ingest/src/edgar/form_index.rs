@@ -125,7 +125,8 @@ fn parse_entry(form: &str, rest: &str) -> Result<IndexEntry, String> {
 
 fn split_last_token(s: &str) -> Option<(&str, &str)> {
     let s = s.trim_end();
-    let start = s.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+    // The separator may be any Unicode space, several bytes long.
+    let start = s.char_indices().rev().find(|(_, c)| c.is_whitespace()).map_or(0, |(i, c)| i + c.len_utf8());
     (start < s.len()).then(|| (&s[..start], &s[start..]))
 }
 
@@ -208,6 +209,21 @@ Form Type   Company Name                                                  CIK   
         assert!(index.skipped[0].1.contains("CIK"), "{:?}", index.skipped[0]);
         assert!(index.skipped[1].1.contains("date"), "{:?}", index.skipped[1]);
         assert!(index.skipped[2].1.contains("file name"), "{:?}", index.skipped[2]);
+    }
+
+    /// Found by the form_index fuzz target (a 35-minute run): a multi-byte
+    /// space before the last column was split one byte in, inside the
+    /// character, and panicked.
+    #[test]
+    fn a_multi_byte_space_between_columns_is_a_separator() {
+        let mut text = HEADER.to_owned();
+        text += "4           X CORP\u{3000}1\u{3000}20200318\u{2003}edgar/data/1/0000000001-20-000001.txt\n";
+        text += "4           Y CORP 1 20200318\u{3000}";
+        let index = parse_form_index(&text).unwrap();
+        assert_eq!(index.entries.len(), 1, "{:?}", index.skipped);
+        assert_eq!(index.entries[0].company_name, "X CORP");
+        assert_eq!(index.entries[0].accession.as_str(), "0000000001-20-000001");
+        assert_eq!(index.skipped.len(), 1, "the line without a file name is reported");
     }
 
     #[test]
