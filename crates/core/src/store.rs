@@ -162,6 +162,24 @@ impl BundleStore {
         Ok(hex::encode(hasher.finalize()))
     }
 
+    /// Keys of the bundle objects (under `hot/` and `cold/`) last written
+    /// before `before`.
+    pub async fn keys_written_before(&self, before: time::OffsetDateTime) -> Result<Vec<String>, StoreError> {
+        use futures_lite::StreamExt;
+        let before_millis = (before.unix_timestamp_nanos() / 1_000_000) as i64;
+        let mut keys = Vec::new();
+        for tier in [StorageTier::Hot, StorageTier::Cold] {
+            let mut listing = self.objects.list(Some(&ObjectPath::from(tier.to_string())));
+            while let Some(meta) = listing.next().await {
+                let meta = meta?;
+                if meta.last_modified.timestamp_millis() < before_millis {
+                    keys.push(meta.location.to_string());
+                }
+            }
+        }
+        Ok(keys)
+    }
+
     pub async fn delete(&self, key: &str) -> Result<(), StoreError> {
         match self.objects.delete(&ObjectPath::from(key)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),

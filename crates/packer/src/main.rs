@@ -106,7 +106,13 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let queue = rabbit(&config).await?;
             let retention = nightly::superseded_retention(config.download_url_validity);
             let report = nightly::run(&packer, &queue, Month::current(), retention).await?;
-            println!("enqueued {}, moved to cold {}", report.enqueued.len(), report.moved_to_cold.len());
+            println!(
+                "enqueued {}, moved to cold {}, deleted {} superseded and {} orphaned objects",
+                report.enqueued.len(),
+                report.moved_to_cold.len(),
+                report.deleted_superseded,
+                report.deleted_orphans
+            );
             for (form, month) in &report.enqueued {
                 println!("enqueued form {form} {month}");
             }

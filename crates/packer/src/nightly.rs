@@ -22,6 +22,8 @@ pub struct NightlyReport {
     /// Objects deleted because no index row had pointed to them for
     /// [`superseded_retention`].
     pub deleted_superseded: usize,
+    /// Objects deleted because nothing in the database named them.
+    pub deleted_orphans: usize,
 }
 
 /// How long an object stays after the index moves off it: an hour longer
@@ -42,6 +44,21 @@ pub async fn delete_superseded(packer: &Packer, retention: std::time::Duration) 
         packer.db.run(move |conn| superseded::remove(conn, &key)).await?;
     }
     Ok(due.len())
+}
+
+/// Deletes the objects written longer than `retention` ago that neither the
+/// index nor the superseded list names: what a packer killed between its
+/// upload and the index switch leaves behind. The age spares an upload
+/// whose switch is still to come.
+pub async fn delete_orphans(packer: &Packer, retention: std::time::Duration) -> anyhow::Result<usize> {
+    let written = packer.store.keys_written_before(time::OffsetDateTime::now_utc() - retention).await?;
+    let known = packer.db.run(superseded::known_keys).await?;
+    let orphans: Vec<String> = written.into_iter().filter(|key| !known.contains(key)).collect();
+    for key in &orphans {
+        tracing::info!(key, "deleting an object nothing names");
+        packer.store.delete(key).await?;
+    }
+    Ok(orphans.len())
 }
 
 /// The first month that is still hot when `current` is the current month.
@@ -90,6 +107,7 @@ pub async fn run<Q: JobQueue>(
         }
     }
     report.deleted_superseded = delete_superseded(packer, retention).await?;
+    report.deleted_orphans = delete_orphans(packer, retention).await?;
     packer.db.run(|conn| maintenance::record_run(conn, maintenance::NIGHTLY)).await?;
     Ok(report)
 }

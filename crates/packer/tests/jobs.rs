@@ -197,3 +197,31 @@ async fn nightly_enqueues_changed_recent_months_once() {
     assert!(second.enqueued.is_empty(), "the open job is not enqueued twice");
     assert_eq!(queue.depth().await.unwrap(), 1);
 }
+
+/// A packer killed between its upload and the index switch leaves an
+/// object nothing names; the nightly run deletes it once it is older than
+/// the retention, and leaves the indexed and the superseded objects alone.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_nightly_run_deletes_orphaned_objects() {
+    let fx = packer(Backend::Sqlite).await;
+    let (form, m) = (FormType::Form4, month("2025-01"));
+    let mut conn = fx.test_db.connect();
+    fill(&mut conn, form, m, 20, 9);
+    fx.packer.run(&job(form, m, JobReason::OnDemand)).await.unwrap();
+    let indexed = bundles::get(&mut conn, form, m).unwrap().unwrap().object_key;
+
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), b"an upload whose index switch never came").unwrap();
+    let orphan = "hot/form-4/2025/form-4-2025-01.0123456789abcdef.00000000000000000000000000000001.tar.gz";
+    let superseded_key = "hot/form-4/2025/form-4-2025-01.0123456789abcdef.00000000000000000000000000000002.tar.gz";
+    fx.packer.store.put_file(orphan, file.path()).await.unwrap();
+    fx.packer.store.put_file(superseded_key, file.path()).await.unwrap();
+    superseded::record(&mut conn, superseded_key).unwrap();
+
+    assert_eq!(nightly::delete_orphans(&fx.packer, retention()).await.unwrap(), 0, "too young to be an orphan");
+    assert!(fx.packer.store.size(orphan).await.unwrap().is_some());
+    assert_eq!(nightly::delete_orphans(&fx.packer, Duration::ZERO).await.unwrap(), 1);
+    assert!(fx.packer.store.size(orphan).await.unwrap().is_none(), "the orphan is gone");
+    assert!(fx.packer.store.size(&indexed).await.unwrap().is_some(), "the indexed object stays");
+    assert!(fx.packer.store.size(superseded_key).await.unwrap().is_some(), "the superseded one waits its turn");
+}

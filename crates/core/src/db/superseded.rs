@@ -2,6 +2,8 @@
 //! downloads under way and signed URLs already handed out may still read
 //! them; the nightly run deletes them once the retention has passed.
 
+use std::collections::HashSet;
+
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
@@ -25,6 +27,16 @@ pub fn due(conn: &mut DbConnection, before: PrimitiveDateTime) -> Result<Vec<Str
         .order(superseded_objects::superseded_at)
         .select(superseded_objects::object_key)
         .load(conn)?)
+}
+
+/// Every object key the database knows: those the index points to and
+/// those waiting out their retention here. An object under any other key
+/// is an orphan.
+pub fn known_keys(conn: &mut DbConnection) -> Result<HashSet<String>, DbError> {
+    let mut keys: HashSet<String> =
+        bundles::table.select(bundles::object_key).load::<String>(conn)?.into_iter().collect();
+    keys.extend(superseded_objects::table.select(superseded_objects::object_key).load::<String>(conn)?);
+    Ok(keys)
 }
 
 /// Takes a key off the list once its object is deleted.
