@@ -58,6 +58,13 @@ async fn upload_move_and_signed_download() {
     assert_eq!(store.size(hot).await.unwrap(), None, "and is not left behind");
     assert_eq!(store.size(cold).await.unwrap(), Some(data.len() as u64), "and the source is kept");
 
+    // The listing the orphan sweep reads names keys as the store does,
+    // without the bucket prefix, and only those written before the cut-off.
+    let later = time::OffsetDateTime::now_utc() + Duration::from_secs(60);
+    assert_eq!(store.keys_written_before(later).await.unwrap(), vec![cold.to_owned()]);
+    let earlier = time::OffsetDateTime::now_utc() - Duration::from_secs(3600);
+    assert!(store.keys_written_before(earlier).await.unwrap().is_empty());
+
     let url = store.signed_url(cold, Duration::from_secs(24 * 3600)).await.unwrap().expect("S3 signs URLs");
     assert!(url.contains("X-Amz-Expires=86400"), "{url}");
     let (status, body) = http_get(&url);
