@@ -45,6 +45,11 @@ pub fn list_days(conn: &mut DbConnection) -> Result<Vec<EdgarDay>, DbError> {
 /// first one: a day missing in the middle holds the mark back.
 pub fn ingested_through(conn: &mut DbConnection) -> Result<Option<Date>, DbError> {
     let days: Vec<Date> = edgar_days::table.order(edgar_days::day).select(edgar_days::day).load(conn)?;
+    Ok(unbroken_through(days))
+}
+
+/// [`ingested_through`] of days already read, in ascending order.
+pub fn unbroken_through(days: impl IntoIterator<Item = Date>) -> Option<Date> {
     let mut through = None;
     for day in days {
         match through {
@@ -52,7 +57,7 @@ pub fn ingested_through(conn: &mut DbConnection) -> Result<Option<Date>, DbError
             _ => through = Some(day),
         }
     }
-    Ok(through)
+    through
 }
 
 /// Remembers a document that could not be loaded, with the reason.

@@ -47,11 +47,13 @@ pub struct EdgarArgs {
 
 pub async fn run(mut args: EdgarArgs) -> anyhow::Result<ExitCode> {
     let db = super::open_database().await?;
-    // A catch-up run does not load again a day loaded since the gap it fills.
-    let mut already_loaded = HashMap::new();
+    // A catch-up run does not load again a day loaded since the gap it
+    // fills; for each such day, whether it had an index.
+    let mut already_loaded: HashMap<Date, bool> = HashMap::new();
     if args.catch_up {
-        already_loaded = db.run(edgar_days::list_days).await?.into_iter().map(|d| (d.day, d)).collect();
-        let through = db.run(edgar_days::ingested_through).await?;
+        let days = db.run(edgar_days::list_days).await?;
+        let through = edgar_days::unbroken_through(days.iter().map(|d| d.day));
+        already_loaded = days.into_iter().map(|d| (d.day, d.filings_found > 0)).collect();
         match catch_up_days(through, time::OffsetDateTime::now_utc().date()) {
             Some((from, to)) => (args.from, args.to) = (Some(from), Some(to)),
             None => {
@@ -80,7 +82,7 @@ pub async fn run(mut args: EdgarArgs) -> anyhow::Result<ExitCode> {
     let mut day = from;
     loop {
         let outcome = match already_loaded.get(&day) {
-            Some(done) => Ok(DayOutcome::AlreadyLoaded(done.filings_found > 0)),
+            Some(&had_index) => Ok(DayOutcome::AlreadyLoaded(had_index)),
             None => ingest_day(&db, &client, day, args.concurrency.max(1)).await,
         };
         match outcome {
@@ -90,7 +92,7 @@ pub async fn run(mut args: EdgarArgs) -> anyhow::Result<ExitCode> {
                 }
             }
             Ok(DayOutcome::NoIndex) if is_weekend(day) => {
-                db.run(move |conn| edgar_days::record_day(conn, &EdgarDay::without_index(day, now_utc()))).await?;
+                record_without_index(&db, day).await?;
                 println!("{day}: weekend, no index");
             }
             Ok(DayOutcome::NoIndex) => unconfirmed.push(day),
@@ -145,9 +147,14 @@ fn is_weekend(day: Date) -> bool {
 /// just shown an index for a later day.
 async fn record_holidays(db: &Database, unconfirmed: &mut Vec<Date>) -> anyhow::Result<()> {
     for day in unconfirmed.drain(..) {
-        db.run(move |conn| edgar_days::record_day(conn, &EdgarDay::without_index(day, now_utc()))).await?;
+        record_without_index(db, day).await?;
         println!("{day}: holiday, no index (EDGAR has a later one)");
     }
+    Ok(())
+}
+
+async fn record_without_index(db: &Database, day: Date) -> anyhow::Result<()> {
+    db.run(move |conn| edgar_days::record_day(conn, &EdgarDay::without_index(day, now_utc()))).await?;
     Ok(())
 }
 
