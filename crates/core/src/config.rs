@@ -34,6 +34,15 @@ pub struct Config {
     pub packer_max_attempts: u32,
     /// `PACKER_GRACE_SECONDS`, default 120: how long SIGTERM waits for the current job.
     pub packer_grace_seconds: u64,
+    /// `JOB_LEASE_SECONDS`, default 10: how long a packer's claim on a job
+    /// lasts unless renewed. The packer renews it with a progress write every
+    /// half of it, so a packer that dies (or loses its database) for longer
+    /// than this gives its job back to the sweeper.
+    pub job_lease: std::time::Duration,
+    /// `JOB_REDISPATCH_SECONDS`, default 30: how long a published message may
+    /// go undelivered before the sweeper takes it for lost (see
+    /// `db::jobs::recovery` for the rule).
+    pub job_redispatch_after: std::time::Duration,
     /// `DOWNLOAD_URL_SECONDS`, default 86400: how long a signed download URL
     /// works. Shared because the nightly purge must keep a superseded
     /// object for longer than a URL to it can be used.
@@ -74,6 +83,8 @@ impl Config {
             packer_prefetch: parse_or("PACKER_PREFETCH", lookup("PACKER_PREFETCH"), 1)?,
             packer_max_attempts: parse_or("PACKER_MAX_ATTEMPTS", lookup("PACKER_MAX_ATTEMPTS"), 5)?,
             packer_grace_seconds: parse_or("PACKER_GRACE_SECONDS", lookup("PACKER_GRACE_SECONDS"), 120)?,
+            job_lease: seconds("JOB_LEASE_SECONDS", lookup("JOB_LEASE_SECONDS"), 10)?,
+            job_redispatch_after: seconds("JOB_REDISPATCH_SECONDS", lookup("JOB_REDISPATCH_SECONDS"), 30)?,
             download_url_validity: std::time::Duration::from_secs(parse_or(
                 "DOWNLOAD_URL_SECONDS",
                 lookup("DOWNLOAD_URL_SECONDS"),
@@ -83,6 +94,15 @@ impl Config {
             database_url,
             database_max_connections,
         })
+    }
+}
+
+/// A whole number of seconds, at least 1.
+fn seconds(name: &'static str, value: Option<String>, default: u64) -> Result<std::time::Duration, ConfigError> {
+    let raw = value.clone();
+    match parse_or(name, value, default)? {
+        0 => Err(invalid(name, raw.as_deref().unwrap_or("0"), "must be at least 1 second")),
+        n => Ok(std::time::Duration::from_secs(n)),
     }
 }
 

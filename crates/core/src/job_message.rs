@@ -39,6 +39,28 @@ impl GenerateJob {
         }
     }
 
+    /// The message for a job as its row stands: what the relay publishes.
+    pub fn from_row(row: &crate::db::jobs::JobRow) -> Result<Self, crate::db::DbError> {
+        Ok(GenerateJob {
+            id: row.id.clone(),
+            form: row.form()?,
+            month: row.month()?,
+            reason: row.reason()?,
+            requested_at: row.queued_at,
+            account_id: row.account_id.clone(),
+            trace_id: row.trace_id.clone(),
+        })
+    }
+
+    /// The row a new job of this message starts as (queued, nothing charged).
+    pub fn queued_row(&self) -> crate::db::jobs::JobRow {
+        crate::db::jobs::JobRow {
+            account_id: self.account_id.clone(),
+            trace_id: self.trace_id.clone(),
+            ..crate::db::jobs::JobRow::queued(self.id.clone(), self.form, self.month, self.reason, self.requested_at)
+        }
+    }
+
     pub fn decode(payload: &[u8]) -> Result<Self, InvalidJobMessage> {
         let bad = InvalidJobMessage;
         let msg = proto::GenerateBundle::decode(payload).map_err(|e| bad(e.to_string()))?;

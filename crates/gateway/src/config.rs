@@ -1,6 +1,7 @@
 //! The gateway's own settings, read once at start-up beside the shared
 //! [`Config`](insider_bulk_core::config::Config).
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use insider_bulk_core::config::{invalid, parse_or, ConfigError};
@@ -16,6 +17,9 @@ pub struct GatewayConfig {
     /// `GATEWAY_PUBLIC_URL`: the base of the `url` fields in the index, e.g.
     /// `https://bulk.example.com`; default: the scheme and host of each request.
     pub public_url: Option<String>,
+    /// `GATEWAY_TRUSTED_PROXIES`: the peers whose `Forwarded`,
+    /// `X-Forwarded-Host` and `X-Forwarded-Proto` are believed; default none.
+    pub trusted_proxies: TrustedProxies,
     /// `GATEWAY_WORKERS`, default the number of CPUs.
     pub workers: usize,
     /// `COST_GENERATE`, default 25 tokens.
@@ -86,6 +90,7 @@ impl GatewayConfig {
         Ok(GatewayConfig {
             bind_addr: lookup("GATEWAY_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into()),
             public_url: lookup("GATEWAY_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned()),
+            trusted_proxies: TrustedProxies::parse(lookup("GATEWAY_TRUSTED_PROXIES").as_deref().unwrap_or(""))?,
             workers: parse_or("GATEWAY_WORKERS", lookup("GATEWAY_WORKERS"), cpus)?.max(1),
             generate_cost,
             rate_limit_redis_url: lookup("RATE_LIMIT_REDIS_URL"),
@@ -99,6 +104,76 @@ impl GatewayConfig {
                 60_000.0,
             )?,
         })
+    }
+}
+
+/// The proxies allowed to say which host and scheme a client asked for.
+/// Any client can send `X-Forwarded-Host`; only a proxy we put in front of
+/// the gateway is believed, known by the TCP peer address.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<IpNetwork>);
+
+/// An address block: `network/prefix`, a single address being `/32` or `/128`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNetwork {
+    network: IpAddr,
+    prefix: u8,
+}
+
+impl TrustedProxies {
+    /// Reads a comma-separated list of addresses and CIDR blocks, e.g.
+    /// `10.0.0.0/8, 192.168.1.7, fd00::/8`; empty trusts no one.
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let var = "GATEWAY_TRUSTED_PROXIES";
+        let mut networks = Vec::new();
+        // Empty items (a trailing comma) are skipped; anything else must parse.
+        for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let network = IpNetwork::parse(item).map_err(|reason| invalid(var, text, format!("{item:?}: {reason}")))?;
+            networks.push(network);
+        }
+        Ok(TrustedProxies(networks))
+    }
+
+    pub fn trusts(&self, peer: IpAddr) -> bool {
+        self.0.iter().any(|n| n.contains(peer))
+    }
+}
+
+impl IpNetwork {
+    fn parse(text: &str) -> Result<Self, String> {
+        let (address, prefix) = match text.split_once('/') {
+            Some((address, prefix)) => (address, Some(prefix)),
+            None => (text, None),
+        };
+        let network: IpAddr = address
+            .parse()
+            .map_err(|_| "expected an IP address or a CIDR block such as 10.0.0.0/8 or fd00::/8".to_owned())?;
+        let network = network.to_canonical();
+        let max = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => max,
+            // All digits: `u8::from_str` would also take "+8".
+            Some(p) => match p.parse::<u8>() {
+                Ok(n) if n <= max && p.bytes().all(|b| b.is_ascii_digit()) => n,
+                _ => return Err(format!("the prefix length must be a number from 0 to {max}")),
+            },
+        };
+        Ok(IpNetwork { network, prefix })
+    }
+
+    fn contains(&self, ip: IpAddr) -> bool {
+        // A dual-stack listener sees an IPv4 client as ::ffff:a.b.c.d.
+        match (self.network, ip.to_canonical()) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
     }
 }
 
@@ -137,5 +212,31 @@ mod tests {
         assert_eq!(config.limits.free.1, Policy { name: "generate".into(), quota: 2, window_seconds: 10 });
         let err = GatewayConfig::from_lookup(|n| (n == "RATE_LIMIT_PRO_REQUESTS").then(|| "lots".into())).unwrap_err();
         assert!(err.to_string().contains("RATE_LIMIT_PRO_REQUESTS"), "{err}");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_and_cidr_blocks() {
+        assert_eq!(GatewayConfig::from_lookup(|_| None).unwrap().trusted_proxies, TrustedProxies::default());
+        let proxies = TrustedProxies::parse(" 10.0.0.0/8, 192.168.1.7 ,fd00::/8, ::1,").unwrap();
+        for trusted in ["10.0.0.1", "10.255.255.255", "192.168.1.7", "fd12::1", "::1", "::ffff:10.1.2.3"] {
+            assert!(proxies.trusts(trusted.parse().unwrap()), "{trusted}");
+        }
+        for untrusted in ["11.0.0.1", "192.168.1.8", "fe00::1", "::2", "127.0.0.1"] {
+            assert!(!proxies.trusts(untrusted.parse().unwrap()), "{untrusted}");
+        }
+        let everyone = TrustedProxies::parse("0.0.0.0/0").unwrap();
+        assert!(everyone.trusts("203.0.113.9".parse().unwrap()) && !everyone.trusts("2001:db8::1".parse().unwrap()));
+        assert!(TrustedProxies::parse("").unwrap().0.is_empty());
+    }
+
+    #[test]
+    fn a_malformed_trusted_proxy_is_a_start_up_error_naming_it() {
+        for bad in ["10.0.0.0/33", "::/129", "10.0.0/8", "proxy.internal", "10.0.0.0/", "10.0.0.0/+8", "10.0.0.0/8/8"] {
+            let text = format!("127.0.0.1, {bad}");
+            let err = GatewayConfig::from_lookup(|n| (n == "GATEWAY_TRUSTED_PROXIES").then(|| text.clone()))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("GATEWAY_TRUSTED_PROXIES") && err.contains(&format!("{bad:?}")), "{err}");
+        }
     }
 }

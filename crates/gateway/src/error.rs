@@ -30,6 +30,9 @@ pub enum ApiError {
     /// A path and query longer than any real request needs.
     #[error("the request target is {length} bytes; at most {limit} are accepted")]
     UriTooLong { length: usize, limit: usize },
+    /// More or larger header fields than any real client sends (431).
+    #[error("the request has {count} {what}; at most {limit} are accepted")]
+    HeaderFieldsTooLarge { count: usize, what: &'static str, limit: usize },
     #[error("the range is outside the file of {size} bytes")]
     RangeNotSatisfiable { size: u64 },
     #[error("rate limit of policy {policy:?} exceeded; retry in {retry_after} s")]
@@ -75,6 +78,7 @@ impl ApiError {
             ApiError::IdempotencyKeyReused => "idempotency_key_reused",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UriTooLong { .. } => "uri_too_long",
+            ApiError::HeaderFieldsTooLarge { .. } => "header_fields_too_large",
             ApiError::RangeNotSatisfiable { .. } => "range_not_satisfiable",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
@@ -94,6 +98,7 @@ impl ResponseError for ApiError {
             ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
+            ApiError::HeaderFieldsTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

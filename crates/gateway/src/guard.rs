@@ -1,6 +1,10 @@
-//! The API's front door, as middleware around `/api/...`: authenticate,
-//! apply the caller's tier budgets, and put the IETF `RateLimit-Policy` and
-//! `RateLimit` fields on the answer.
+//! The front door, as two middlewares. [`limits`], around every request,
+//! refuses request shapes no real client sends before any work is done;
+//! [`middleware`], around `/api/...`, authenticates, applies the caller's
+//! tier budgets, and puts the IETF `RateLimit-Policy` and `RateLimit`
+//! fields on the answer.
+
+use std::borrow::Cow;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -22,6 +26,53 @@ pub const MAX_BODY_BYTES: u64 = 64 * 1024;
 /// The longest path and query answered: every real one is under 200 bytes
 /// (nginx's default limit is 8 KiB too).
 pub const MAX_TARGET_BYTES: usize = 8 * 1024;
+/// The most header fields answered. actix-http's parser refuses more than
+/// 96 itself (a fixed `MAX_HEADERS`), with a 431 and an empty body that no
+/// middleware can change; below its limit the refusal is ours, in the one
+/// JSON error shape.
+pub const MAX_HEADER_FIELDS: usize = 64;
+/// The most bytes of header fields answered (names, values, `: ` and CRLF),
+/// about nginx's default. actix-http refuses a head over 128 KiB itself (a
+/// fixed `MAX_BUFFER_SIZE`), with an empty 431; below that the refusal is
+/// ours, in JSON.
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+/// The API key's query parameter, spelled as the live service spells it.
+const API_TOKEN: &str = "api_Token";
+
+/// Refuses oversized request targets, heads and bodies with the JSON error
+/// before anything reads the database; the guard's checks come after.
+pub async fn limits(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    match check_limits(&req) {
+        Ok(()) => Ok(next.call(req).await?.map_into_boxed_body()),
+        Err(e) => Ok(req.error_response(e)),
+    }
+}
+
+fn check_limits(req: &ServiceRequest) -> Result<(), ApiError> {
+    let target = req.path().len() + req.query_string().len();
+    if target > MAX_TARGET_BYTES {
+        return Err(ApiError::UriTooLong { length: target, limit: MAX_TARGET_BYTES });
+    }
+    let fields = req.headers().iter().count();
+    if fields > MAX_HEADER_FIELDS {
+        return Err(ApiError::HeaderFieldsTooLarge { count: fields, what: "header fields", limit: MAX_HEADER_FIELDS });
+    }
+    let bytes: usize = req.headers().iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum();
+    if bytes > MAX_HEADER_BYTES {
+        return Err(ApiError::HeaderFieldsTooLarge {
+            count: bytes,
+            what: "bytes of header fields",
+            limit: MAX_HEADER_BYTES,
+        });
+    }
+    if let Some(length) = declared_length(req).filter(|&n| n > MAX_BODY_BYTES) {
+        return Err(ApiError::PayloadTooLarge { length, limit: MAX_BODY_BYTES });
+    }
+    Ok(())
+}
 
 pub async fn middleware(
     req: ServiceRequest,
@@ -30,13 +81,6 @@ pub async fn middleware(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Err(actix_web::error::ErrorInternalServerError("application state missing"));
     };
-    let target = req.path().len() + req.query_string().len();
-    if target > MAX_TARGET_BYTES {
-        return Ok(req.error_response(ApiError::UriTooLong { length: target, limit: MAX_TARGET_BYTES }));
-    }
-    if let Some(length) = declared_length(&req).filter(|&n| n > MAX_BODY_BYTES) {
-        return Ok(req.error_response(ApiError::PayloadTooLarge { length, limit: MAX_BODY_BYTES }));
-    }
     let caller = match authenticate(&state, &req).await {
         Ok(caller) => caller,
         Err(e) => return Ok(req.error_response(e)),
@@ -83,8 +127,15 @@ fn declared_length(req: &ServiceRequest) -> Option<u64> {
 }
 
 async fn authenticate(state: &AppState, req: &ServiceRequest) -> Result<Caller, ApiError> {
-    let api_key = req.query_string().split('&').find_map(|pair| pair.strip_prefix("api_Token="));
-    let bearer = match req.headers().get(AUTHORIZATION) {
+    let query_key = api_token(req.query_string())?;
+    // One Authorization, like one api_Token: which of two counts would
+    // depend on who reads the request (a proxy, a log, the gateway).
+    let mut authorization = req.headers().get_all(AUTHORIZATION);
+    let first = authorization.next();
+    if authorization.next().is_some() {
+        return Err(ApiError::invalid("Authorization", "send one Authorization header, not several"));
+    }
+    let bearer = match first {
         None => None,
         Some(value) => {
             let value = value.to_str().map_err(|_| ApiError::Unauthorized("unreadable Authorization header".into()))?;
@@ -95,5 +146,121 @@ async fn authenticate(state: &AppState, req: &ServiceRequest) -> Result<Caller, 
             Some(token.trim())
         }
     };
-    state.auth.authenticate(Credentials { api_key, bearer }).await
+    let credentials =
+        Credentials { api_key: query_key.value.as_deref(), bearer, misnamed_api_key: query_key.misnamed.as_deref() };
+    state.auth.authenticate(credentials).await
+}
+
+/// What the query string holds under the name `api_Token`.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct QueryKey<'a> {
+    /// The value of `api_Token`, spelled exactly so.
+    value: Option<Cow<'a, str>>,
+    /// The name as sent when it was `api_Token` in another case (`api_token`).
+    misnamed: Option<String>,
+}
+
+/// Finds the API key in the query. Names compare without regard to case or
+/// percent-encoding, so that every spelling some reader of the URL (a
+/// proxy, a log, a client library) might take for `api_Token` is seen:
+/// more than one is refused, since which counts would depend on the reader.
+/// Only the exact spelling is a credential, as on the live service.
+fn api_token(query: &str) -> Result<QueryKey<'_>, ApiError> {
+    let mut found = QueryKey::default();
+    let mut count = 0;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let name = percent_decode(name);
+        if !name.eq_ignore_ascii_case(API_TOKEN) {
+            continue;
+        }
+        count += 1;
+        found = if name == API_TOKEN {
+            QueryKey { value: Some(percent_decode(value)), misnamed: None }
+        } else {
+            QueryKey { value: None, misnamed: Some(name.into_owned()) }
+        };
+    }
+    if count > 1 {
+        return Err(ApiError::invalid(
+            "api_Token",
+            format!("send api_Token once: the query has it {count} times (names are compared ignoring case)"),
+        ));
+    }
+    Ok(found)
+}
+
+/// `%XX` escapes decoded (not `+`, which RFC 3986 leaves alone); a broken
+/// escape stays as it is.
+fn percent_decode(text: &str) -> Cow<'_, str> {
+    if !text.contains('%') {
+        return Cow::Borrowed(text);
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(high), Some(low)) => {
+                out.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(value: &str) -> QueryKey<'_> {
+        QueryKey { value: Some(Cow::Borrowed(value)), misnamed: None }
+    }
+
+    #[test]
+    fn api_token_is_found_once_in_its_exact_spelling() {
+        assert_eq!(api_token("").unwrap(), QueryKey::default());
+        assert_eq!(api_token("a=1&api_Token=K&b=2").unwrap(), key("K"));
+        assert_eq!(api_token("api%5FToken=K").unwrap(), key("K"), "an escaped name is the same name");
+        assert_eq!(api_token("api_Token=ibk%5Fx").unwrap(), key("ibk_x"));
+        assert_eq!(api_token("api_Token").unwrap(), key(""), "present without a value: an invalid key, not none");
+        assert_eq!(api_token("api_TokenX=K&xapi_Token=K").unwrap(), QueryKey::default());
+        assert_eq!(
+            api_token("api_token=K").unwrap(),
+            QueryKey { value: None, misnamed: Some("api_token".into()) },
+            "another case is no credential, but is noticed"
+        );
+    }
+
+    #[test]
+    fn a_second_api_token_in_any_spelling_is_refused() {
+        for query in [
+            "api_Token=A&api_Token=B",
+            "api_Token=A&api_Token=A",
+            "api_Token=A&api_token=B",
+            "API_TOKEN=A&api_Token=B",
+            "api_Token=A&x=1&api%5ftoken=B",
+            "api_Token&api_Token=B",
+        ] {
+            let err = api_token(query).unwrap_err();
+            assert!(
+                matches!(&err, ApiError::InvalidParameter { param: "api_Token", message } if message.contains("once")),
+                "{query}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn percent_decoding_keeps_broken_escapes() {
+        assert_eq!(percent_decode("a%5Fb%5f"), "a_b_");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+        assert_eq!(percent_decode("a+b"), "a+b");
+    }
 }

@@ -63,7 +63,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let listener = std::net::TcpListener::bind(&gateway.bind_addr)?;
             tracing::info!(addr = %listener.local_addr()?, "gateway listening");
             let store = BundleStore::open(&config.bundle_store)?;
-            let state = server::state(gateway, db, store, config.download_url_validity, Vec::new()).await?;
+            let state = server::state(gateway, db, store, &config, Vec::new()).await?;
             let (stop, shutdown) = tokio::sync::watch::channel(false);
             server::spawn_background(&state, queue, shutdown);
             server::http(state, listener)?.await?;

@@ -16,7 +16,8 @@ pub struct Metrics {
     pub queue_depth: IntGauge,
     pub dead_letter_depth: IntGauge,
     pub live_packers: IntGauge,
-    pub oldest_queued_job_age_seconds: IntGauge,
+    pub oldest_open_job_age_seconds: IntGauge,
+    pub jobs_recovered: IntCounterVec,
     pub nightly_last_run: IntGauge,
     pub ingested_through: IntGauge,
     pub relay_latency: Histogram,
@@ -91,9 +92,14 @@ impl Metrics {
             queue_depth: gauge("insider_bulk_queue_depth", "Job messages waiting in the queue"),
             dead_letter_depth: gauge("insider_bulk_queue_dead_letter_depth", "Messages in the dead-letter queue"),
             live_packers: gauge("insider_bulk_queue_consumers", "Packers consuming the job queue"),
-            oldest_queued_job_age_seconds: gauge(
-                "insider_bulk_oldest_queued_job_age_seconds",
-                "Age of the oldest job still queued",
+            oldest_open_job_age_seconds: gauge(
+                "insider_bulk_oldest_open_job_age_seconds",
+                "Age of the oldest job still open (queued or running)",
+            ),
+            jobs_recovered: counter_vec(
+                "insider_bulk_jobs_recovered_total",
+                "Open jobs queued again by this gateway's sweeper or a generate call, by why they were stuck",
+                &["reason"],
             ),
             nightly_last_run: gauge(
                 "insider_bulk_nightly_last_run_timestamp_seconds",
@@ -114,6 +120,9 @@ impl Metrics {
     fn with_known_labels(self) -> Self {
         for outcome in ["queued", "joined", "replayed", "idempotency_conflict", "insufficient_balance"] {
             self.generate_outcomes.with_label_values(&[outcome]);
+        }
+        for reason in insider_bulk_core::domain::RecoveryReason::ALL {
+            self.jobs_recovered.with_label_values(&[reason.as_str()]);
         }
         for policy in ["requests", "generate"] {
             for tier in ["free", "pro", "enterprise"] {

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use insider_bulk_core::db::{billing, edgar_days, jobs, maintenance, now_utc, outbox, Database};
+use insider_bulk_core::domain::JobState;
+use insider_bulk_core::job_message::GenerateJob;
 use insider_bulk_core::queue::{AnyQueue, JobQueue};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
@@ -54,10 +56,27 @@ impl Relay {
             return Ok(0);
         }
         let mut publishes = JoinSet::new();
-        for message in batch {
+        for (message, row) in batch {
+            // Only a queued job needs its message: a running or finished one
+            // (a packer got an earlier copy) would only be acked.
+            let payload = row
+                .filter(|job| job.state().is_ok_and(|state| state == JobState::Queued))
+                .map(|job| GenerateJob::from_row(&job).map(|m| m.encode()));
+            let payload = match payload {
+                Some(Ok(payload)) => payload,
+                Some(Err(e)) => {
+                    tracing::error!(job = %message.job_id, error = %e, "outbox relay: cannot build the message");
+                    continue;
+                }
+                None => {
+                    let id = message.id;
+                    self.db.run(move |conn| outbox::delete(conn, id)).await?;
+                    continue;
+                }
+            };
             let queue = self.queue.clone();
             publishes.spawn(async move {
-                let result = queue.publish(message.payload.clone()).await;
+                let result = queue.publish(payload).await;
                 (message, result)
             });
         }
@@ -71,7 +90,8 @@ impl Relay {
                     self.metrics.outbox_published.inc();
                     let age = (now_utc() - message.created_at).as_seconds_f64().max(0.0);
                     self.metrics.relay_latency.observe(age);
-                    self.db.run(move |conn| outbox::delete(conn, id)).await?;
+                    let job_id = message.job_id.clone();
+                    self.db.run(move |conn| outbox::confirmed(conn, id, &job_id)).await?;
                 }
                 Err(e) => {
                     self.metrics.outbox_publish_failures.inc();
@@ -107,7 +127,7 @@ pub async fn monitor(
                 metrics.queue_depth.set(depth as i64);
                 metrics.dead_letter_depth.set(dead as i64);
                 metrics.live_packers.set(consumers as i64);
-                stats.record(consumers);
+                stats.record(consumers, depth);
             }
             (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => tracing::warn!(error = %e, "cannot sample the queue"),
         }
@@ -116,7 +136,7 @@ pub async fn monitor(
                 let (backlog, oldest) = outbox::backlog(conn)?;
                 let nightly = maintenance::last_run(conn, maintenance::NIGHTLY)?;
                 let ingested = if sample_ingest { Some(edgar_days::ingested_through(conn)?) } else { None };
-                Ok((backlog, oldest, jobs::oldest_queued_at(conn)?, nightly, ingested))
+                Ok((backlog, oldest, jobs::oldest_open_queued_at(conn)?, nightly, ingested))
             })
             .await;
         if let Ok((backlog, oldest, oldest_job, nightly, ingested)) = sampled {
@@ -130,7 +150,7 @@ pub async fn monitor(
             let age = |at: Option<time::PrimitiveDateTime>| at.map_or(0, |t| (now_utc() - t).whole_seconds().max(0));
             metrics.outbox_backlog.set(backlog);
             metrics.outbox_oldest_age_seconds.set(age(oldest));
-            metrics.oldest_queued_job_age_seconds.set(age(oldest_job));
+            metrics.oldest_open_job_age_seconds.set(age(oldest_job));
         }
         if last_purge.elapsed() > Duration::from_secs(3600) {
             last_purge = std::time::Instant::now();

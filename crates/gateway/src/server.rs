@@ -23,6 +23,7 @@ use crate::rate_limit::RateLimiter;
 use crate::relay::{self, Relay};
 use crate::service::index::IndexCache;
 use crate::state::{AppState, QueueStats};
+use crate::sweeper::Sweeper;
 
 /// Builds the shared state; fails clearly on bad JWT keys or an
 /// unreachable rate-limit Redis.
@@ -30,7 +31,7 @@ pub async fn state(
     config: GatewayConfig,
     db: Database,
     store: BundleStore,
-    signed_url_validity: std::time::Duration,
+    shared: &insider_bulk_core::config::Config,
     extra_registries: Vec<prometheus::Registry>,
 ) -> anyhow::Result<AppState> {
     let jwt = JwtVerifier::new(&config.jwt)?;
@@ -43,7 +44,8 @@ pub async fn state(
         db,
         store,
         config: Arc::new(config),
-        signed_url_validity,
+        signed_url_validity: shared.download_url_validity,
+        redispatch_after: shared.job_redispatch_after,
         limiter,
         metrics: Arc::new(Metrics::new()),
         extra_registries,
@@ -53,8 +55,17 @@ pub async fn state(
     })
 }
 
-/// Starts the relay and the monitor; they stop when `shutdown` turns true.
+/// Starts the relay, the sweeper and the monitor; they stop when
+/// `shutdown` turns true.
 pub fn spawn_background(state: &AppState, queue: AnyQueue, shutdown: watch::Receiver<bool>) {
+    let sweeper = Sweeper {
+        db: state.db.clone(),
+        queue: queue.clone(),
+        metrics: state.metrics.clone(),
+        relay_wake: state.relay_wake.clone(),
+        redispatch_after: state.redispatch_after,
+    };
+    tokio::spawn(sweeper.run(shutdown.clone()));
     let relay = Relay {
         db: state.db.clone(),
         queue: queue.clone(),
@@ -86,6 +97,7 @@ pub fn http(state: AppState, listener: TcpListener) -> std::io::Result<actix_web
             .app_data(web::PayloadConfig::new(crate::guard::MAX_BODY_BYTES as usize))
             .configure(crate::routes::configure)
             .default_service(web::to(|| async { Err::<(), _>(ApiError::NotFound("no such endpoint".into())) }))
+            .wrap(from_fn(crate::guard::limits))
             .wrap(from_fn(observe))
             .wrap(from_fn(crate::request_id::middleware))
     })

@@ -20,6 +20,9 @@ pub struct AppState {
     pub config: Arc<GatewayConfig>,
     /// How long a signed download URL works (`Config::download_url_validity`).
     pub signed_url_validity: std::time::Duration,
+    /// How long a published message may go undelivered before it counts as
+    /// lost (`Config::job_redispatch_after`).
+    pub redispatch_after: std::time::Duration,
     pub auth: Authenticator,
     pub limiter: RateLimiter,
     pub metrics: Arc<Metrics>,
@@ -37,6 +40,8 @@ pub struct AppState {
 #[derive(Debug, Default)]
 pub struct QueueStats {
     consumers: AtomicU64,
+    /// Messages waiting; starts "unknown" (not idle) until sampled.
+    depth: AtomicU64,
     /// Set once the first sample succeeded: `/readyz` waits for it.
     reachable: AtomicU64,
 }
@@ -46,8 +51,14 @@ impl QueueStats {
         self.consumers.load(Ordering::Relaxed)
     }
 
-    pub fn record(&self, consumers: u64) {
+    /// Whether the queue held no waiting message at the last sample.
+    pub fn idle(&self) -> bool {
+        self.reachable() && self.depth.load(Ordering::Relaxed) == 0
+    }
+
+    pub fn record(&self, consumers: u64, depth: u64) {
         self.consumers.store(consumers, Ordering::Relaxed);
+        self.depth.store(depth, Ordering::Relaxed);
         self.reachable.store(1, Ordering::Relaxed);
     }
 

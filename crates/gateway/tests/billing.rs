@@ -100,8 +100,13 @@ async fn a_job_that_fails_for_good_is_refunded_once() {
     let body: serde_json::Value = gw.http.post(url).send().await.unwrap().json().await.unwrap();
     let job = body["job_id"].as_str().unwrap().to_owned();
     assert_eq!(gw.balance(&account).await, 25);
-    let (first, second) =
-        gw.db.run(move |c| Ok((jobs::fail(c, &job, "broken")?, jobs::fail(c, &job, "broken again")?))).await.unwrap();
+    let (first, second) = gw
+        .db
+        .run(move |c| {
+            Ok((jobs::lease::fail(c, &job, None, "broken")?, jobs::lease::fail(c, &job, None, "broken again")?))
+        })
+        .await
+        .unwrap();
     assert!(first && !second);
     assert_eq!(gw.balance(&account).await, 50, "refunded, once");
     let id = account.clone();

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use insider_bulk_core::config::Config;
+use insider_bulk_core::db::jobs::recovery;
 use insider_bulk_core::db::{accounts, Database};
 use insider_bulk_core::domain::Tier;
 use insider_bulk_core::queue::{AnyQueue, MemoryQueue, RabbitConfig, RabbitQueue};
@@ -75,6 +76,8 @@ async fn serve() -> anyhow::Result<()> {
         store: store.clone(),
         metrics: Arc::new(Metrics::new()),
         staging_dir: config.data_dir.join("staging"),
+        lease: Packer::new_lease(config.job_lease),
+        max_attempts: config.packer_max_attempts,
     };
     let grace = Duration::from_secs(config.packer_grace_seconds);
     job::clean_staging(&packer.staging_dir, grace + Duration::from_secs(3600))?;
@@ -95,11 +98,18 @@ async fn serve() -> anyhow::Result<()> {
     let demo = first_start(&db, &packer).await?;
 
     let (stop, shutdown) = tokio::sync::watch::channel(false);
-    let state =
-        server::state(gateway, db, store, config.download_url_validity, vec![packer.metrics.registry.clone()]).await?;
+    let state = server::state(gateway, db, store, &config, vec![packer.metrics.registry.clone()]).await?;
+    if matches!(queue, AnyQueue::Memory(_)) {
+        // The in-process queue died with the previous run, and with it every
+        // message it held: the jobs that were open then run again now.
+        let recovered = state.db.run(recovery::recover_after_restart).await?;
+        insider_bulk_gateway::sweeper::record(&state.metrics, &recovered);
+        if !recovered.is_empty() {
+            eprintln!("queued again {} job(s) left open by the previous run", recovered.len());
+        }
+    }
     server::spawn_background(&state, queue.clone(), shutdown.clone());
-    let worker_config =
-        WorkerConfig { prefetch: config.packer_prefetch, max_attempts: config.packer_max_attempts, grace };
+    let worker_config = WorkerConfig { prefetch: config.packer_prefetch, grace };
     let worker = tokio::spawn(worker::run(packer, queue, worker_config, shutdown));
     let http = server::http(state, listener)?;
     print_banner(&base, &config, demo.as_deref());

@@ -44,7 +44,7 @@ pub async fn load_and_pack(db: &Database, packer: &Packer) -> anyhow::Result<Vec
                 .map(|filing| FilingToStore { filing, source: source.clone(), is_synthetic: true })
                 .collect();
             db.run(move |conn| store_filings(conn, &batch).map(drop)).await?;
-            packer.run(&GenerateJob::system(form, month, JobReason::Nightly)).await?;
+            packer.run_now(&GenerateJob::system(form, month, JobReason::Nightly)).await?;
         }
     }
     Ok(months)

@@ -1,13 +1,17 @@
-//! One generation job, start to finish: claim it, then confirm, hydrate or
-//! re-pack the month, store the file, and publish the index row in the same
-//! transaction that marks the job succeeded.
+//! One generation job, start to finish: claim it under a lease, then
+//! confirm, hydrate or re-pack the month, store the file, and publish the
+//! index row in the same transaction that marks the job succeeded, which
+//! only the lease holder can do. A failed attempt goes back to the queue
+//! through the outbox; the queue's own retry is never used.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use insider_bulk_core::db::bundles::{self, BundleRow};
+use insider_bulk_core::db::jobs::lease::{self, Claim, Lease};
 use insider_bulk_core::db::month_stats::{self, EMPTY_FINGERPRINT};
-use insider_bulk_core::db::{jobs, now_utc as now, Database, DbError};
+use insider_bulk_core::db::{now_utc as now, Database, DbError};
 use insider_bulk_core::domain::{BundleStatus, StorageTier};
 pub use insider_bulk_core::job_message::{GenerateJob, InvalidJobMessage};
 use insider_bulk_core::store::{object_key, BundleStore, StoreError};
@@ -26,6 +30,8 @@ pub enum JobError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Build(#[from] BuildError),
+    #[error("the job's lease was lost: another packer runs it now, or will")]
+    LeaseLost,
 }
 
 impl JobError {
@@ -35,17 +41,40 @@ impl JobError {
     }
 }
 
-/// What a finished job did to its month.
+/// What a delivery led to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// The job had already finished (a redelivery): nothing done.
+    /// The job had already finished (a duplicate message): nothing done.
     AlreadyFinished,
+    /// Another packer holds the job's lease: nothing done.
+    HeldElsewhere,
+    /// No job row: a message no door wrote. Nothing to run.
+    UnknownJob,
     /// Fingerprint unchanged: `generated_at` refreshed, same sha256.
     Unchanged { sha256: String },
     /// Restored from the cold tier and verified.
     Hydrated { sha256: String },
     /// Built and stored a new file.
     Packed { sha256: String, size: u64, rows: u64 },
+    /// This attempt failed; the job waits in the outbox for another.
+    Retrying { error: String },
+    /// Failed for good (and refunded).
+    Failed { error: String },
+    /// The lease ran out mid-run; the result was not written.
+    LeaseLost,
+}
+
+impl Outcome {
+    /// Whether the job now has a new result (for the log and the metrics).
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::AlreadyFinished | Outcome::HeldElsewhere | Outcome::UnknownJob => "duplicate",
+            Outcome::Unchanged { .. } | Outcome::Hydrated { .. } | Outcome::Packed { .. } => "succeeded",
+            Outcome::Retrying { .. } => "retried",
+            Outcome::Failed { .. } => "failed",
+            Outcome::LeaseLost => "lease_lost",
+        }
+    }
 }
 
 /// Everything a job needs, shared by the worker's jobs.
@@ -56,33 +85,95 @@ pub struct Packer {
     pub metrics: Arc<Metrics>,
     /// Where packed files are written before upload.
     pub staging_dir: std::path::PathBuf,
+    /// This packer's claim on the jobs it runs (`JOB_LEASE_SECONDS`).
+    pub lease: Lease,
+    /// `PACKER_MAX_ATTEMPTS`: a job handed out this often fails for good.
+    pub max_attempts: u32,
 }
 
 impl Packer {
-    pub async fn run(&self, job: &GenerateJob) -> Result<Outcome, JobError> {
-        let started = Instant::now();
-        let row = jobs::JobRow::queued(job.id.clone(), job.form, job.month, job.reason, job.requested_at);
-        let (id, account, trace) = (job.id.clone(), job.account_id.clone(), job.trace_id.clone());
-        let claimed = self
-            .db
-            .run(move |conn| {
-                // A message published by the nightly run or by hand may have no row yet.
-                if jobs::get(conn, &id)?.is_none() {
-                    jobs::insert(conn, &jobs::JobRow { account_id: account, trace_id: trace, ..row })?;
-                }
-                jobs::start(conn, &id)
-            })
-            .await?;
-        if claimed.is_none() {
-            return Ok(Outcome::AlreadyFinished);
-        }
-        let _in_flight = self.metrics.in_flight();
-        let outcome = self.produce(job).await?;
-        self.metrics.job_finished("succeeded", started.elapsed());
-        Ok(outcome)
+    /// A lease owner unique to this process.
+    pub fn new_lease(duration: std::time::Duration) -> Lease {
+        Lease { owner: format!("packer-{}", Uuid::new_v4()), duration }
     }
 
-    async fn produce(&self, job: &GenerateJob) -> Result<Outcome, JobError> {
+    /// Claims the job and runs it under the lease. Only a database that
+    /// cannot be reached for the claim or the result is an error; the
+    /// caller gives the message back to the queue then.
+    pub async fn run(&self, job: &GenerateJob) -> Result<Outcome, JobError> {
+        let started = Instant::now();
+        let (id, lease) = (job.id.clone(), self.lease.clone());
+        let row = match self.db.run(move |conn| lease::claim(conn, &id, &lease)).await? {
+            Claim::Started(row) => row,
+            Claim::HeldElsewhere => return Ok(Outcome::HeldElsewhere),
+            Claim::Finished => return Ok(Outcome::AlreadyFinished),
+            Claim::Missing => return Ok(Outcome::UnknownJob),
+        };
+        let attempts = u32::try_from(row.attempts).unwrap_or(u32::MAX);
+        if attempts > self.max_attempts {
+            let error =
+                format!("gave up after {} attempts; last error: {}", self.max_attempts, row.error.unwrap_or_default());
+            return self.fail(job, error, started).await;
+        }
+        let _in_flight = self.metrics.in_flight();
+        let progress = Arc::new(Progress::default());
+        let keeper = keep_lease(self.db.clone(), job.id.clone(), self.lease.clone(), progress.clone());
+        let result = tokio::select! {
+            result = self.produce(job, &progress) => result,
+            lost = keeper => Err(lost),
+        };
+        match result {
+            Ok(outcome) => {
+                self.metrics.job_finished(outcome.label(), started.elapsed());
+                Ok(outcome)
+            }
+            Err(JobError::LeaseLost) => {
+                tracing::warn!(job = %job.id, "lease lost mid-run: stopped, result not written");
+                self.metrics.job_finished("lease_lost", started.elapsed());
+                Ok(Outcome::LeaseLost)
+            }
+            Err(e) if e.is_permanent() || attempts >= self.max_attempts => self.fail(job, e.to_string(), started).await,
+            Err(e) => {
+                let (id, owner, error) = (job.id.clone(), self.lease.owner.clone(), e.to_string());
+                let backoff = std::time::Duration::from_millis(200 * u64::from(attempts.min(20)));
+                tracing::warn!(job = %job.id, attempt = attempts, error = %error, ?backoff, "job failed; retrying");
+                let requeued = {
+                    let error = error.clone();
+                    self.db.run(move |conn| lease::retry_later(conn, &id, &owner, &error, backoff)).await?
+                };
+                self.metrics.job_finished(if requeued { "retried" } else { "lease_lost" }, started.elapsed());
+                Ok(if requeued { Outcome::Retrying { error } } else { Outcome::LeaseLost })
+            }
+        }
+    }
+
+    /// Runs a job here and now instead of queueing it (`packer pack`, the
+    /// first-start sample): its row is written without an outbox message.
+    pub async fn run_now(&self, job: &GenerateJob) -> Result<Outcome, JobError> {
+        let row = job.queued_row();
+        self.db.run(move |conn| insider_bulk_core::db::jobs::insert(conn, &row)).await?;
+        self.run(job).await
+    }
+
+    async fn fail(&self, job: &GenerateJob, error: String, started: Instant) -> Result<Outcome, JobError> {
+        tracing::error!(job = %job.id, error = %error, "job failed for good");
+        let (id, owner) = (job.id.clone(), self.lease.owner.clone());
+        let failed = {
+            let error = error.clone();
+            self.db.run(move |conn| lease::fail(conn, &id, Some(&owner), &error)).await?
+        };
+        self.metrics.job_finished(if failed { "failed" } else { "lease_lost" }, started.elapsed());
+        Ok(if failed { Outcome::Failed { error } } else { Outcome::LeaseLost })
+    }
+
+    /// Gives a job back to the queue now: the packer is stopping before it
+    /// finished. False when the lease was no longer ours.
+    pub async fn release(&self, job_id: &str) -> Result<bool, DbError> {
+        let (id, owner) = (job_id.to_owned(), self.lease.owner.clone());
+        self.db.run(move |conn| lease::release(conn, &id, &owner)).await
+    }
+
+    async fn produce(&self, job: &GenerateJob, progress: &Arc<Progress>) -> Result<Outcome, JobError> {
         let (form, month) = (job.form, job.month);
         let (current, stats) = self
             .db
@@ -107,31 +198,21 @@ impl Packer {
             tracing::warn!(key = %bundle.object_key, "indexed bundle missing from the store; re-packing");
         }
         // The previous object, if any, is superseded when the row switches.
-        self.pack(job).await
+        self.pack(job, progress).await
     }
 
-    async fn pack(&self, job: &GenerateJob) -> Result<Outcome, JobError> {
-        let (form, month, id) = (job.form, job.month, job.id.clone());
+    async fn pack(&self, job: &GenerateJob, progress: &Arc<Progress>) -> Result<Outcome, JobError> {
+        let (form, month) = (job.form, job.month);
         std::fs::create_dir_all(&self.staging_dir).map_err(StoreError::from)?;
         let staged = tempfile::NamedTempFile::new_in(&self.staging_dir).map_err(StoreError::from)?;
         let file = staged.reopen().map_err(StoreError::from)?;
-        let progress_db = self.db.clone();
-        let runtime = tokio::runtime::Handle::current();
+        let progress = progress.clone();
         let built: BuiltBundle = self
             .db
             .run(move |conn| {
-                let mut last_report = Instant::now();
-                let mut report = |done: u64, total: u64| {
-                    // Progress goes through another pooled connection: this one
-                    // holds the month's read-only snapshot.
-                    if last_report.elapsed().as_millis() >= 250 || done == total {
-                        last_report = Instant::now();
-                        let (db, id) = (progress_db.clone(), id.clone());
-                        runtime.spawn(async move {
-                            let _ = db.run(move |c| jobs::set_progress(c, &id, done as i64, total as i64)).await;
-                        });
-                    }
-                };
+                // The lease keeper writes these with each renewal; this
+                // connection holds the month's read-only snapshot.
+                let mut report = |done: u64, total: u64| progress.set(done, total);
                 let writer = std::io::BufWriter::with_capacity(1 << 16, file);
                 let (writer, built) = bundle::build(conn, form, month, writer, &mut report)
                     .map_err(|e| DbError::Corrupt(e.to_string()))?;
@@ -173,17 +254,78 @@ impl Packer {
             last_job_id: Some(job.id.clone()),
             ..row
         };
-        let id = job.id.clone();
-        self.db
+        let (id, owner) = (job.id.clone(), self.lease.owner.clone());
+        let published = self
+            .db
             .run(move |conn| {
                 use diesel::Connection;
                 conn.transaction(|conn| {
+                    // Only the lease holder writes a result; a packer whose
+                    // lease was taken back leaves its upload for the orphan sweep.
+                    if !lease::succeed(conn, &id, &owner, &row.sha256)? {
+                        return Ok(false);
+                    }
                     bundles::upsert(conn, &row)?;
-                    jobs::succeed(conn, &id, &row.sha256)
+                    Ok(true)
                 })
             })
             .await?;
-        Ok(())
+        if published {
+            Ok(())
+        } else {
+            Err(JobError::LeaseLost)
+        }
+    }
+}
+
+/// Rows done and in all, as the build reports them; the keeper writes them.
+#[derive(Debug, Default)]
+pub struct Progress {
+    done: AtomicU64,
+    total: AtomicU64,
+}
+
+impl Progress {
+    fn set(&self, done: u64, total: u64) {
+        self.done.store(done, Ordering::Relaxed);
+        self.total.store(total, Ordering::Relaxed);
+    }
+
+    fn get(&self) -> (i64, i64) {
+        let read = |n: &AtomicU64| i64::try_from(n.load(Ordering::Relaxed)).unwrap_or(i64::MAX);
+        (read(&self.done), read(&self.total))
+    }
+}
+
+/// Renews the lease with a progress write every half lease, and resolves
+/// only when the lease is lost: taken back (the sweeper queued the job
+/// again), or not renewed before it ran out (the database was out of reach).
+async fn keep_lease(db: Database, id: String, lease: Lease, progress: Arc<Progress>) -> JobError {
+    let every = lease.duration / 2;
+    // The claim just set the expiry; measured from here it is a little early.
+    let mut expires = Instant::now() + lease.duration;
+    let mut wait = every;
+    loop {
+        tokio::time::sleep(wait).await;
+        let asked = Instant::now();
+        let Some(remaining) = expires.checked_duration_since(asked).filter(|r| !r.is_zero()) else {
+            return JobError::LeaseLost;
+        };
+        let (done, total) = progress.get();
+        let (job_id, lease_now) = (id.clone(), lease.clone());
+        let renewal = db.run(move |conn| lease::renew(conn, &job_id, &lease_now, done, total));
+        match tokio::time::timeout(remaining, renewal).await {
+            Ok(Ok(true)) => {
+                expires = asked + lease.duration;
+                wait = every;
+            }
+            Ok(Ok(false)) => return JobError::LeaseLost,
+            Ok(Err(e)) => {
+                tracing::warn!(job = %id, error = %e, "cannot renew the job's lease; retrying");
+                wait = std::time::Duration::from_millis(500).min(remaining);
+            }
+            Err(_) => return JobError::LeaseLost,
+        }
     }
 }
 

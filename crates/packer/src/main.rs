@@ -39,9 +39,10 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Backfill: record and queue a job for every month from FROM to TO
-    /// (inclusive) that has no open job; the running packers (scaled on the
-    /// queue's length) do the work.
+    /// Backfill: record a job for every month from FROM to TO (inclusive)
+    /// that has no open job, each with its outbox row; the gateways' relay
+    /// publishes them and the running packers (scaled on the queue's
+    /// length) do the work.
     Enqueue {
         #[arg(long)]
         form: FormType,
@@ -77,6 +78,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
         store: BundleStore::open(&config.bundle_store)?,
         metrics: Arc::new(Metrics::new()),
         staging_dir: config.data_dir.join("staging"),
+        lease: Packer::new_lease(config.job_lease),
+        max_attempts: config.packer_max_attempts,
     };
     match command {
         Command::Pack { form, month, out: Some(out) } => {
@@ -87,25 +90,24 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Pack { form, month, out: None } => {
             let job = GenerateJob::system(form, month, JobReason::OnDemand);
-            let outcome = packer.run(&job).await?;
+            let outcome = packer.run_now(&job).await?;
             println!("{}: {outcome:?}", bundle::file_name(form, month));
         }
         Command::Enqueue { form, from, to } => {
-            let queue = rabbit(&config).await?;
             let (mut queued, mut joined) = (0, 0);
             for month in to.coverage_through().filter(|m| *m >= from) {
-                if nightly::enqueue(&packer, &queue, form, month, JobReason::OnDemand).await? {
+                if nightly::enqueue(&packer, form, month, JobReason::OnDemand).await? {
                     queued += 1;
                 } else {
                     joined += 1;
                 }
             }
             println!("queued {queued} months of form {form}; {joined} already had an open job");
+            println!("the gateways' outbox relay publishes them to the queue");
         }
         Command::Nightly => {
-            let queue = rabbit(&config).await?;
             let retention = nightly::superseded_retention(config.download_url_validity);
-            let report = nightly::run(&packer, &queue, Month::current(), retention).await?;
+            let report = nightly::run(&packer, Month::current(), retention).await?;
             println!(
                 "enqueued {}, moved to cold {}, deleted {} superseded and {} orphaned objects",
                 report.enqueued.len(),
@@ -132,11 +134,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let listener = std::net::TcpListener::bind(&config.packer_metrics_addr)?;
             let server = http::serve(listener, packer.metrics.clone(), db.clone())?;
             let server = tokio::spawn(server);
-            let worker_config = worker::WorkerConfig {
-                prefetch: config.packer_prefetch,
-                max_attempts: config.packer_max_attempts,
-                grace,
-            };
+            let worker_config = worker::WorkerConfig { prefetch: config.packer_prefetch, grace };
             let reconnects = packer.metrics.clone();
             let watched = queue.clone();
             tokio::spawn(async move {

@@ -42,7 +42,7 @@ impl Metrics {
                 .expect("valid metric");
         registry.register(Box::new(jobs.clone())).expect("unique metric");
         // Every outcome exported from the start, at 0, so rates and alerts see a series.
-        for outcome in ["succeeded", "failed", "retried", "undecodable"] {
+        for outcome in ["succeeded", "failed", "retried", "undecodable", "lease_lost", "duplicate"] {
             jobs.with_label_values(&[outcome]);
         }
         // Buckets from a small month on SQLite to a large one on a busy store.

@@ -1,13 +1,13 @@
 //! The nightly run: for every form type, enqueue a job for each of the last
 //! 12 months whose fingerprint changed since its bundle, and move bundles
 //! older than that to the cold tier. Running it twice enqueues nothing new:
-//! a month with an open job is skipped.
+//! a month with an open job is skipped. Jobs enter the queue through the
+//! outbox, which the gateways' relays publish.
 
 use std::collections::HashMap;
 
 use insider_bulk_core::db::{bundles, jobs, maintenance, month_stats, superseded};
 use insider_bulk_core::domain::{FormType, JobReason, Month, StorageTier};
-use insider_bulk_core::queue::JobQueue;
 use insider_bulk_core::store::object_key;
 
 use crate::job::{GenerateJob, Packer};
@@ -68,12 +68,7 @@ pub fn oldest_hot_month(current: Month) -> Month {
 
 /// The nightly duties for `current`; superseded objects are kept for
 /// `retention` (see [`superseded_retention`]).
-pub async fn run<Q: JobQueue>(
-    packer: &Packer,
-    queue: &Q,
-    current: Month,
-    retention: std::time::Duration,
-) -> anyhow::Result<NightlyReport> {
+pub async fn run(packer: &Packer, current: Month, retention: std::time::Duration) -> anyhow::Result<NightlyReport> {
     let mut report = NightlyReport::default();
     let oldest_hot = oldest_hot_month(current);
     for form in FormType::ALL {
@@ -90,7 +85,7 @@ pub async fn run<Q: JobQueue>(
             if bundle.is_some_and(|b| b.source_fingerprint == s.fingerprint) {
                 continue;
             }
-            if enqueue(packer, queue, form, month, JobReason::Nightly).await? {
+            if enqueue(packer, form, month, JobReason::Nightly).await? {
                 report.enqueued.push((form, month));
             }
         }
@@ -112,38 +107,11 @@ pub async fn run<Q: JobQueue>(
     Ok(report)
 }
 
-/// Records and publishes a job no account asked for (nightly, backfill) unless the month already has an
-/// open one. A job whose message cannot be published is marked failed, so
-/// that the next nightly run tries again.
-pub async fn enqueue<Q: JobQueue>(
-    packer: &Packer,
-    queue: &Q,
-    form: FormType,
-    month: Month,
-    reason: JobReason,
-) -> anyhow::Result<bool> {
-    let job = GenerateJob::system(form, month, reason);
-    let row = jobs::JobRow::queued(job.id.clone(), form, month, reason, job.requested_at);
-    let created = packer
-        .db
-        .run(move |conn| {
-            use diesel::Connection;
-            conn.transaction(|conn| {
-                if jobs::open_for_month(conn, form, month)?.is_some() {
-                    return Ok(false);
-                }
-                jobs::insert(conn, &row)?;
-                Ok(true)
-            })
-        })
-        .await?;
-    if !created {
-        return Ok(false);
-    }
-    if let Err(e) = queue.publish(job.encode()).await {
-        let (id, message) = (job.id.clone(), format!("could not enqueue: {e}"));
-        packer.db.run(move |conn| jobs::fail(conn, &id, &message).map(drop)).await?;
-        return Err(e.into());
-    }
-    Ok(true)
+/// Records a job no account asked for (nightly, backfill) with its outbox
+/// row, unless the month already has an open job; a gateway's relay
+/// publishes it. A run killed at any point leaves either nothing or a job
+/// with its message on the way.
+pub async fn enqueue(packer: &Packer, form: FormType, month: Month, reason: JobReason) -> anyhow::Result<bool> {
+    let row = GenerateJob::system(form, month, reason).queued_row();
+    Ok(packer.db.run(move |conn| jobs::enqueue_unless_open(conn, &row)).await?)
 }

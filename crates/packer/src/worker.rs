@@ -1,19 +1,18 @@
-//! The consume loop: one job at a time per prefetch slot, acked only after
-//! its index row is committed. On shutdown it stops taking jobs and gives
-//! the current one a grace period; a job cut short is left unsettled, so
-//! the broker hands it to the next packer.
+//! The consume loop: one job at a time per prefetch slot. The database is
+//! the truth about a job, so every delivery is acked once the job's row
+//! says what happened (done, queued again through the outbox, failed, or
+//! held by another packer). On shutdown it stops taking jobs and gives the
+//! current one a grace period; a job cut short is released to the queue.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use insider_bulk_core::db::jobs;
 use insider_bulk_core::queue::{Delivery, JobConsumer, JobQueue};
 use tokio::sync::watch;
 
-use crate::job::{GenerateJob, JobError, Packer};
+use crate::job::{GenerateJob, Outcome, Packer};
 
 pub struct WorkerConfig {
     pub prefetch: u16,
-    pub max_attempts: u32,
     pub grace: Duration,
 }
 
@@ -31,14 +30,21 @@ pub async fn run<Q: JobQueue>(
             _ = stopped(&mut shutdown) => break,
             delivery = consumer.next() => match delivery { Some(d) => d, None => break },
         };
-        let job = handle(&packer, delivery, config.max_attempts);
-        tokio::pin!(job);
+        let Some(job) = decode(&packer, delivery).await? else { continue };
+        let (message, delivery) = job;
+        let run = handle(&packer, &message, delivery);
+        tokio::pin!(run);
         tokio::select! {
-            result = &mut job => result?,
+            result = &mut run => result?,
             _ = stopped(&mut shutdown) => {
                 tracing::info!(grace = ?config.grace, "shutdown requested; finishing the current job");
-                if tokio::time::timeout(config.grace, &mut job).await.is_err() {
-                    tracing::warn!("grace period over; leaving the job to be redelivered");
+                if tokio::time::timeout(config.grace, &mut run).await.is_err() {
+                    tracing::warn!(job = %message.id, "grace period over; giving the job back to the queue");
+                    match packer.release(&message.id).await {
+                        Ok(_) => {}
+                        // The lease runs out and the sweeper queues it again.
+                        Err(e) => tracing::warn!(job = %message.id, error = %e, "cannot release the job"),
+                    }
                 }
                 break;
             }
@@ -53,52 +59,38 @@ async fn stopped(shutdown: &mut watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await;
 }
 
-async fn handle(packer: &Packer, delivery: Delivery, max_attempts: u32) -> anyhow::Result<()> {
-    let job = match GenerateJob::decode(&delivery.payload) {
-        Ok(job) => job,
+/// The job a delivery names; an undecodable message goes to the dead letters.
+async fn decode(packer: &Packer, delivery: Delivery) -> anyhow::Result<Option<(GenerateJob, Delivery)>> {
+    match GenerateJob::decode(&delivery.payload) {
+        Ok(job) => Ok(Some((job, delivery))),
         Err(e) => {
             tracing::error!(error = %e, bytes = delivery.payload.len(), "dead-lettering an undecodable message");
             packer.metrics.dead_lettered.inc();
             packer.metrics.job_finished("undecodable", Duration::ZERO);
             delivery.dead_letter().await?;
-            return Ok(());
+            Ok(None)
         }
-    };
-    let started = Instant::now();
-    match packer.run(&job).await {
-        Ok(outcome) => {
-            tracing::info!(job = %job.id, form = %job.form, month = %job.month, ?outcome, "job done");
-            delivery.ack().await?;
-        }
-        Err(e) => settle_failure(packer, &job, delivery, e, max_attempts, started).await?,
     }
-    Ok(())
 }
 
-async fn settle_failure(
-    packer: &Packer,
-    job: &GenerateJob,
-    delivery: Delivery,
-    error: JobError,
-    max_attempts: u32,
-    started: Instant,
-) -> anyhow::Result<()> {
-    let message = error.to_string();
-    let id = job.id.clone();
-    if error.is_permanent() || delivery.attempt >= max_attempts {
-        tracing::error!(job = %job.id, attempt = delivery.attempt, error = %message, "job failed for good");
-        packer.db.run(move |conn| jobs::fail(conn, &id, &message)).await?;
-        packer.metrics.dead_lettered.inc();
-        packer.metrics.job_finished("failed", started.elapsed());
-        delivery.dead_letter().await?;
-    } else {
-        tracing::warn!(job = %job.id, attempt = delivery.attempt, error = %message, "job failed; retrying");
-        // If the database itself is down this fails too, and the message is
-        // redelivered when the connection drops: still not lost.
-        let _ = packer.db.run(move |conn| jobs::requeue(conn, &id, &message)).await;
-        packer.metrics.job_finished("retried", started.elapsed());
-        tokio::time::sleep(Duration::from_millis(200 * u64::from(delivery.attempt))).await;
-        delivery.retry().await?;
+async fn handle(packer: &Packer, job: &GenerateJob, delivery: Delivery) -> anyhow::Result<()> {
+    match packer.run(job).await {
+        Ok(outcome) => {
+            tracing::info!(job = %job.id, form = %job.form, month = %job.month, ?outcome, "delivery settled");
+            if matches!(outcome, Outcome::Failed { .. }) {
+                packer.metrics.dead_lettered.inc();
+                delivery.dead_letter().await?;
+            } else {
+                delivery.ack().await?;
+            }
+        }
+        Err(e) => {
+            // The database could not record what happened: give the message
+            // back after a pause and let it come round again.
+            tracing::warn!(job = %job.id, error = %e, "cannot record the job's run; returning its message");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            delivery.requeue().await?;
+        }
     }
     Ok(())
 }

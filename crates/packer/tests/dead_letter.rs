@@ -1,11 +1,12 @@
-//! A job that keeps failing is retried up to the limit, then marked failed
-//! and moved to the dead-letter queue: never retried forever, never lost.
+//! A job that keeps failing is retried (through the outbox) up to the
+//! limit, then marked failed and moved to the dead-letter queue: never
+//! retried forever, never lost.
 
 mod common;
 
 use std::time::Duration;
 
-use common::{fill, month, packer};
+use common::{enqueue, fill, month, packer, relay};
 use insider_bulk_core::db::{jobs, now_utc};
 use insider_bulk_core::domain::{FormType, JobReason};
 use insider_bulk_core::queue::{JobQueue, MemoryQueue};
@@ -34,10 +35,12 @@ async fn fails_for_good_after_the_attempt_limit() {
         account_id: Some("acct".into()),
         trace_id: None,
     };
-    queue.publish(job.encode()).await.unwrap();
+    enqueue(&fx.packer.db, &job).await;
+    let relay = relay(fx.packer.db.clone(), queue.clone());
     let (stop, shutdown) = tokio::sync::watch::channel(false);
-    let config = worker::WorkerConfig { prefetch: 1, max_attempts: 3, grace: Duration::from_secs(5) };
-    let running = tokio::spawn(worker::run(fx.packer.clone(), queue.clone(), config, shutdown));
+    let config = worker::WorkerConfig { prefetch: 1, grace: Duration::from_secs(5) };
+    let strict = insider_bulk_packer::job::Packer { max_attempts: 3, ..fx.packer.clone() };
+    let running = tokio::spawn(worker::run(strict, queue.clone(), config, shutdown));
     for _ in 0..200 {
         if jobs::get(&mut conn, &job.id).unwrap().is_some_and(|j| j.state == "failed") {
             break;
@@ -46,6 +49,7 @@ async fn fails_for_good_after_the_attempt_limit() {
     }
     stop.send(true).unwrap();
     running.await.unwrap().unwrap();
+    relay.abort();
     let failed = jobs::get(&mut conn, &job.id).unwrap().unwrap();
     assert_eq!((failed.state.as_str(), failed.attempts), ("failed", 3));
     assert!(failed.error.unwrap().contains("bundle store"), "the reason is kept");

@@ -6,8 +6,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{fill, month, packer};
-use insider_bulk_core::db::{bundles, jobs, maintenance, now_utc, superseded};
+use common::{enqueue, fill, month, packer, relay};
+use insider_bulk_core::db::{bundles, jobs, maintenance, now_utc, outbox, superseded};
 use insider_bulk_core::domain::{FormType, JobReason, JobState, Month};
 use insider_bulk_core::queue::{JobQueue, MemoryQueue};
 use insider_bulk_packer::job::{GenerateJob, Outcome};
@@ -40,14 +40,14 @@ async fn packs_then_skips_when_unchanged_and_ignores_redelivery() {
     fill(&mut conn, form, m, 200, 5);
 
     let first = job(form, m, JobReason::OnDemand);
-    let Outcome::Packed { sha256, .. } = fx.packer.run(&first).await.unwrap() else { panic!("first job packs") };
+    let Outcome::Packed { sha256, .. } = fx.packer.run_now(&first).await.unwrap() else { panic!("first job packs") };
     let row = bundles::get(&mut conn, form, m).unwrap().unwrap();
     assert_eq!((row.sha256.as_str(), row.status.as_str(), row.storage.as_str()), (sha256.as_str(), "available", "hot"));
     assert_eq!(fx.packer.store.sha256(&row.object_key).await.unwrap(), sha256, "the stored object is the indexed one");
 
     tokio::time::sleep(Duration::from_millis(5)).await;
     let second = job(form, m, JobReason::OnDemand);
-    assert_eq!(fx.packer.run(&second).await.unwrap(), Outcome::Unchanged { sha256: sha256.clone() });
+    assert_eq!(fx.packer.run_now(&second).await.unwrap(), Outcome::Unchanged { sha256: sha256.clone() });
     let refreshed = bundles::get(&mut conn, form, m).unwrap().unwrap();
     assert!(refreshed.generated_at > row.generated_at, "generated_at refreshed");
     assert_eq!(refreshed.last_job_id.as_deref(), Some(second.id.as_str()));
@@ -71,10 +71,11 @@ async fn worker_dead_letters_poison_and_completes_jobs() {
     let queue = MemoryQueue::new();
     queue.publish(b"\x08\xff\xff not protobuf".to_vec()).await.unwrap();
     let good = job(form, m, JobReason::Nightly);
-    queue.publish(good.encode()).await.unwrap();
+    enqueue(&fx.packer.db, &good).await;
+    let relay = relay(fx.packer.db.clone(), queue.clone());
 
     let (stop, shutdown) = tokio::sync::watch::channel(false);
-    let config = worker::WorkerConfig { prefetch: 1, max_attempts: 3, grace: Duration::from_secs(5) };
+    let config = worker::WorkerConfig { prefetch: 1, grace: Duration::from_secs(5) };
     let running = tokio::spawn(worker::run(fx.packer.clone(), queue.clone(), config, shutdown));
     let mut conn = fx.test_db.connect();
     for _ in 0..200 {
@@ -85,6 +86,7 @@ async fn worker_dead_letters_poison_and_completes_jobs() {
     }
     stop.send(true).unwrap();
     running.await.unwrap().unwrap();
+    relay.abort();
     assert_eq!(jobs::get(&mut conn, &good.id).unwrap().unwrap().state, "succeeded");
     assert_eq!(queue.dead_letters().len(), 1, "the undecodable message is dead-lettered, not retried forever");
     assert_eq!(queue.depth().await.unwrap(), 0);
@@ -103,10 +105,12 @@ async fn a_failing_store_leaves_no_object_and_the_job_retries() {
 
     let queue = MemoryQueue::new();
     let attempt = job(form, m, JobReason::OnDemand);
-    queue.publish(attempt.encode()).await.unwrap();
+    enqueue(&fx.packer.db, &attempt).await;
+    let relay = relay(fx.packer.db.clone(), queue.clone());
     let (stop, shutdown) = tokio::sync::watch::channel(false);
-    let config = worker::WorkerConfig { prefetch: 1, max_attempts: 50, grace: Duration::from_secs(5) };
-    let running = tokio::spawn(worker::run(fx.packer.clone(), queue.clone(), config, shutdown));
+    let config = worker::WorkerConfig { prefetch: 1, grace: Duration::from_secs(5) };
+    let patient = insider_bulk_packer::job::Packer { max_attempts: 50, ..fx.packer.clone() };
+    let running = tokio::spawn(worker::run(patient, queue.clone(), config, shutdown));
     for _ in 0..100 {
         if jobs::get(&mut conn, &attempt.id).unwrap().is_some_and(|j| j.attempts >= 2) {
             break;
@@ -128,6 +132,7 @@ async fn a_failing_store_leaves_no_object_and_the_job_retries() {
     }
     stop.send(true).unwrap();
     running.await.unwrap().unwrap();
+    relay.abort();
     assert_eq!(jobs::get(&mut conn, &attempt.id).unwrap().unwrap().state, "succeeded");
     assert!(bundles::get(&mut conn, form, m).unwrap().is_some());
 }
@@ -138,12 +143,11 @@ async fn old_months_go_cold_and_a_warm_job_hydrates_them() {
     let (form, old) = (FormType::Form5, month("2023-05"));
     let mut conn = fx.test_db.connect();
     fill(&mut conn, form, old, 40, 4);
-    let Outcome::Packed { sha256, .. } = fx.packer.run(&job(form, old, JobReason::OnDemand)).await.unwrap() else {
+    let Outcome::Packed { sha256, .. } = fx.packer.run_now(&job(form, old, JobReason::OnDemand)).await.unwrap() else {
         panic!("packs")
     };
 
-    let queue = MemoryQueue::new();
-    let report = nightly::run(&fx.packer, &queue, Month::current(), retention()).await.unwrap();
+    let report = nightly::run(&fx.packer, Month::current(), retention()).await.unwrap();
     assert_eq!(report.moved_to_cold, vec![(form, old)]);
     assert!(report.enqueued.is_empty(), "an old month is not re-packed nightly");
     let cold = bundles::get(&mut conn, form, old).unwrap().unwrap();
@@ -156,7 +160,7 @@ async fn old_months_go_cold_and_a_warm_job_hydrates_them() {
     assert_eq!(superseded_hot.len(), 1);
     assert_eq!(fx.packer.store.sha256(&superseded_hot[0]).await.unwrap(), sha256);
     assert_eq!(nightly::delete_superseded(&fx.packer, std::time::Duration::from_secs(3600)).await.unwrap(), 0);
-    let again = nightly::run(&fx.packer, &queue, Month::current(), retention()).await.unwrap();
+    let again = nightly::run(&fx.packer, Month::current(), retention()).await.unwrap();
     assert_eq!(again, nightly::NightlyReport::default(), "running it twice does nothing new");
     let last = fx.packer.db.run(|c| maintenance::last_run(c, maintenance::NIGHTLY)).await.unwrap();
     assert!(last.is_some(), "a run that found nothing to do still records that it ran");
@@ -164,7 +168,7 @@ async fn old_months_go_cold_and_a_warm_job_hydrates_them() {
     // A warm job for the cold month, in between the purge reading its list
     // and deleting: the hydrated copy is a new key, never the one the purge
     // is about to delete, even though it holds the same bytes.
-    let warm = fx.packer.run(&job(form, old, JobReason::Warm)).await.unwrap();
+    let warm = fx.packer.run_now(&job(form, old, JobReason::Warm)).await.unwrap();
     assert_eq!(warm, Outcome::Hydrated { sha256: sha256.clone() });
     let hot = bundles::get(&mut conn, form, old).unwrap().unwrap();
     assert_eq!((hot.status.as_str(), hot.storage.as_str(), hot.sha256.as_str()), ("available", "hot", sha256.as_str()));
@@ -190,12 +194,12 @@ async fn nightly_enqueues_changed_recent_months_once() {
     let recent = Month::current();
     let mut conn = fx.test_db.connect();
     fill(&mut conn, FormType::Form4, recent, 20, 1);
-    let queue = MemoryQueue::new();
-    let first = nightly::run(&fx.packer, &queue, recent, retention()).await.unwrap();
+    let first = nightly::run(&fx.packer, recent, retention()).await.unwrap();
     assert_eq!(first.enqueued, vec![(FormType::Form4, recent)]);
-    let second = nightly::run(&fx.packer, &queue, recent, retention()).await.unwrap();
+    let second = nightly::run(&fx.packer, recent, retention()).await.unwrap();
     assert!(second.enqueued.is_empty(), "the open job is not enqueued twice");
-    assert_eq!(queue.depth().await.unwrap(), 1);
+    let (waiting, _) = outbox::backlog(&mut conn).unwrap();
+    assert_eq!(waiting, 1, "the job went in through the outbox, once");
 }
 
 /// A packer killed between its upload and the index switch leaves an
@@ -207,7 +211,7 @@ async fn the_nightly_run_deletes_orphaned_objects() {
     let (form, m) = (FormType::Form4, month("2025-01"));
     let mut conn = fx.test_db.connect();
     fill(&mut conn, form, m, 20, 9);
-    fx.packer.run(&job(form, m, JobReason::OnDemand)).await.unwrap();
+    fx.packer.run_now(&job(form, m, JobReason::OnDemand)).await.unwrap();
     let indexed = bundles::get(&mut conn, form, m).unwrap().unwrap().object_key;
 
     let file = tempfile::NamedTempFile::new().unwrap();

@@ -7,10 +7,11 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::accounts::{get as get_account, try_append_entry};
+use super::jobs::recovery::{self, StuckRules};
 use super::jobs::{self, JobRow};
 use super::schema::{idempotency_keys, ledger};
-use super::{now_utc, outbox, write_transaction, DbConnection, DbError};
-use crate::domain::{FormType, LedgerKind, Month};
+use super::{now_utc, write_transaction, DbConnection, DbError};
+use crate::domain::{FormType, LedgerKind, Month, RecoveryReason};
 
 /// A paid request to generate one month.
 #[derive(Debug, Clone)]
@@ -21,9 +22,10 @@ pub struct GenerateOrder {
     pub month: Month,
     /// The job to create when no open job exists for the month.
     pub job: JobRow,
-    /// The encoded job message for the queue.
-    pub payload: Vec<u8>,
     pub idempotency: Option<IdempotencyClaim>,
+    /// When the month's open job counts as stuck: it is recovered then,
+    /// not joined as it is.
+    pub stuck_rules: StuckRules,
 }
 
 /// An `Idempotency-Key` and a fingerprint of the request it was sent with.
@@ -41,10 +43,13 @@ pub enum OrderOutcome {
         response_body: String,
         balance: i64,
     },
-    /// The month already had an open job: joined, not charged.
+    /// The month already had an open job: joined, not charged. A stuck
+    /// job was queued again first (`recovered`), and its first charge
+    /// stands because it now runs.
     Joined {
         job: JobRow,
         response_body: String,
+        recovered: Option<RecoveryReason>,
     },
     /// A retry with a known Idempotency-Key: the first response, not charged.
     Replayed {
@@ -101,10 +106,15 @@ fn try_place(
             });
         }
     }
-    if let Some(job) = jobs::open_for_month(conn, order.form, order.month)? {
+    if let Some(open) = jobs::open_for_month(conn, order.form, order.month)? {
+        let recovered = recovery::recover_if_stuck(conn, &open.id, &order.stuck_rules)?.map(|r| r.reason);
+        let job = if recovered.is_some() { jobs::get(conn, &open.id)?.unwrap_or(open) } else { open };
+        if job.account_id.as_deref() != Some(order.account_id.as_str()) {
+            jobs::follow(conn, &job.id, &order.account_id)?;
+        }
         let response_body = render(&job);
         remember(conn, order, &job.id, &response_body)?;
-        return Ok(OrderOutcome::Joined { job, response_body });
+        return Ok(OrderOutcome::Joined { job, response_body, recovered });
     }
     let job = &order.job;
     let charged = try_append_entry(
@@ -121,8 +131,7 @@ fn try_place(
             None => OrderOutcome::UnknownAccount,
         });
     };
-    jobs::insert(conn, job)?;
-    outbox::insert(conn, &job.id, &order.payload)?;
+    jobs::enqueue(conn, job)?;
     let response_body = render(job);
     remember(conn, order, &job.id, &response_body)?;
     Ok(OrderOutcome::Queued { job: job.clone(), response_body, balance })

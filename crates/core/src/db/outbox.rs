@@ -1,15 +1,18 @@
-//! The transactional outbox between the gateway's billing transaction and
-//! the job queue. A row is written with its charge and job; a relay leases
-//! rows, publishes them with confirms and deletes them. A relay that dies
-//! between publish and delete publishes again later: the packer treats a
-//! message for a finished job as done, so at-least-once is safe.
+//! The transactional outbox between the transactions that write jobs and
+//! the job queue. A row names a job to publish; it is written with the job
+//! ([`super::jobs::enqueue`]), with a retry, or by the sweeper. A relay
+//! leases rows, builds each message from its job row, publishes it with a
+//! confirm, and then deletes the row and stamps the job's `dispatched_at`.
+//! A relay that dies between publish and delete publishes again later: the
+//! packer claims a job once, so at-least-once is safe.
 
 use std::time::Duration;
 
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
-use super::schema::outbox;
+use super::jobs::JobRow;
+use super::schema::{jobs, outbox};
 use super::{now_utc, write_transaction, DbConnection, DbError};
 
 #[derive(Queryable, Selectable, Debug, Clone, PartialEq)]
@@ -17,31 +20,39 @@ use super::{now_utc, write_transaction, DbConnection, DbError};
 pub struct OutboxMessage {
     pub id: i64,
     pub job_id: String,
-    pub payload: Vec<u8>,
     pub created_at: PrimitiveDateTime,
     pub available_at: PrimitiveDateTime,
     pub attempts: i32,
     pub last_error: Option<String>,
 }
 
-/// Queues a message for the relay. Runs inside the caller's transaction.
-pub fn insert(conn: &mut DbConnection, job_id: &str, payload: &[u8]) -> Result<(), DbError> {
+/// Queues the job's message for the relay now. Runs inside the caller's transaction.
+pub fn insert(conn: &mut DbConnection, job_id: &str) -> Result<(), DbError> {
+    insert_after(conn, job_id, Duration::ZERO)
+}
+
+/// Queues the job's message for the relay `delay` from now (a retry's backoff).
+pub fn insert_after(conn: &mut DbConnection, job_id: &str, delay: Duration) -> Result<(), DbError> {
     let now = now_utc();
     diesel::insert_into(outbox::table)
         .values((
             outbox::job_id.eq(job_id),
-            outbox::payload.eq(payload),
             outbox::created_at.eq(now),
-            outbox::available_at.eq(now),
+            outbox::available_at.eq(now + delay),
             outbox::attempts.eq(0),
         ))
         .execute(conn)?;
     Ok(())
 }
 
-/// Leases up to `limit` due messages, oldest first, for `lease`. Several
-/// relays (one per gateway replica) never lease the same row at once.
-pub fn lease(conn: &mut DbConnection, limit: i64, lease: Duration) -> Result<Vec<OutboxMessage>, DbError> {
+/// Leases up to `limit` due messages, oldest first, for `lease`, each with
+/// its job as it stands now. Several relays (one per gateway replica) never
+/// lease the same row at once. A row whose job is gone is dropped.
+pub fn lease(
+    conn: &mut DbConnection,
+    limit: i64,
+    lease: Duration,
+) -> Result<Vec<(OutboxMessage, Option<JobRow>)>, DbError> {
     write_transaction(conn, |conn| {
         let now = now_utc();
         let due = || outbox::table.filter(outbox::available_at.le(now)).order(outbox::id).limit(limit);
@@ -56,13 +67,43 @@ pub fn lease(conn: &mut DbConnection, limit: i64, lease: Duration) -> Result<Vec
         diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
             .set(outbox::available_at.eq(now + lease))
             .execute(conn)?;
-        Ok(messages)
+        let job_ids: Vec<&str> = messages.iter().map(|m| m.job_id.as_str()).collect();
+        let mut rows: std::collections::HashMap<String, JobRow> = jobs::table
+            .filter(jobs::id.eq_any(&job_ids))
+            .select(JobRow::as_select())
+            .load(conn)?
+            .into_iter()
+            .map(|row| (row.id.clone(), row))
+            .collect();
+        Ok(messages
+            .into_iter()
+            .map(|m| {
+                let row = rows.remove(&m.job_id);
+                (m, row)
+            })
+            .collect())
     })
 }
 
-/// The broker confirmed the message: it leaves the outbox.
+/// The broker confirmed the message: it leaves the outbox, and the job
+/// records when it was dispatched (what the sweeper measures loss from).
+pub fn confirmed(conn: &mut DbConnection, id: i64, job_id: &str) -> Result<(), DbError> {
+    write_transaction(conn, |conn| {
+        diesel::delete(outbox::table.find(id)).execute(conn)?;
+        diesel::update(jobs::table.find(job_id)).set(jobs::dispatched_at.eq(Some(now_utc()))).execute(conn)?;
+        Ok(())
+    })
+}
+
+/// A message that need not be published (its job is gone or finished).
 pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), DbError> {
     diesel::delete(outbox::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
+/// Drops any message still waiting for a job that just finished for good.
+pub fn delete_for_job(conn: &mut DbConnection, job_id: &str) -> Result<(), DbError> {
+    diesel::delete(outbox::table.filter(outbox::job_id.eq(job_id))).execute(conn)?;
     Ok(())
 }
 

@@ -214,6 +214,17 @@ diesel::table! {
         account_id -> Nullable<Text>,
         trace_id -> Nullable<Text>,
         result_sha256 -> Nullable<Text>,
+        lease_owner -> Nullable<Text>,
+        lease_expires_at -> Nullable<Timestamp>,
+        dispatched_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    job_followers (job_id, account_id) {
+        job_id -> Text,
+        account_id -> Text,
+        joined_at -> Timestamp,
     }
 }
 
@@ -273,7 +284,6 @@ diesel::table! {
     outbox (id) {
         id -> BigInt,
         job_id -> Text,
-        payload -> Binary,
         created_at -> Timestamp,
         available_at -> Timestamp,
         attempts -> Integer,
@@ -311,3 +321,4 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(bundles, superseded_objects);
+diesel::allow_tables_to_appear_in_same_query!(jobs, outbox, job_followers);

@@ -76,6 +76,25 @@ named_enum!(
     }
 );
 
+named_enum!(
+    /// Why the sweeper put an open job back into the queue. `lease_expired`:
+    /// a packer held it under a lease that ran out (killed, cut off from the
+    /// database, or hung). `message_lost`: queued and published, but no
+    /// packer received it (the queue was purged or deleted, a node lost).
+    /// `process_restart`: the one-process service started again, and its
+    /// in-process queue had died with the previous run.
+    RecoveryReason, "recovery reason", {
+        LeaseExpired => "lease_expired",
+        MessageLost => "message_lost",
+        ProcessRestart => "process_restart",
+    }
+);
+
+impl RecoveryReason {
+    pub const ALL: [RecoveryReason; 3] =
+        [RecoveryReason::LeaseExpired, RecoveryReason::MessageLost, RecoveryReason::ProcessRestart];
+}
+
 impl JobState {
     /// Queued and running jobs are open: a new request for the month joins them.
     pub fn is_open(self) -> bool {

@@ -31,7 +31,7 @@ pub use accession::AccessionNumber;
 pub use account::{LedgerKind, Tier};
 pub use cik::Cik;
 pub use form_type::{DocumentType, FormType};
-pub use job::{BundleStatus, JobReason, JobState, StorageTier};
+pub use job::{BundleStatus, JobReason, JobState, RecoveryReason, StorageTier};
 pub use month::Month;
 
 serde_as_string!(AccessionNumber, Cik, DocumentType, FormType, Month);

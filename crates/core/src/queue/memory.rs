@@ -119,7 +119,7 @@ impl MemorySettle {
         Ok(())
     }
 
-    pub fn retry(mut self, attempt: u32) -> Result<(), QueueError> {
+    pub fn requeue(mut self, attempt: u32) -> Result<(), QueueError> {
         if let Some(payload) = self.payload.take() {
             self.inner.push(payload, attempt);
         }
@@ -162,7 +162,7 @@ mod tests {
         second.ack().await.unwrap();
         let again = consumer.next().await.unwrap();
         assert_eq!(again.payload, b"a", "the unsettled message came back");
-        again.retry().await.unwrap();
+        again.requeue().await.unwrap();
         let retried = consumer.next().await.unwrap();
         assert_eq!(retried.attempt, 3);
         retried.dead_letter().await.unwrap();

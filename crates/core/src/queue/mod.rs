@@ -12,10 +12,6 @@ use std::future::Future;
 pub use memory::MemoryQueue;
 pub use rabbit::{RabbitConfig, RabbitQueue};
 
-/// A failed message is retried this many times in all before it goes to the
-/// dead-letter queue (and its job is marked failed).
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
-
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
     #[error("queue broker unavailable: {0}")]
@@ -49,12 +45,13 @@ impl Delivery {
         }
     }
 
-    /// Failed this time: queue it again with the attempt count raised.
-    pub async fn retry(self) -> Result<(), QueueError> {
-        let attempt = self.attempt + 1;
+    /// Not handled this time (the database was out of reach): the same
+    /// message goes back to the queue. Retries of a failed job are not this:
+    /// they go through the outbox, the one door into the queue.
+    pub async fn requeue(self) -> Result<(), QueueError> {
         match self.settle {
-            Settle::Rabbit(s) => s.retry(&self.payload, attempt).await,
-            Settle::Memory(s) => s.retry(attempt),
+            Settle::Rabbit(s) => s.requeue().await,
+            Settle::Memory(s) => s.requeue(self.attempt + 1),
         }
     }
 

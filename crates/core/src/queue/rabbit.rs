@@ -146,10 +146,18 @@ impl RabbitQueue {
             };
             match confirm {
                 Ok(c) => {
-                    if c.is_ack() && c.take_message().is_none() {
+                    let acked = c.is_ack();
+                    let returned = c.take_message().is_some();
+                    if acked && !returned {
                         return Ok(());
                     }
-                    return Err(QueueError::NotConfirmed("nacked or returned by the broker".into()));
+                    if !returned {
+                        return Err(QueueError::NotConfirmed("nacked by the broker".into()));
+                    }
+                    // Unroutable: the queue is gone (deleted by hand, or with
+                    // a lost node). A new session declares it again.
+                    tracing::warn!(queue = %self.config.queue, "message returned: no such queue; declaring it again");
+                    self.forget_session().await;
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "publish failed; reconnecting");
@@ -248,7 +256,7 @@ impl JobConsumer for RabbitConsumer {
                         .unwrap_or(1);
                     // A redelivery (the consumer died holding it) is an attempt too.
                     let attempt = header + u32::from(delivery.redelivered);
-                    let settle = RabbitSettle { queue: self.queue.clone(), acker: delivery.acker };
+                    let settle = RabbitSettle { acker: delivery.acker };
                     return Some(Delivery { payload: delivery.data, attempt, settle: Settle::Rabbit(settle) });
                 }
                 Some(Err(e)) => tracing::warn!(error = %e, "consumer lost its channel; reconnecting"),
@@ -261,7 +269,6 @@ impl JobConsumer for RabbitConsumer {
 }
 
 pub(crate) struct RabbitSettle {
-    queue: RabbitQueue,
     acker: Acker,
 }
 
@@ -270,11 +277,10 @@ impl RabbitSettle {
         self.acker.ack(BasicAckOptions::default()).await.map(drop).map_err(unavailable)
     }
 
-    /// Publishes the retry (confirmed) before acking the original: a crash
-    /// in between leaves a duplicate, never a loss.
-    pub async fn retry(self, payload: &[u8], attempt: u32) -> Result<(), QueueError> {
-        self.queue.publish_attempt(payload, attempt).await?;
-        self.ack().await
+    /// Back to the queue as it is (the broker marks it redelivered).
+    pub async fn requeue(self) -> Result<(), QueueError> {
+        let options = BasicNackOptions { requeue: true, multiple: false };
+        self.acker.nack(options).await.map(drop).map_err(unavailable)
     }
 
     /// A nack without requeue goes through the queue's dead-letter exchange.

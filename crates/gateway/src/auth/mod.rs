@@ -27,6 +27,9 @@ pub struct Caller {
 pub struct Credentials<'a> {
     pub api_key: Option<&'a str>,
     pub bearer: Option<&'a str>,
+    /// `api_Token` sent in another case (`api_token`): no credential, but
+    /// worth naming when nothing else was sent.
+    pub misnamed_api_key: Option<&'a str>,
 }
 
 #[derive(Clone)]
@@ -62,9 +65,13 @@ impl Authenticator {
                 Err(ApiError::Unauthorized("the api_Token and the Bearer token name different accounts".into()))
             }
             (Some(caller), _) | (None, Some(caller)) => Ok(caller),
-            (None, None) => Err(ApiError::Unauthorized(
-                "missing credentials: pass ?api_Token=YOUR_API_KEY or Authorization: Bearer <JWT>".into(),
-            )),
+            (None, None) => Err(ApiError::Unauthorized(match credentials.misnamed_api_key {
+                Some(sent) => format!(
+                    "missing credentials: the query parameter's name is case-sensitive: \
+                     send ?api_Token=YOUR_API_KEY, not {sent}= (or Authorization: Bearer <JWT>)"
+                ),
+                None => "missing credentials: pass ?api_Token=YOUR_API_KEY or Authorization: Bearer <JWT>".into(),
+            })),
         }
     }
 

@@ -184,17 +184,36 @@ pub fn matches_etag(req: &HttpRequest, etag: &str) -> bool {
     sent.split(',').map(|t| t.trim().trim_start_matches("W/")).any(|t| t == etag || t == "*")
 }
 
-/// The scheme and host that download URLs in the index start with.
+/// The scheme and host that download URLs in the index start with:
+/// `GATEWAY_PUBLIC_URL` when set; else what a trusted proxy forwarded;
+/// else the request's own Host header and the connection's scheme.
 fn base_url(state: &AppState, req: &HttpRequest) -> String {
     if let Some(url) = &state.config.public_url {
         return url.clone();
     }
-    let info = req.connection_info();
-    let host = info.host();
-    // The Host header is the client's to choose: anything odd becomes a safe default.
-    let host_ok = host.len() <= 255 && host.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
-    let host = if host_ok { host } else { "localhost" };
-    let scheme = if info.scheme() == "https" { "https" } else { "http" };
+    // Any client can send X-Forwarded-Host or Forwarded: believed only from
+    // a proxy the operator listed, else a client could point the index's
+    // links (and a shared cache's copy of it) at a host of its choosing.
+    let trusted = req.peer_addr().is_some_and(|peer| state.config.trusted_proxies.trusts(peer.ip()));
+    let (scheme, host) = if trusted {
+        let info = req.connection_info();
+        (info.scheme().to_owned(), info.host().to_owned())
+    } else {
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or_else(|| req.uri().authority().map(|a| a.as_str()))
+            .unwrap_or_else(|| req.app_config().host());
+        let scheme = if req.app_config().secure() { "https" } else { "http" };
+        (scheme.to_owned(), host.to_owned())
+    };
+    // The host is still the client's (or its proxy's) to choose: anything odd becomes a safe default.
+    let host_ok = !host.is_empty()
+        && host.len() <= 255
+        && host.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+    let host = if host_ok { host.as_str() } else { "localhost" };
+    let scheme = if scheme == "https" { "https" } else { "http" };
     format!("{scheme}://{host}")
 }
 

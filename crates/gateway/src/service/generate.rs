@@ -2,6 +2,7 @@
 //! join the month's open job, or replay an idempotent retry.
 
 use insider_bulk_core::db::billing::{self, GenerateOrder, IdempotencyClaim, OrderOutcome};
+use insider_bulk_core::db::jobs::recovery::{Recovered, StuckRules};
 use insider_bulk_core::db::jobs::{self, JobRow};
 use insider_bulk_core::db::{month_stats, now_utc};
 use insider_bulk_core::domain::{FormType, JobReason, Month};
@@ -63,20 +64,15 @@ pub async fn generate(
         account_id: Some(caller.account_id.clone()),
         trace_id: Some(request_id::current()),
     };
-    let job = JobRow {
-        account_id: message.account_id.clone(),
-        trace_id: message.trace_id.clone(),
-        tokens_charged: i32::try_from(cost).unwrap_or(i32::MAX),
-        ..JobRow::queued(message.id.clone(), form, month, JobReason::OnDemand, message.requested_at)
-    };
+    let job = JobRow { tokens_charged: i32::try_from(cost).unwrap_or(i32::MAX), ..message.queued_row() };
     let order = GenerateOrder {
         account_id: caller.account_id.clone(),
         cost,
         form,
         month,
-        payload: message.encode(),
         job,
         idempotency,
+        stuck_rules: StuckRules::now(state.redispatch_after, state.queue_stats.idle()),
     };
     let render = move |job: &JobRow| {
         let response = GenerateResponse {
@@ -96,8 +92,12 @@ pub async fn generate(
             state.relay_wake.notify_one();
             Ok(Generated(response_body))
         }
-        OrderOutcome::Joined { response_body, .. } => {
+        OrderOutcome::Joined { response_body, recovered, job } => {
             count("joined");
+            if let Some(reason) = recovered {
+                crate::sweeper::record(&state.metrics, &[Recovered { job_id: job.id, reason }]);
+                state.relay_wake.notify_one();
+            }
             Ok(Generated(response_body))
         }
         OrderOutcome::Replayed { response_body, .. } => {

@@ -40,15 +40,24 @@ pub struct Progress {
     pub fraction: f64,
 }
 
-/// The job if the caller may see it: its own, or one no account started
-/// (nightly and warm-up jobs, which the index shows anyway). Anything else
-/// is "not found", so nobody learns that another account's job exists.
+/// The job if the caller may see it: its own, one it joined, or one no
+/// account started (nightly and warm-up jobs, which the index shows
+/// anyway). Anything else is "not found", so nobody learns that another
+/// account's job exists.
 pub async fn job(state: &AppState, caller: &Caller, id: uuid::Uuid) -> Result<JobView, ApiError> {
-    let id = id.to_string();
-    let row = state.db.run(move |conn| jobs::get(conn, &id)).await?;
-    let row = row
-        .filter(|j| j.account_id.as_deref().is_none_or(|owner| owner == caller.account_id))
-        .ok_or_else(|| ApiError::NotFound("no such job".into()))?;
+    let (id, account) = (id.to_string(), caller.account_id.clone());
+    let row = state
+        .db
+        .run(move |conn| {
+            let Some(row) = jobs::get(conn, &id)? else { return Ok(None) };
+            let visible = match row.account_id.as_deref() {
+                None => true,
+                Some(owner) => owner == account || jobs::is_follower(conn, &id, &account)?,
+            };
+            Ok(visible.then_some(row))
+        })
+        .await?;
+    let row = row.ok_or_else(|| ApiError::NotFound("no such job".into()))?;
     let (year, month) = row.period_month.split_once('-').unwrap_or(("0", "0"));
     let fraction = if row.rows_total > 0 { row.rows_done as f64 / row.rows_total as f64 } else { 0.0 };
     Ok(JobView {

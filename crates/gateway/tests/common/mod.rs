@@ -63,8 +63,8 @@ impl TestGateway {
         config.workers = 2;
         config.index_cache = std::time::Duration::ZERO;
         tweak(&mut config);
-        let validity = std::time::Duration::from_secs(86_400);
-        let state = server::state(config, db.clone(), store, validity, Vec::new()).await.expect("gateway state");
+        let shared = insider_bulk_core::config::Config::from_lookup(|_| None).unwrap();
+        let state = server::state(config, db.clone(), store, &shared, Vec::new()).await.expect("gateway state");
         let queue = MemoryQueue::new();
         let (stop, shutdown) = watch::channel(false);
         server::spawn_background(&state, relay_queue.unwrap_or(AnyQueue::Memory(queue.clone())), shutdown);

@@ -6,10 +6,12 @@
 use std::sync::Arc;
 
 use insider_bulk_core::db::filings::{store_filings, FilingToStore};
-use insider_bulk_core::db::{Database, DbConnection};
+use insider_bulk_core::db::{jobs, outbox, Database, DbConnection};
 use insider_bulk_core::domain::{FormType, Month};
+use insider_bulk_core::queue::{JobQueue, MemoryQueue};
 use insider_bulk_core::store::{BundleStore, StoreUrl};
 use insider_bulk_ingest::synth::synth_month;
+use insider_bulk_packer::job::GenerateJob;
 use insider_bulk_packer::job::Packer;
 use insider_bulk_packer::metrics::Metrics;
 use insider_bulk_testing::{Backend, TestDatabase};
@@ -38,6 +40,41 @@ pub async fn packer(backend: Backend) -> Fixture {
     let db = Database::open(&test_db.url, 4).await.unwrap();
     let store_dir = tempfile::tempdir().unwrap();
     let store = BundleStore::open(&StoreUrl::Local(store_dir.path().join("bundles"))).unwrap();
-    let packer = Packer { db, store, metrics: Arc::new(Metrics::new()), staging_dir: store_dir.path().join("staging") };
+    let packer = Packer {
+        db,
+        store,
+        metrics: Arc::new(Metrics::new()),
+        staging_dir: store_dir.path().join("staging"),
+        lease: Packer::new_lease(std::time::Duration::from_secs(10)),
+        max_attempts: 5,
+    };
     Fixture { test_db, packer, store_dir }
+}
+
+/// Writes a job through the one door (row and outbox message).
+pub async fn enqueue(db: &Database, job: &GenerateJob) {
+    let row = job.queued_row();
+    db.run(move |conn| jobs::enqueue(conn, &row)).await.unwrap();
+}
+
+/// What a gateway's relay does, for tests of the packer alone: publishes
+/// every due outbox message to `queue` until `stop`. The real relay is
+/// tested in the gateway's and the end-to-end tests.
+pub fn relay(db: Database, queue: MemoryQueue) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let batch = db.run(|conn| outbox::lease(conn, 100, std::time::Duration::from_secs(30))).await.unwrap();
+            for (message, row) in batch {
+                let id = message.id;
+                if let Some(row) = row.filter(|r| r.state == "queued") {
+                    queue.publish(GenerateJob::from_row(&row).unwrap().encode()).await.unwrap();
+                    let job_id = row.id.clone();
+                    db.run(move |conn| outbox::confirmed(conn, id, &job_id)).await.unwrap();
+                } else {
+                    db.run(move |conn| outbox::delete(conn, id)).await.unwrap();
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
 }

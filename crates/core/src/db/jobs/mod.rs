@@ -1,0 +1,202 @@
+//! Generation jobs: written by the gateway, the nightly run and operator
+//! backfills through one door ([`enqueue`]), run by packers under a lease
+//! ([`lease`]), and put back into the queue by the sweeper when a lease runs
+//! out or a message is lost ([`recovery`]). The database is the truth about
+//! a job; a queue message only says "look at this job now".
+//!
+//! Attempts: every hand-out of a job counts one, either a packer's claim or
+//! a re-publish of a message that was lost before any packer claimed it, so
+//! `PACKER_MAX_ATTEMPTS` ends a job that keeps failing however it fails.
+
+pub mod lease;
+pub mod recovery;
+
+use diesel::prelude::*;
+use time::PrimitiveDateTime;
+
+use super::schema::{job_followers, jobs};
+use super::{now_utc, outbox, write_transaction, DbConnection, DbError};
+use crate::domain::{FormType, JobReason, JobState, Month};
+
+#[derive(Queryable, Selectable, Insertable, Debug, Clone, PartialEq)]
+#[diesel(table_name = jobs)]
+#[diesel(treat_none_as_default_value = false)]
+pub struct JobRow {
+    pub id: String,
+    pub form_type: i32,
+    pub period_month: String,
+    pub reason: String,
+    pub state: String,
+    pub attempts: i32,
+    pub queued_at: PrimitiveDateTime,
+    pub started_at: Option<PrimitiveDateTime>,
+    pub finished_at: Option<PrimitiveDateTime>,
+    pub rows_done: i64,
+    pub rows_total: i64,
+    pub error: Option<String>,
+    pub tokens_charged: i32,
+    pub account_id: Option<String>,
+    pub trace_id: Option<String>,
+    pub result_sha256: Option<String>,
+    /// The packer instance running the job, while it runs.
+    pub lease_owner: Option<String>,
+    /// When that packer's claim runs out unless it renews it.
+    pub lease_expires_at: Option<PrimitiveDateTime>,
+    /// When the relay's last publish of the job's message was confirmed.
+    pub dispatched_at: Option<PrimitiveDateTime>,
+}
+
+impl JobRow {
+    /// A new queued job.
+    pub fn queued(id: String, form: FormType, month: Month, reason: JobReason, queued_at: PrimitiveDateTime) -> Self {
+        JobRow {
+            id,
+            form_type: i32::from(form.number()),
+            period_month: month.to_string(),
+            reason: reason.as_str().to_owned(),
+            state: JobState::Queued.as_str().to_owned(),
+            attempts: 0,
+            queued_at,
+            started_at: None,
+            finished_at: None,
+            rows_done: 0,
+            rows_total: 0,
+            error: None,
+            tokens_charged: 0,
+            account_id: None,
+            trace_id: None,
+            result_sha256: None,
+            lease_owner: None,
+            lease_expires_at: None,
+            dispatched_at: None,
+        }
+    }
+
+    pub fn state(&self) -> Result<JobState, DbError> {
+        self.state.parse().map_err(|e| DbError::Corrupt(format!("job {}: {e}", self.id)))
+    }
+
+    pub fn form(&self) -> Result<FormType, DbError> {
+        FormType::from_number(i64::from(self.form_type)).map_err(|e| DbError::Corrupt(format!("job {}: {e}", self.id)))
+    }
+
+    pub fn month(&self) -> Result<Month, DbError> {
+        self.period_month.parse().map_err(|e| DbError::Corrupt(format!("job {}: {e}", self.id)))
+    }
+
+    pub fn reason(&self) -> Result<JobReason, DbError> {
+        self.reason.parse().map_err(|e| DbError::Corrupt(format!("job {}: {e}", self.id)))
+    }
+}
+
+/// Jobs of an account, newest first (for an account's own job listing).
+pub fn for_account(conn: &mut DbConnection, account_id: &str, limit: i64) -> Result<Vec<JobRow>, DbError> {
+    Ok(jobs::table
+        .filter(jobs::account_id.eq(account_id))
+        .order(jobs::queued_at.desc())
+        .limit(limit)
+        .select(JobRow::as_select())
+        .load(conn)?)
+}
+
+/// The latest job of every month of a form type, for the index.
+pub fn latest_per_month(conn: &mut DbConnection, form: FormType) -> Result<Vec<JobRow>, DbError> {
+    let rows: Vec<JobRow> = jobs::table
+        .filter(jobs::form_type.eq(i32::from(form.number())))
+        .order((jobs::period_month, jobs::queued_at))
+        .select(JobRow::as_select())
+        .load(conn)?;
+    let mut latest: Vec<JobRow> = Vec::new();
+    for row in rows {
+        match latest.last_mut() {
+            Some(last) if last.period_month == row.period_month => *last = row,
+            _ => latest.push(row),
+        }
+    }
+    Ok(latest)
+}
+
+/// The one door into the queue: writes the job and its outbox row inside
+/// the caller's transaction, so a job is committed with its message or not
+/// at all. Only the relay publishes, from the outbox.
+pub fn enqueue(conn: &mut DbConnection, job: &JobRow) -> Result<(), DbError> {
+    insert(conn, job)?;
+    outbox::insert(conn, &job.id)
+}
+
+/// [`enqueue`] unless the month already has an open job; false then. For
+/// jobs no account asked for (nightly, backfills, the first-start sample).
+pub fn enqueue_unless_open(conn: &mut DbConnection, job: &JobRow) -> Result<bool, DbError> {
+    use diesel::result::{DatabaseErrorKind, Error as DieselError};
+    let (form, month) = (job.form()?, job.month()?);
+    let placed = write_transaction(conn, |conn| {
+        if open_for_month(conn, form, month)?.is_some() {
+            return Ok(false);
+        }
+        enqueue(conn, job)?;
+        Ok(true)
+    });
+    match placed {
+        // Another writer opened a job for the month between our read and insert.
+        Err(DbError::Query(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))) => Ok(false),
+        other => other,
+    }
+}
+
+/// A job row without its message: only for a run that is not queued at all
+/// (`insider-bulk-packer pack`, which claims and runs the job itself).
+pub fn insert(conn: &mut DbConnection, job: &JobRow) -> Result<(), DbError> {
+    diesel::insert_into(jobs::table).values(job).execute(conn)?;
+    Ok(())
+}
+
+/// An account joined another account's open job: it may now see it.
+pub fn follow(conn: &mut DbConnection, job_id: &str, account_id: &str) -> Result<(), DbError> {
+    crate::on_backend!(conn, c => diesel::insert_into(job_followers::table)
+        .values((
+            job_followers::job_id.eq(job_id),
+            job_followers::account_id.eq(account_id),
+            job_followers::joined_at.eq(now_utc()),
+        ))
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(())
+}
+
+/// Whether `account_id` joined the job (its owner is `JobRow::account_id`).
+pub fn is_follower(conn: &mut DbConnection, job_id: &str, account_id: &str) -> Result<bool, DbError> {
+    let found: i64 = job_followers::table
+        .filter(job_followers::job_id.eq(job_id))
+        .filter(job_followers::account_id.eq(account_id))
+        .count()
+        .get_result(conn)?;
+    Ok(found > 0)
+}
+
+pub fn get(conn: &mut DbConnection, id: &str) -> Result<Option<JobRow>, DbError> {
+    Ok(jobs::table.find(id).select(JobRow::as_select()).first(conn).optional()?)
+}
+
+/// The queued or running job of a month, if any: a new request joins it.
+pub fn open_for_month(conn: &mut DbConnection, form: FormType, month: Month) -> Result<Option<JobRow>, DbError> {
+    Ok(jobs::table
+        .filter(jobs::form_type.eq(i32::from(form.number())))
+        .filter(jobs::period_month.eq(month.to_string()))
+        .filter(jobs::state.eq_any([JobState::Queued.as_str(), JobState::Running.as_str()]))
+        .order(jobs::queued_at)
+        .select(JobRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Jobs waiting or running, for the queue-ahead part of an estimate.
+pub fn open_count(conn: &mut DbConnection) -> Result<i64, DbError> {
+    let open = [JobState::Queued.as_str(), JobState::Running.as_str()];
+    Ok(jobs::table.filter(jobs::state.eq_any(open)).count().get_result(conn)?)
+}
+
+/// When the oldest job still open (queued or running) was queued.
+pub fn oldest_open_queued_at(conn: &mut DbConnection) -> Result<Option<PrimitiveDateTime>, DbError> {
+    let open = [JobState::Queued.as_str(), JobState::Running.as_str()];
+    Ok(jobs::table.filter(jobs::state.eq_any(open)).select(diesel::dsl::min(jobs::queued_at)).first(conn)?)
+}

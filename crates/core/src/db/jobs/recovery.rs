@@ -1,0 +1,201 @@
+//! The sweeper's side of "no job is lost": finds open jobs that nothing
+//! will move on its own and queues them again through the outbox.
+//!
+//! A job is stuck when it is
+//! - running under a lease that ran out (its packer died, lost its
+//!   database, or hung), or
+//! - queued with no outbox row, dispatched longer than `redispatch_after`
+//!   ago, and either the queue holds no waiting message (so the message is
+//!   not still in line) or a job dispatched after it was claimed longer than
+//!   `redispatch_after` ago (the queue is first-in first-out, so this one's
+//!   message should have come first).
+//!
+//! A false "lost" costs one duplicate message, which the packer's claim
+//! turns into a no-op, and one counted attempt.
+//!
+//! On PostgreSQL a pass is one statement (select with `SKIP LOCKED`, update,
+//! outbox insert), so several gateways sweeping at once recover a job once.
+//! SQLite has one writer at a time; there a pass is one write transaction.
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Nullable, Text, Timestamp};
+use time::PrimitiveDateTime;
+
+use crate::db::schema::jobs;
+use crate::db::{now_utc, outbox, write_transaction, DbConnection, DbError};
+use crate::domain::{JobState, RecoveryReason};
+
+/// When a queued job counts as lost.
+#[derive(Debug, Clone, Copy)]
+pub struct StuckRules {
+    pub now: PrimitiveDateTime,
+    /// How long a dispatched message may go undelivered (`JOB_REDISPATCH_SECONDS`).
+    pub redispatch_after: Duration,
+    /// The queue reported no waiting message at this pass.
+    pub queue_idle: bool,
+}
+
+impl StuckRules {
+    pub fn now(redispatch_after: Duration, queue_idle: bool) -> Self {
+        StuckRules { now: now_utc(), redispatch_after, queue_idle }
+    }
+}
+
+/// One job put back into the queue, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovered {
+    pub job_id: String,
+    pub reason: RecoveryReason,
+}
+
+#[derive(QueryableByName)]
+struct StuckRow {
+    #[diesel(sql_type = Text)]
+    job_id: String,
+    #[diesel(sql_type = Text)]
+    reason: String,
+}
+
+/// Which jobs are stuck. Binds, in order: `now`, `cutoff`, `queue_idle`,
+/// `cutoff`, then the optional job id.
+const STUCK: &str = "
+    SELECT j.id AS job_id,
+           CASE WHEN j.state = 'running' THEN 'lease_expired' ELSE 'message_lost' END AS reason
+    FROM jobs j
+    WHERE ((j.state = 'running' AND (j.lease_expires_at IS NULL OR j.lease_expires_at < ?))
+        OR (j.state = 'queued'
+            AND j.dispatched_at < ?
+            AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.job_id = j.id)
+            AND (? OR EXISTS (SELECT 1 FROM jobs later
+                              WHERE later.dispatched_at > j.dispatched_at
+                                AND later.state <> 'queued'
+                                AND later.started_at < ?))))
+      AND (? IS NULL OR j.id = ?)";
+
+/// One sweep pass over at most `limit` stuck jobs.
+pub fn sweep(conn: &mut DbConnection, rules: &StuckRules, limit: i64) -> Result<Vec<Recovered>, DbError> {
+    recover(conn, rules, None, limit)
+}
+
+/// The same rules for one job: a generate call for a month whose open job
+/// is stuck recovers it instead of joining a dead job.
+pub fn recover_if_stuck(conn: &mut DbConnection, id: &str, rules: &StuckRules) -> Result<Option<Recovered>, DbError> {
+    Ok(recover(conn, rules, Some(id), 1)?.pop())
+}
+
+fn recover(
+    conn: &mut DbConnection,
+    rules: &StuckRules,
+    only: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Recovered>, DbError> {
+    let cutoff = rules.now - rules.redispatch_after;
+    let only = only.map(str::to_owned);
+    let rows: Vec<StuckRow> = match conn {
+        DbConnection::Postgres(pg) => {
+            let sql = format!(
+                "WITH stuck AS ({STUCK} ORDER BY j.queued_at LIMIT {limit} FOR UPDATE OF j SKIP LOCKED),
+                 recovered AS (
+                    UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL,
+                        dispatched_at = NULL,
+                        attempts = jobs.attempts + CASE WHEN stuck.reason = 'message_lost' THEN 1 ELSE 0 END
+                    FROM stuck WHERE jobs.id = stuck.job_id
+                    RETURNING jobs.id AS job_id, stuck.reason AS reason),
+                 published AS (
+                    INSERT INTO outbox (job_id, created_at, available_at, attempts)
+                    SELECT job_id, $7, $7, 0 FROM recovered)
+                 SELECT job_id, reason FROM recovered"
+            );
+            diesel::sql_query(numbered(&sql))
+                .bind::<Timestamp, _>(rules.now)
+                .bind::<Timestamp, _>(cutoff)
+                .bind::<Bool, _>(rules.queue_idle)
+                .bind::<Timestamp, _>(cutoff)
+                .bind::<Nullable<Text>, _>(only.clone())
+                .bind::<Nullable<Text>, _>(only)
+                .bind::<Timestamp, _>(rules.now)
+                .load(pg)?
+        }
+        DbConnection::Sqlite(_) => write_transaction(conn, |conn| {
+            let DbConnection::Sqlite(lite) = conn else { unreachable!("the backend of a connection does not change") };
+            let stuck: Vec<StuckRow> = diesel::sql_query(format!("{STUCK} ORDER BY j.queued_at LIMIT {limit}"))
+                .bind::<Timestamp, _>(rules.now)
+                .bind::<Timestamp, _>(cutoff)
+                .bind::<Bool, _>(rules.queue_idle)
+                .bind::<Timestamp, _>(cutoff)
+                .bind::<Nullable<Text>, _>(only.clone())
+                .bind::<Nullable<Text>, _>(only)
+                .load(lite)?;
+            for row in &stuck {
+                requeue(conn, &row.job_id, row.reason == RecoveryReason::MessageLost.as_str())?;
+            }
+            Ok(stuck)
+        })?,
+    };
+    rows.into_iter()
+        .map(|row| {
+            let reason = row.reason.parse().map_err(|e| DbError::Corrupt(format!("recovery reason: {e}")))?;
+            Ok(Recovered { job_id: row.job_id, reason })
+        })
+        .collect()
+}
+
+/// At the start of the one-process service, whose in-process queue died
+/// with its previous run: every open job without an outbox row is queued
+/// again. Nothing else runs jobs from that queue, so no lease is live.
+pub fn recover_after_restart(conn: &mut DbConnection) -> Result<Vec<Recovered>, DbError> {
+    write_transaction(conn, |conn| {
+        let open = [JobState::Queued.as_str(), JobState::Running.as_str()];
+        let waiting = crate::db::schema::outbox::table.select(crate::db::schema::outbox::job_id);
+        let lost: Vec<(String, String)> = jobs::table
+            .filter(jobs::state.eq_any(open))
+            .filter(jobs::id.ne_all(waiting))
+            .select((jobs::id, jobs::state))
+            .load(conn)?;
+        for (id, state) in &lost {
+            requeue(conn, id, state == JobState::Queued.as_str())?;
+        }
+        Ok(lost.into_iter().map(|(job_id, _)| Recovered { job_id, reason: RecoveryReason::ProcessRestart }).collect())
+    })
+}
+
+/// Back to queued with a fresh outbox row. A lost message counts as an
+/// attempt; a run whose lease ran out was counted when it was claimed.
+fn requeue(conn: &mut DbConnection, id: &str, count_attempt: bool) -> Result<(), DbError> {
+    diesel::update(jobs::table.find(id))
+        .set((
+            jobs::state.eq(JobState::Queued.as_str()),
+            jobs::lease_owner.eq(None::<String>),
+            jobs::lease_expires_at.eq(None::<PrimitiveDateTime>),
+            jobs::dispatched_at.eq(None::<PrimitiveDateTime>),
+            jobs::attempts.eq(jobs::attempts + i32::from(count_attempt)),
+        ))
+        .execute(conn)?;
+    outbox::insert(conn, id)
+}
+
+/// PostgreSQL numbers its placeholders: `?` becomes `$1`, `$2`, … in order
+/// (the statement's own `$n` continue the count).
+fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_are_numbered_in_order() {
+        assert_eq!(super::numbered("a < ? AND (? OR b = ?)"), "a < $1 AND ($2 OR b = $3)");
+    }
+}
