@@ -4,8 +4,9 @@
 //! A job is stuck when it is
 //! - running under a lease that ran out (its packer died, lost its
 //!   database, or hung), or
-//! - queued with no outbox row, dispatched longer than `redispatch_after`
-//!   ago, and either the queue holds no waiting message (so the message is
+//! - queued with no outbox row, dispatched (or, never dispatched, queued:
+//!   a `run_now` whose process died before its claim) longer than
+//!   `redispatch_after` ago, and either the queue holds no waiting message (so the message is
 //!   not still in line) or a job dispatched after it was claimed longer than
 //!   `redispatch_after` ago (the queue is first-in first-out, so this one's
 //!   message should have come first).
@@ -66,10 +67,10 @@ const STUCK: &str = "
     FROM jobs j
     WHERE ((j.state = 'running' AND (j.lease_expires_at IS NULL OR j.lease_expires_at < ?))
         OR (j.state = 'queued'
-            AND j.dispatched_at < ?
+            AND COALESCE(j.dispatched_at, j.queued_at) < ?
             AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.job_id = j.id)
             AND (? OR EXISTS (SELECT 1 FROM jobs later
-                              WHERE later.dispatched_at > j.dispatched_at
+                              WHERE later.dispatched_at > COALESCE(j.dispatched_at, j.queued_at)
                                 AND later.state <> 'queued'
                                 AND later.started_at < ?))))
       AND (? IS NULL OR j.id = ?)";
