@@ -29,7 +29,7 @@ fn new_job(conn: &mut DbConnection, month: &str) -> String {
 fn dispatched(conn: &mut DbConnection, id: &str, ago: Duration) {
     let row: i64 =
         outbox_table::table.filter(outbox_table::job_id.eq(id)).select(outbox_table::id).first(conn).unwrap();
-    outbox::confirmed(conn, row, id).unwrap();
+    outbox::confirmed(conn, row, id, now_utc()).unwrap();
     diesel::update(jobs_table::table.find(id))
         .set(jobs_table::dispatched_at.eq(Some(now_utc() - ago)))
         .execute(conn)
@@ -124,6 +124,10 @@ fn first_in_first_out_evidence_finds_a_loss_in_a_busy_queue(backend: Backend) {
     dispatched(&mut conn, &lost, Duration::from_secs(120));
     let later = new_job(&mut conn, "2024-02");
     dispatched(&mut conn, &later, Duration::from_secs(100));
+    // Stamped two seconds before `later`: too close to say which came
+    // first in the queue (relays stamp batches, several publish at once).
+    let close = new_job(&mut conn, "2024-03");
+    dispatched(&mut conn, &close, Duration::from_secs(102));
     let Claim::Started(_) = lease::claim(&mut conn, &later, &lease("p", 600)).unwrap() else { panic!() };
     // Claimed, but only just: not yet evidence.
     assert!(recovery::sweep(&mut conn, &rules(false), 100).unwrap().is_empty());

@@ -27,14 +27,14 @@ pub const MAX_BODY_BYTES: u64 = 64 * 1024;
 /// (nginx's default limit is 8 KiB too).
 pub const MAX_TARGET_BYTES: usize = 8 * 1024;
 /// The most header fields answered. actix-http's parser refuses more than
-/// 96 itself (a fixed `MAX_HEADERS`), with a 431 and an empty body that no
-/// middleware can change; below its limit the refusal is ours, in the one
-/// JSON error shape.
+/// 96 itself (a fixed `MAX_HEADERS`) before any middleware runs; its empty
+/// 431 is rewritten into the JSON shape on the way out (`http_io`). Below
+/// its limit the refusal is ours, with the request's own id.
 pub const MAX_HEADER_FIELDS: usize = 64;
 /// The most bytes of header fields answered (names, values, `: ` and CRLF),
 /// about nginx's default. actix-http refuses a head over 128 KiB itself (a
-/// fixed `MAX_BUFFER_SIZE`), with an empty 431; below that the refusal is
-/// ours, in JSON.
+/// fixed `MAX_BUFFER_SIZE`; rewritten to JSON by `http_io`); below that the
+/// refusal is ours.
 pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 /// The API key's query parameter, spelled as the live service spells it.
 const API_TOKEN: &str = "api_Token";

@@ -9,6 +9,7 @@ pub mod config;
 mod docs_page;
 pub mod error;
 mod guard;
+mod http_io;
 pub mod metrics;
 pub mod openapi;
 pub mod rate_limit;

@@ -51,6 +51,11 @@ impl Relay {
 
     /// Publishes one leased batch; returns how many the broker confirmed.
     pub async fn relay_once(&self) -> Result<usize, insider_bulk_core::db::DbError> {
+        // Every message of a batch is stamped with one dispatch time, taken
+        // before any is published: the batch goes out concurrently, so the
+        // order of its confirms says nothing about the order in the queue,
+        // and the sweeper's first-in first-out rule must not compare them.
+        let dispatched_at = now_utc();
         let batch = self.db.run(|conn| outbox::lease(conn, BATCH, LEASE)).await?;
         if batch.is_empty() {
             return Ok(0);
@@ -91,7 +96,7 @@ impl Relay {
                     let age = (now_utc() - message.created_at).as_seconds_f64().max(0.0);
                     self.metrics.relay_latency.observe(age);
                     let job_id = message.job_id.clone();
-                    self.db.run(move |conn| outbox::confirmed(conn, id, &job_id)).await?;
+                    self.db.run(move |conn| outbox::confirmed(conn, id, &job_id, dispatched_at)).await?;
                 }
                 Err(e) => {
                     self.metrics.outbox_publish_failures.inc();

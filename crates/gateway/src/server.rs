@@ -1,22 +1,28 @@
 //! Puts the gateway together: state, HTTP server, relay and monitor.
 
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use actix_http::error::DispatchError;
+use actix_http::{HttpService, KeepAlive};
+use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt};
 use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::{AppConfig, Service, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
 use actix_web::middleware::{from_fn, Next};
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App};
 use insider_bulk_core::db::Database;
 use insider_bulk_core::queue::AnyQueue;
 use insider_bulk_core::store::BundleStore;
+use tokio::net::TcpStream;
 use tokio::sync::{watch, Notify};
 
 use crate::auth::jwt::JwtVerifier;
 use crate::auth::Authenticator;
 use crate::config::GatewayConfig;
 use crate::error::ApiError;
+use crate::http_io::{self, JsonErrors};
 use crate::metrics::Metrics;
 use crate::openapi::ApiDescription;
 use crate::rate_limit::RateLimiter;
@@ -83,29 +89,71 @@ pub fn spawn_background(state: &AppState, queue: AnyQueue, shutdown: watch::Rece
     ));
 }
 
-/// The HTTP server on `listener`; it stops on SIGTERM/SIGINT after
-/// finishing the requests in flight.
+/// The HTTP server on `listener`. SIGTERM stops it gracefully (the requests
+/// in flight finish, for up to 30 s); SIGINT and SIGQUIT stop it at once;
+/// actix-server's own signal handling, as under actix-web's `HttpServer`.
+///
+/// Put together as `HttpServer::listen` does (the same timeouts, and
+/// connections drained on a graceful stop), except that each connection's
+/// stream is a [`JsonErrors`]: the answers actix-http's parser gives by
+/// itself, with an empty body, come out in the API's JSON error shape.
 pub fn http(state: AppState, listener: TcpListener) -> std::io::Result<actix_web::dev::Server> {
     let workers = state.config.workers;
+    let addr = listener.local_addr()?;
     let description = web::Data::new(ApiDescription::new());
     let state = web::Data::new(state);
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(state.clone())
-            .app_data(description.clone())
-            .app_data(web::PathConfig::default().error_handler(|e, _| ApiError::invalid("path", e.to_string()).into()))
-            .app_data(web::PayloadConfig::new(crate::guard::MAX_BODY_BYTES as usize))
-            .configure(crate::routes::configure)
-            .default_service(web::to(|| async { Err::<(), _>(ApiError::NotFound("no such endpoint".into())) }))
-            .wrap(from_fn(crate::guard::limits))
-            .wrap(from_fn(observe))
-            .wrap(from_fn(crate::request_id::middleware))
-    })
-    .workers(workers)
-    .shutdown_timeout(30)
-    .listen(listener)?
-    .run();
+    let builder = actix_server::Server::build().workers(workers).shutdown_timeout(30);
+    let draining = builder.graceful_shutdown_signal();
+    let server = builder
+        .listen(format!("insider-bulk-http-{addr}"), listener, move || {
+            let state = state.clone();
+            let description = description.clone();
+            let draining = draining.clone();
+            let app = App::new()
+                .app_data(state)
+                .app_data(description)
+                .app_data(
+                    web::PathConfig::default().error_handler(|e, _| ApiError::invalid("path", e.to_string()).into()),
+                )
+                .app_data(web::PayloadConfig::new(crate::guard::MAX_BODY_BYTES as usize))
+                .configure(crate::routes::configure)
+                .default_service(web::to(|| async { Err::<(), _>(ApiError::NotFound("no such endpoint".into())) }))
+                .wrap(from_fn(crate::guard::limits))
+                .wrap(from_fn(observe))
+                .wrap(from_fn(crate::request_id::middleware))
+                .wrap_fn(move |req, srv| srv.call(with_host(req, addr)));
+            let http = HttpService::build()
+                .keep_alive(KeepAlive::default())
+                .client_request_timeout(http_io::REQUEST_HEAD_TIMEOUT)
+                .client_disconnect_timeout(Duration::from_secs(1))
+                .graceful_shutdown_signal(move || {
+                    let draining = draining.clone();
+                    async move { draining.notified().await }
+                })
+                .local_addr(addr)
+                .h1(map_config(app.into_factory().map_err(|e| e.error_response()), |_| AppConfig::default()));
+            fn_service(|io: TcpStream| async move {
+                let peer = io.peer_addr().ok();
+                Ok::<_, DispatchError>((JsonErrors::new(io, peer), peer))
+            })
+            .and_then(http)
+        })?
+        .run();
     Ok(server)
+}
+
+/// A request without a Host header (HTTP/1.0: the parser refuses HTTP/1.1
+/// without one) and without an absolute target gets the listener's address
+/// as its host, as `HttpServer`'s `AppConfig` gave it; `AppConfig::default()`,
+/// the only one a server built outside actix-web can make, says
+/// `localhost:8080`. Download URLs in the index start with the host.
+fn with_host(mut req: ServiceRequest, addr: SocketAddr) -> ServiceRequest {
+    if req.uri().authority().is_none() && !req.headers().contains_key(header::HOST) {
+        if let Ok(host) = header::HeaderValue::from_str(&addr.to_string()) {
+            req.headers_mut().insert(header::HOST, host);
+        }
+    }
+    req
 }
 
 /// Counts and times every request by its route pattern (not its path, so

@@ -259,28 +259,65 @@ async fn oversized_heads_below_the_parser_limits_get_the_json_error() {
 }
 
 /// actix-http's parser answers these itself, before any service or
-/// middleware runs, and its dispatcher writes the answer with an empty
-/// body that no API of actix-http 3 replaces: 431 for more than 96 header
-/// fields (its fixed `MAX_HEADERS`; `httparse::Error::TooManyHeaders` maps
-/// to `ParseError::TooLarge`), 400 for a malformed head. The test pins
-/// that behaviour, and that the service stays up, so that a change in
-/// actix shows here; below the parser's limits ours answer in JSON (above).
+/// middleware runs: 431 for more than 96 header fields (its fixed
+/// `MAX_HEADERS`) or a head over its 128 KiB buffer, 400 for a malformed
+/// head. Its dispatcher writes them with an empty body; the server's
+/// stream (`http_io`) writes the JSON error instead. The service stays up.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn what_the_parser_refuses_itself_has_an_empty_body_and_the_service_stays_up() {
+async fn what_the_parser_refuses_itself_gets_the_json_error_and_the_service_stays_up() {
     let gw = TestGateway::start(Backend::Sqlite).await;
-    let cases: [(&str, Vec<u8>, u16); 4] = [
-        ("150 header fields", get("/healthz", &fillers(148)), 431),
-        ("a garbage request line", b"GARBAGE\r\n\r\n".to_vec(), 400),
-        ("binary bytes", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n".to_vec(), 400),
-        ("HTTP/1.1 without Host", b"GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n".to_vec(), 400),
+    let huge = format!("X-Big: {}\r\n", "a".repeat(200 * 1024));
+    let cases: [(&str, Vec<u8>, u16, &str); 5] = [
+        ("150 header fields", get("/healthz", &fillers(148)), 431, "header_fields_too_large"),
+        ("a 200 KiB header field", get("/healthz", &huge), 431, "header_fields_too_large"),
+        ("a garbage request line", b"GARBAGE\r\n\r\n".to_vec(), 400, "invalid_request"),
+        ("binary bytes", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n".to_vec(), 400, "invalid_request"),
+        (
+            "HTTP/1.1 without Host",
+            b"GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n".to_vec(),
+            400,
+            "invalid_request",
+        ),
     ];
-    for (what, request, status) in cases {
+    for (what, request, status, code) in cases {
         let answer = raw(&gw, &request);
-        assert_eq!(
-            (answer.status, answer.header("content-length"), answer.body.len()),
-            (status, Some("0"), 0),
-            "{what}"
-        );
+        let error = answer.json_error();
+        assert_eq!((answer.status, error["code"].as_str()), (status, Some(code)), "{what}: {error}");
+        assert!(!error["message"].as_str().unwrap().is_empty(), "{what}: {error}");
+        assert_eq!(answer.header("connection"), Some("close"), "{what}");
+        assert_eq!(answer.header("x-request-id"), error["request_id"].as_str(), "{what}");
+        assert_eq!(answer.header("content-length"), Some(answer.body.len().to_string().as_str()), "{what}");
         assert_eq!(raw(&gw, &get("/healthz", "")).status, 200, "the service is up after {what}");
+    }
+}
+
+/// A head that does not arrive within the 5 s the server gives it: the
+/// dispatcher's own 408, in JSON too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_head_too_slow_gets_the_json_408() {
+    let gw = TestGateway::start(Backend::Sqlite).await;
+    let started = std::time::Instant::now();
+    let answer = raw(&gw, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    let error = answer.json_error();
+    assert_eq!((answer.status, error["code"].as_str()), (408, Some("request_timeout")), "{error}");
+    assert!(started.elapsed() >= Duration::from_secs(4), "{:?}", started.elapsed());
+    assert_eq!(answer.header("connection"), Some("close"));
+    assert_eq!(raw(&gw, &get("/healthz", "")).status, 200);
+}
+
+/// An HTTP/1.0 request may come without Host: the index's links then name
+/// the address the server listens on (as with actix-web's `HttpServer`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_index_asked_without_host_links_to_the_listening_address() {
+    let gw = TestGateway::start(Backend::Sqlite).await;
+    an_available_month(&gw).await;
+    let (_, key) = gw.account(Tier::Pro, 0).await;
+    let answer = raw(&gw, format!("GET {INDEX}?api_Token={key} HTTP/1.0\r\n\r\n").as_bytes());
+    assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+    let index: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+    let urls: Vec<&str> = index["months"].as_array().unwrap().iter().filter_map(|m| m["url"].as_str()).collect();
+    assert!(!urls.is_empty(), "{index}");
+    for url in urls {
+        assert!(url.starts_with(&format!("{}/api/insiders/bulk/form-4/", gw.base)), "{url}");
     }
 }

@@ -42,13 +42,18 @@ enum Command {
     },
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     insider_bulk_core::logging::init();
-    let result = match Cli::parse().command.unwrap_or(Command::Serve) {
-        Command::Serve => serve().await,
-        Command::Admin { command } => admin_command(command).await,
-    };
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    let result = runtime.block_on(async {
+        match Cli::parse().command.unwrap_or(Command::Serve) {
+            Command::Serve => serve().await,
+            Command::Admin { command } => admin_command(command).await,
+        }
+    });
+    // A pack abandoned after the grace period may still be reading on a
+    // blocking thread; its job was released, so the process need not wait.
+    runtime.shutdown_timeout(Duration::from_secs(1));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -258,8 +258,7 @@ impl Packer {
         let published = self
             .db
             .run(move |conn| {
-                use diesel::Connection;
-                conn.transaction(|conn| {
+                insider_bulk_core::db::write_transaction(conn, |conn| {
                     // Only the lease holder writes a result; a packer whose
                     // lease was taken back leaves its upload for the orphan sweep.
                     if !lease::succeed(conn, &id, &owner, &row.sha256)? {

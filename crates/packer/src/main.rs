@@ -58,10 +58,14 @@ enum Command {
     Nightly,
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     insider_bulk_core::logging::init();
-    match run(Cli::parse().command).await {
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    let result = runtime.block_on(run(Cli::parse().command));
+    // A pack abandoned after the grace period may still be reading on a
+    // blocking thread; its job was released, so the process need not wait.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("insider-bulk-packer: {e:#}");

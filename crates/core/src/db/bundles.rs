@@ -57,8 +57,7 @@ pub fn list(conn: &mut DbConnection, form: FormType) -> Result<Vec<BundleRow>, D
 /// object the row pointed to before, if another, is recorded as superseded,
 /// not deleted: a download may be reading it.
 pub fn upsert(conn: &mut DbConnection, row: &BundleRow) -> Result<(), DbError> {
-    use diesel::Connection;
-    conn.transaction(|conn| {
+    super::write_transaction(conn, |conn| {
         let previous = current_key(conn, row.form_type, &row.period_month)?;
         crate::on_backend!(conn, c => diesel::insert_into(bundles::table)
             .values(row)
@@ -97,9 +96,8 @@ pub fn set_tier(
         StorageTier::Hot => BundleStatus::Available,
         StorageTier::Cold => BundleStatus::Pending,
     };
-    use diesel::Connection;
     let (form_type, month) = (i32::from(form.number()), month.to_string());
-    conn.transaction(|conn| {
+    super::write_transaction(conn, |conn| {
         let previous = current_key(conn, form_type, &month)?;
         diesel::update(bundles::table.find((form_type, &month)))
             .set((

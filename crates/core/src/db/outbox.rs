@@ -86,11 +86,17 @@ pub fn lease(
 }
 
 /// The broker confirmed the message: it leaves the outbox, and the job
-/// records when it was dispatched (what the sweeper measures loss from).
-pub fn confirmed(conn: &mut DbConnection, id: i64, job_id: &str) -> Result<(), DbError> {
+/// records when it was dispatched (what the sweeper measures loss from):
+/// `dispatched_at`, taken by the relay before it published the batch.
+pub fn confirmed(
+    conn: &mut DbConnection,
+    id: i64,
+    job_id: &str,
+    dispatched_at: PrimitiveDateTime,
+) -> Result<(), DbError> {
     write_transaction(conn, |conn| {
         diesel::delete(outbox::table.find(id)).execute(conn)?;
-        diesel::update(jobs::table.find(job_id)).set(jobs::dispatched_at.eq(Some(now_utc()))).execute(conn)?;
+        diesel::update(jobs::table.find(job_id)).set(jobs::dispatched_at.eq(Some(dispatched_at))).execute(conn)?;
         Ok(())
     })
 }

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use insider_bulk_core::db::filings::{store_filings, FilingToStore};
-use insider_bulk_core::db::{jobs, outbox, Database, DbConnection};
+use insider_bulk_core::db::{jobs, now_utc, outbox, Database, DbConnection};
 use insider_bulk_core::domain::{FormType, Month};
 use insider_bulk_core::queue::{JobQueue, MemoryQueue};
 use insider_bulk_core::store::{BundleStore, StoreUrl};
@@ -69,7 +69,7 @@ pub fn relay(db: Database, queue: MemoryQueue) -> tokio::task::JoinHandle<()> {
                 if let Some(row) = row.filter(|r| r.state == "queued") {
                     queue.publish(GenerateJob::from_row(&row).unwrap().encode()).await.unwrap();
                     let job_id = row.id.clone();
-                    db.run(move |conn| outbox::confirmed(conn, id, &job_id)).await.unwrap();
+                    db.run(move |conn| outbox::confirmed(conn, id, &job_id, now_utc())).await.unwrap();
                 } else {
                     db.run(move |conn| outbox::delete(conn, id)).await.unwrap();
                 }

@@ -7,9 +7,10 @@
 //! - queued with no outbox row, dispatched (or, never dispatched, queued:
 //!   a `run_now` whose process died before its claim) longer than
 //!   `redispatch_after` ago, and either the queue holds no waiting message (so the message is
-//!   not still in line) or a job dispatched after it was claimed longer than
-//!   `redispatch_after` ago (the queue is first-in first-out, so this one's
-//!   message should have come first).
+//!   not still in line) or a job dispatched clearly after it (by more than
+//!   a few seconds) was claimed longer than `redispatch_after` ago (the
+//!   queue is first-in first-out, so this one's message should have come
+//!   first).
 //!
 //! A false "lost" costs one duplicate message, which the packer's claim
 //! turns into a no-op, and one counted attempt.
@@ -70,10 +71,28 @@ const STUCK: &str = "
             AND COALESCE(j.dispatched_at, j.queued_at) < ?
             AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.job_id = j.id)
             AND (? OR EXISTS (SELECT 1 FROM jobs later
-                              WHERE later.dispatched_at > COALESCE(j.dispatched_at, j.queued_at)
+                              WHERE later.dispatched_at > {SLACKED_DISPATCH}
                                 AND later.state <> 'queued'
                                 AND later.started_at < ?))))
       AND (? IS NULL OR j.id = ?)";
+
+/// How much later another job's dispatch must be to count as later in the
+/// queue: relays on several gateways publish at once, each stamping its
+/// batch with the time it began, so stamps this close may be in either
+/// order in the queue.
+const FIFO_SLACK_SECONDS: u32 = 5;
+
+/// The statement for a backend: its own timestamp arithmetic for the slack.
+fn stuck_sql(postgres: bool) -> String {
+    let dispatch = "COALESCE(j.dispatched_at, j.queued_at)";
+    let slacked = if postgres {
+        format!("({dispatch} + interval '{FIFO_SLACK_SECONDS} seconds')")
+    } else {
+        // Text timestamps: SQLite's own date arithmetic, in the stored format.
+        format!("strftime('%Y-%m-%d %H:%M:%f', {dispatch}, '+{FIFO_SLACK_SECONDS} seconds')")
+    };
+    STUCK.replace("{SLACKED_DISPATCH}", &slacked)
+}
 
 /// One sweep pass over at most `limit` stuck jobs.
 pub fn sweep(conn: &mut DbConnection, rules: &StuckRules, limit: i64) -> Result<Vec<Recovered>, DbError> {
@@ -97,7 +116,7 @@ fn recover(
     let rows: Vec<StuckRow> = match conn {
         DbConnection::Postgres(pg) => {
             let sql = format!(
-                "WITH stuck AS ({STUCK} ORDER BY j.queued_at LIMIT {limit} FOR UPDATE OF j SKIP LOCKED),
+                "WITH stuck AS ({} ORDER BY j.queued_at LIMIT {limit} FOR UPDATE OF j SKIP LOCKED),
                  recovered AS (
                     UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL,
                         dispatched_at = NULL,
@@ -107,7 +126,8 @@ fn recover(
                  published AS (
                     INSERT INTO outbox (job_id, created_at, available_at, attempts)
                     SELECT job_id, $7, $7, 0 FROM recovered)
-                 SELECT job_id, reason FROM recovered"
+                 SELECT job_id, reason FROM recovered",
+                stuck_sql(true)
             );
             diesel::sql_query(numbered(&sql))
                 .bind::<Timestamp, _>(rules.now)
@@ -121,14 +141,15 @@ fn recover(
         }
         DbConnection::Sqlite(_) => write_transaction(conn, |conn| {
             let DbConnection::Sqlite(lite) = conn else { unreachable!("the backend of a connection does not change") };
-            let stuck: Vec<StuckRow> = diesel::sql_query(format!("{STUCK} ORDER BY j.queued_at LIMIT {limit}"))
-                .bind::<Timestamp, _>(rules.now)
-                .bind::<Timestamp, _>(cutoff)
-                .bind::<Bool, _>(rules.queue_idle)
-                .bind::<Timestamp, _>(cutoff)
-                .bind::<Nullable<Text>, _>(only.clone())
-                .bind::<Nullable<Text>, _>(only)
-                .load(lite)?;
+            let stuck: Vec<StuckRow> =
+                diesel::sql_query(format!("{} ORDER BY j.queued_at LIMIT {limit}", stuck_sql(false)))
+                    .bind::<Timestamp, _>(rules.now)
+                    .bind::<Timestamp, _>(cutoff)
+                    .bind::<Bool, _>(rules.queue_idle)
+                    .bind::<Timestamp, _>(cutoff)
+                    .bind::<Nullable<Text>, _>(only.clone())
+                    .bind::<Nullable<Text>, _>(only)
+                    .load(lite)?;
             for row in &stuck {
                 requeue(conn, &row.job_id, row.reason == RecoveryReason::MessageLost.as_str())?;
             }
