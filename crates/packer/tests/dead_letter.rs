@@ -6,11 +6,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{enqueue, fill, month, packer, relay};
-use insider_bulk_core::db::{jobs, now_utc};
+use common::{enqueue, fill, job, month, packer, relay};
+use insider_bulk_core::db::jobs;
 use insider_bulk_core::domain::{FormType, JobReason};
 use insider_bulk_core::queue::{JobQueue, MemoryQueue};
-use insider_bulk_packer::job::GenerateJob;
 use insider_bulk_packer::worker;
 use insider_bulk_testing::Backend;
 
@@ -26,15 +25,7 @@ async fn fails_for_good_after_the_attempt_limit() {
     std::fs::write(&blocker, b"in the way").unwrap();
 
     let queue = MemoryQueue::new();
-    let job = GenerateJob {
-        id: uuid::Uuid::new_v4().to_string(),
-        form,
-        month: m,
-        reason: JobReason::OnDemand,
-        requested_at: now_utc(),
-        account_id: Some("acct".into()),
-        trace_id: None,
-    };
+    let job = job(form, m, JobReason::OnDemand);
     enqueue(&fx.packer.db, &job).await;
     let relay = relay(fx.packer.db.clone(), queue.clone());
     let (stop, shutdown) = tokio::sync::watch::channel(false);

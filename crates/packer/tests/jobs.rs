@@ -6,11 +6,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::{enqueue, fill, month, packer, relay};
+use common::{enqueue, fill, job, month, packer, relay};
 use insider_bulk_core::db::{bundles, jobs, maintenance, now_utc, outbox, superseded};
 use insider_bulk_core::domain::{FormType, JobReason, JobState, Month};
 use insider_bulk_core::queue::{JobQueue, MemoryQueue};
-use insider_bulk_packer::job::{GenerateJob, Outcome};
+use insider_bulk_packer::job::Outcome;
 use insider_bulk_packer::{nightly, worker};
 use insider_bulk_testing::{files_under, Backend};
 
@@ -18,18 +18,6 @@ use insider_bulk_testing::{files_under, Backend};
 /// `DOWNLOAD_URL_SECONDS`.
 fn retention() -> Duration {
     nightly::superseded_retention(Duration::from_secs(86_400))
-}
-
-fn job(form: FormType, month: Month, reason: JobReason) -> GenerateJob {
-    GenerateJob {
-        id: uuid::Uuid::new_v4().to_string(),
-        form,
-        month,
-        reason,
-        requested_at: now_utc(),
-        account_id: Some("acct".into()),
-        trace_id: None,
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -6,12 +6,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::{enqueue, fill, month, packer};
+use common::{enqueue, fill, job, month, packer};
 use diesel::prelude::*;
 use insider_bulk_core::db::schema::jobs as jobs_table;
-use insider_bulk_core::db::{bundles, jobs, now_utc};
+use insider_bulk_core::db::{bundles, jobs};
 use insider_bulk_core::domain::{FormType, JobReason};
-use insider_bulk_packer::job::{GenerateJob, Outcome, Packer};
+use insider_bulk_packer::job::{Outcome, Packer};
 use insider_bulk_testing::Backend;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -20,15 +20,7 @@ async fn a_run_whose_lease_is_taken_back_stops_and_writes_nothing() {
     let (form, m) = (FormType::Form4, month("2025-07"));
     let mut conn = fx.test_db.connect();
     fill(&mut conn, form, m, 6000, 3);
-    let job = GenerateJob {
-        id: uuid::Uuid::new_v4().to_string(),
-        form,
-        month: m,
-        reason: JobReason::OnDemand,
-        requested_at: now_utc(),
-        account_id: None,
-        trace_id: None,
-    };
+    let job = job(form, m, JobReason::OnDemand);
     enqueue(&fx.packer.db, &job).await;
     // Renewed every half second: the theft is noticed long before the pack ends.
     let short = Packer { lease: Packer::new_lease(Duration::from_secs(1)), ..fx.packer.clone() };

@@ -51,6 +51,19 @@ pub async fn packer(backend: Backend) -> Fixture {
     Fixture { test_db, packer, store_dir }
 }
 
+/// A job message for `form` and `month`, as an account would have asked.
+pub fn job(form: FormType, month: Month, reason: insider_bulk_core::domain::JobReason) -> GenerateJob {
+    GenerateJob {
+        id: uuid::Uuid::new_v4().to_string(),
+        form,
+        month,
+        reason,
+        requested_at: now_utc(),
+        account_id: Some("acct".into()),
+        trace_id: None,
+    }
+}
+
 /// Writes a job through the one door (row and outbox message).
 pub async fn enqueue(db: &Database, job: &GenerateJob) {
     let row = job.queued_row();

@@ -94,6 +94,19 @@ fn stuck_sql(postgres: bool) -> String {
     STUCK.replace("{SLACKED_DISPATCH}", &slacked)
 }
 
+/// Binds [`STUCK`]'s parameters, in its order, on either backend's query.
+macro_rules! bind_stuck {
+    ($query:expr, $rules:expr, $cutoff:expr, $only:expr) => {
+        $query
+            .bind::<Timestamp, _>($rules.now)
+            .bind::<Timestamp, _>($cutoff)
+            .bind::<Bool, _>($rules.queue_idle)
+            .bind::<Timestamp, _>($cutoff)
+            .bind::<Nullable<Text>, _>($only.clone())
+            .bind::<Nullable<Text>, _>($only)
+    };
+}
+
 /// One sweep pass over at most `limit` stuck jobs.
 pub fn sweep(conn: &mut DbConnection, rules: &StuckRules, limit: i64) -> Result<Vec<Recovered>, DbError> {
     recover(conn, rules, None, limit)
@@ -129,27 +142,14 @@ fn recover(
                  SELECT job_id, reason FROM recovered",
                 stuck_sql(true)
             );
-            diesel::sql_query(numbered(&sql))
-                .bind::<Timestamp, _>(rules.now)
-                .bind::<Timestamp, _>(cutoff)
-                .bind::<Bool, _>(rules.queue_idle)
-                .bind::<Timestamp, _>(cutoff)
-                .bind::<Nullable<Text>, _>(only.clone())
-                .bind::<Nullable<Text>, _>(only)
+            bind_stuck!(diesel::sql_query(numbered(&sql)), rules, cutoff, only)
                 .bind::<Timestamp, _>(rules.now)
                 .load(pg)?
         }
         DbConnection::Sqlite(_) => write_transaction(conn, |conn| {
             let DbConnection::Sqlite(lite) = conn else { unreachable!("the backend of a connection does not change") };
-            let stuck: Vec<StuckRow> =
-                diesel::sql_query(format!("{} ORDER BY j.queued_at LIMIT {limit}", stuck_sql(false)))
-                    .bind::<Timestamp, _>(rules.now)
-                    .bind::<Timestamp, _>(cutoff)
-                    .bind::<Bool, _>(rules.queue_idle)
-                    .bind::<Timestamp, _>(cutoff)
-                    .bind::<Nullable<Text>, _>(only.clone())
-                    .bind::<Nullable<Text>, _>(only)
-                    .load(lite)?;
+            let query = diesel::sql_query(format!("{} ORDER BY j.queued_at LIMIT {limit}", stuck_sql(false)));
+            let stuck: Vec<StuckRow> = bind_stuck!(query, rules, cutoff, only).load(lite)?;
             for row in &stuck {
                 requeue(conn, &row.job_id, row.reason == RecoveryReason::MessageLost.as_str())?;
             }
