@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use insider_bulk_core::db::schema::jobs as jobs_table;
 use insider_bulk_core::db::{bundles, jobs};
 use insider_bulk_core::domain::{FormType, JobReason};
-use insider_bulk_packer::job::{Outcome, Packer};
+use insider_bulk_packer::job::{GenerateJob, Outcome, Packer};
 use insider_bulk_testing::Backend;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -44,4 +44,70 @@ async fn a_run_whose_lease_is_taken_back_stops_and_writes_nothing() {
     let row = jobs::get(&mut conn, &job.id).unwrap().unwrap();
     assert_eq!((row.state.as_str(), row.lease_owner.as_deref()), ("running", Some("the-next-packer")));
     assert!(row.result_sha256.is_none());
+}
+
+/// The database stops answering the packer's renewals (a table lock held
+/// past the lease): the packer gives the run up once its lease has run out,
+/// before any result is written.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_that_cannot_renew_its_lease_gives_it_up() {
+    use diesel::connection::SimpleConnection;
+    let fx = packer(Backend::Postgres).await;
+    let (form, m) = (FormType::Form4, month("2025-05"));
+    let mut conn = fx.test_db.connect();
+    fill(&mut conn, form, m, 6000, 4);
+    let job = job(form, m, JobReason::OnDemand);
+    enqueue(&fx.packer.db, &job).await;
+    let short = Packer { lease: Packer::new_lease(Duration::from_secs(1)), ..fx.packer.clone() };
+    let run = {
+        let (packer, job) = (short.clone(), job.clone());
+        tokio::spawn(async move { packer.run(&job).await })
+    };
+    let mut waited = 0;
+    while jobs::get(&mut conn, &job.id).unwrap().unwrap().state != "running" {
+        assert!(waited < 600, "the job never started");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        waited += 1;
+    }
+    let mut blocker = fx.test_db.connect();
+    let insider_bulk_core::db::DbConnection::Postgres(pg) = &mut blocker else { unreachable!("a PostgreSQL test") };
+    pg.batch_execute("BEGIN; LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE").unwrap();
+    let outcome = tokio::time::timeout(Duration::from_secs(60), run).await.unwrap().unwrap().unwrap();
+    pg.batch_execute("ROLLBACK").unwrap();
+    assert_eq!(outcome, Outcome::LeaseLost, "the run stopped once its lease could not be renewed in time");
+    assert!(bundles::get(&mut conn, form, m).unwrap().is_none(), "no result written");
+    let row = jobs::get(&mut conn, &job.id).unwrap().unwrap();
+    assert_eq!(row.state, "running", "left for the sweeper, whose lease rule now applies");
+}
+
+/// A job handed out `PACKER_MAX_ATTEMPTS` times already (claims and lost
+/// messages alike) fails for good at its next delivery, and is refunded.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_past_its_attempts_fails_and_is_refunded() {
+    use insider_bulk_core::db::billing::{self, GenerateOrder, OrderOutcome};
+    use insider_bulk_core::db::jobs::recovery::StuckRules;
+    use insider_bulk_core::db::{accounts, schema::jobs as jobs_table};
+    let fx = packer(Backend::Sqlite).await;
+    let (form, m) = (FormType::Form3, month("2025-02"));
+    let mut conn = fx.test_db.connect();
+    let account = accounts::create(&mut conn, "payer", insider_bulk_core::domain::Tier::Pro, 100).unwrap();
+    let message = GenerateJob { account_id: Some(account.id.clone()), ..job(form, m, JobReason::OnDemand) };
+    let order = GenerateOrder {
+        account_id: account.id.clone(),
+        cost: 25,
+        form,
+        month: m,
+        job: insider_bulk_core::db::jobs::JobRow { tokens_charged: 25, ..message.queued_row() },
+        idempotency: None,
+        stuck_rules: StuckRules::now(Duration::from_secs(30), false),
+    };
+    let placed = billing::place_generate_order(&mut conn, &order, |_| String::new()).unwrap();
+    assert!(matches!(placed, OrderOutcome::Queued { balance: 75, .. }));
+    diesel::update(jobs_table::table.find(&message.id)).set(jobs_table::attempts.eq(5)).execute(&mut conn).unwrap();
+
+    let outcome = fx.packer.run(&message).await.unwrap();
+    assert!(matches!(&outcome, Outcome::Failed { error } if error.contains("gave up after 5 attempts")), "{outcome:?}");
+    let row = jobs::get(&mut conn, &message.id).unwrap().unwrap();
+    assert_eq!(row.state, "failed");
+    assert_eq!(accounts::get(&mut conn, &account.id).unwrap().unwrap().balance, 100, "refunded");
 }
