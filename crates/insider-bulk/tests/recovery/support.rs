@@ -22,8 +22,8 @@ pub use insider_bulk_testing::{amqp_url, delete_queues, files_under, unique_queu
 
 /// Filings in a month that takes several seconds to pack.
 pub const BIG: usize = 6000;
-pub const LEASE_SECONDS: &str = "2";
-pub const REDISPATCH_SECONDS: &str = "3";
+pub const LEASE_SECONDS: &str = "5";
+pub const REDISPATCH_SECONDS: &str = "6";
 
 pub fn month(s: &str) -> Month {
     s.parse().unwrap()
