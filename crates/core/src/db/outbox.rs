@@ -4,7 +4,8 @@
 //! leases rows, builds each message from its job row, publishes it with a
 //! confirm, and then deletes the row and stamps the job's `dispatched_at`.
 //! A relay that dies between publish and delete publishes again later: the
-//! packer claims a job once, so at-least-once is safe.
+//! packer claims a job once, so at-least-once is safe. A transaction that
+//! writes both a job and its outbox rows locks the job's row first.
 
 use std::time::Duration;
 
@@ -95,8 +96,11 @@ pub fn confirmed(
     dispatched_at: PrimitiveDateTime,
 ) -> Result<(), DbError> {
     write_transaction(conn, |conn| {
-        diesel::delete(outbox::table.find(id)).execute(conn)?;
+        // The job's row first, then the outbox's: the order every writer of
+        // both takes (failing a job deletes its outbox rows after updating
+        // it), so that two of them never wait on each other.
         diesel::update(jobs::table.find(job_id)).set(jobs::dispatched_at.eq(Some(dispatched_at))).execute(conn)?;
+        diesel::delete(outbox::table.find(id)).execute(conn)?;
         Ok(())
     })
 }
