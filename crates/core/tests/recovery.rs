@@ -147,7 +147,8 @@ fn a_stuck_job_is_recovered_on_demand_and_a_restart_requeues_every_open_job(back
     dispatched(&mut conn, &stuck, Duration::from_secs(120));
     let other = new_job(&mut conn, "2024-02");
     dispatched(&mut conn, &other, Duration::from_secs(120));
-    let found = recovery::recover_if_stuck(&mut conn, &stuck, &rules(true)).unwrap();
+    let row = jobs::get(&mut conn, &stuck).unwrap().unwrap();
+    let found = recovery::recover_if_stuck(&mut conn, &row, &rules(true)).unwrap();
     assert_eq!(found.map(|r| r.reason), Some(RecoveryReason::MessageLost));
     assert_eq!(waiting_messages(&mut conn, &other), 0, "only the job asked about");
 

@@ -14,19 +14,24 @@ use insider_bulk_core::domain::{FormType, JobReason};
 use insider_bulk_packer::job::{GenerateJob, Outcome, Packer};
 use insider_bulk_testing::Backend;
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_run_whose_lease_is_taken_back_stops_and_writes_nothing() {
+type Run = tokio::task::JoinHandle<Result<Outcome, insider_bulk_packer::job::JobError>>;
+
+/// A 6,000-filing Form 4 month packing on PostgreSQL under a 1 s lease
+/// (renewed every half second, so a lost lease is noticed long before the
+/// pack ends), returned once the job is running.
+async fn running_under_a_short_lease(
+    m: insider_bulk_core::domain::Month,
+    seed: u64,
+) -> (common::Fixture, insider_bulk_core::db::DbConnection, GenerateJob, Run) {
     let fx = packer(Backend::Postgres).await;
-    let (form, m) = (FormType::Form4, month("2025-07"));
     let mut conn = fx.test_db.connect();
-    fill(&mut conn, form, m, 6000, 3);
-    let job = job(form, m, JobReason::OnDemand);
+    fill(&mut conn, FormType::Form4, m, 6000, seed);
+    let job = job(FormType::Form4, m, JobReason::OnDemand);
     enqueue(&fx.packer.db, &job).await;
-    // Renewed every half second: the theft is noticed long before the pack ends.
     let short = Packer { lease: Packer::new_lease(Duration::from_secs(1)), ..fx.packer.clone() };
     let run = {
-        let (packer, job) = (short.clone(), job.clone());
-        tokio::spawn(async move { packer.run(&job).await })
+        let job = job.clone();
+        tokio::spawn(async move { short.run(&job).await })
     };
     let mut waited = 0;
     while jobs::get(&mut conn, &job.id).unwrap().unwrap().state != "running" {
@@ -34,6 +39,13 @@ async fn a_run_whose_lease_is_taken_back_stops_and_writes_nothing() {
         tokio::time::sleep(Duration::from_millis(10)).await;
         waited += 1;
     }
+    (fx, conn, job, run)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_whose_lease_is_taken_back_stops_and_writes_nothing() {
+    let (_fx, mut conn, job, run) = running_under_a_short_lease(month("2025-07"), 3).await;
+    let (form, m) = (job.form, job.month);
     diesel::update(jobs_table::table.find(&job.id))
         .set(jobs_table::lease_owner.eq(Some("the-next-packer")))
         .execute(&mut conn)
@@ -52,23 +64,8 @@ async fn a_run_whose_lease_is_taken_back_stops_and_writes_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_run_that_cannot_renew_its_lease_gives_it_up() {
     use diesel::connection::SimpleConnection;
-    let fx = packer(Backend::Postgres).await;
-    let (form, m) = (FormType::Form4, month("2025-05"));
-    let mut conn = fx.test_db.connect();
-    fill(&mut conn, form, m, 6000, 4);
-    let job = job(form, m, JobReason::OnDemand);
-    enqueue(&fx.packer.db, &job).await;
-    let short = Packer { lease: Packer::new_lease(Duration::from_secs(1)), ..fx.packer.clone() };
-    let run = {
-        let (packer, job) = (short.clone(), job.clone());
-        tokio::spawn(async move { packer.run(&job).await })
-    };
-    let mut waited = 0;
-    while jobs::get(&mut conn, &job.id).unwrap().unwrap().state != "running" {
-        assert!(waited < 600, "the job never started");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        waited += 1;
-    }
+    let (fx, mut conn, job, run) = running_under_a_short_lease(month("2025-05"), 4).await;
+    let (form, m) = (job.form, job.month);
     let mut blocker = fx.test_db.connect();
     let insider_bulk_core::db::DbConnection::Postgres(pg) = &mut blocker else { unreachable!("a PostgreSQL test") };
     pg.batch_execute("BEGIN; LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE").unwrap();

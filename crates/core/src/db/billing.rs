@@ -107,7 +107,7 @@ fn try_place(
         }
     }
     if let Some(open) = jobs::open_for_month(conn, order.form, order.month)? {
-        let recovered = recovery::recover_if_stuck(conn, &open.id, &order.stuck_rules)?.map(|r| r.reason);
+        let recovered = recovery::recover_if_stuck(conn, &open, &order.stuck_rules)?.map(|r| r.reason);
         let job = if recovered.is_some() { jobs::get(conn, &open.id)?.unwrap_or(open) } else { open };
         if job.account_id.as_deref() != Some(order.account_id.as_str()) {
             jobs::follow(conn, &job.id, &order.account_id)?;

@@ -113,9 +113,24 @@ pub fn sweep(conn: &mut DbConnection, rules: &StuckRules, limit: i64) -> Result<
 }
 
 /// The same rules for one job: a generate call for a month whose open job
-/// is stuck recovers it instead of joining a dead job.
-pub fn recover_if_stuck(conn: &mut DbConnection, id: &str, rules: &StuckRules) -> Result<Option<Recovered>, DbError> {
-    Ok(recover(conn, rules, Some(id), 1)?.pop())
+/// is stuck recovers it instead of joining a dead job. The row in hand
+/// rules out a healthy job without another statement (a live lease, or a
+/// recent dispatch); only a candidate is checked, and recovered, in SQL.
+pub fn recover_if_stuck(
+    conn: &mut DbConnection,
+    job: &super::JobRow,
+    rules: &StuckRules,
+) -> Result<Option<Recovered>, DbError> {
+    let cutoff = rules.now - rules.redispatch_after;
+    let candidate = match job.state()? {
+        JobState::Running => job.lease_expires_at.is_none_or(|expiry| expiry < rules.now),
+        JobState::Queued => job.dispatched_at.unwrap_or(job.queued_at) < cutoff,
+        JobState::Succeeded | JobState::Failed => false,
+    };
+    if !candidate {
+        return Ok(None);
+    }
+    Ok(recover(conn, rules, Some(&job.id), 1)?.pop())
 }
 
 fn recover(
