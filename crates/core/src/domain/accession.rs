@@ -4,7 +4,8 @@ use std::str::FromStr;
 use super::InvalidValue;
 
 /// An EDGAR accession number, `##########-##-######` (filer id, year, sequence).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub struct AccessionNumber(String);
 
 impl AccessionNumber {

@@ -5,7 +5,8 @@ use super::InvalidValue;
 
 /// An SEC Central Index Key, kept as the 10-digit zero-padded form SEC's data
 /// sets use (`0001318605`). Filers write it with or without the padding.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub struct Cik(String);
 
 impl Cik {

@@ -5,7 +5,8 @@ use super::InvalidValue;
 
 /// The ownership form families the service publishes: 3, 4 and 5.
 /// Amendments belong to the family of the form they amend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Integer)]
 pub enum FormType {
     Form3,
     Form4,
@@ -53,7 +54,8 @@ impl FromStr for FormType {
 
 /// A filing's `documentType`: a form family and whether it is an amendment
 /// (`4` or `4/A`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub struct DocumentType {
     pub form_type: FormType,
     pub is_amendment: bool,

@@ -11,8 +11,9 @@ use super::InvalidValue;
 macro_rules! named_enum {
     ($(#[$meta:meta])* $name:ident, $kind:literal, { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, diesel::AsExpression, diesel::FromSqlRow)]
         #[serde(rename_all = "snake_case")]
+        #[diesel(sql_type = diesel::sql_types::Text)]
         pub enum $name { $($variant),+ }
 
         impl $name {
@@ -89,6 +90,26 @@ named_enum!(
         ProcessRestart => "process_restart",
     }
 );
+
+named_enum!(
+    /// Where a stored filing was read from. `edgar_submission`: a full
+    /// submission (`.txt`, `.nc`) whose SEC header gives the filing date and
+    /// acceptance time; `edgar_document`: a bare ownership XML, which has
+    /// neither; `sec_dataset`: a row of SEC's quarterly Insider Transactions
+    /// Data Sets (rounded to two decimals, no acceptance time);
+    /// `synthetic`: made up by `synth`, for samples and benchmarks.
+    FilingSource, "filing source", {
+        EdgarSubmission => "edgar_submission",
+        EdgarDocument => "edgar_document",
+        SecDataset => "sec_dataset",
+        Synthetic => "synthetic",
+    }
+);
+
+impl FilingSource {
+    pub const ALL: [FilingSource; 4] =
+        [FilingSource::EdgarSubmission, FilingSource::EdgarDocument, FilingSource::SecDataset, FilingSource::Synthetic];
+}
 
 impl RecoveryReason {
     pub const ALL: [RecoveryReason; 3] =

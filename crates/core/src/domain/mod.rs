@@ -23,15 +23,18 @@ macro_rules! serde_as_string {
 mod accession;
 mod account;
 mod cik;
+mod flag;
 mod form_type;
 mod job;
 mod month;
+mod sql;
 
 pub use accession::AccessionNumber;
 pub use account::{LedgerKind, Tier};
 pub use cik::Cik;
+pub use flag::Flag;
 pub use form_type::{DocumentType, FormType};
-pub use job::{BundleStatus, JobReason, JobState, RecoveryReason, StorageTier};
+pub use job::{BundleStatus, FilingSource, JobReason, JobState, RecoveryReason, StorageTier};
 pub use month::Month;
 
 serde_as_string!(AccessionNumber, Cik, DocumentType, FormType, Month);

@@ -10,7 +10,8 @@ pub const FIRST_YEAR: i32 = 2003;
 
 /// A calendar month of coverage, 2003-01 up to the current UTC month.
 /// `2002-12`, `2003-13` and next month cannot be constructed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub struct Month {
     year: i32,
     month: u8,
