@@ -57,7 +57,7 @@ pub fn read_filing(path: &Path) -> Item {
     let bytes = std::fs::read(path).map_err(|e| Failure::unavailable(source.clone(), e))?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     match parse_document(&bytes, &name) {
-        Ok(filing) => Ok(FilingToStore { filing, source, is_synthetic: false }),
+        Ok(filing) => Ok(FilingToStore { filing, loaded_from: source }),
         Err(e) => Err(Failure::malformed(source, e)),
     }
 }

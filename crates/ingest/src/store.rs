@@ -49,6 +49,8 @@ pub struct StoreReport {
     pub updated: usize,
     pub unchanged: usize,
     pub duplicates: usize,
+    /// Data-set rows of filings already loaded from their EDGAR documents.
+    pub kept_documents: usize,
     pub failed: Vec<Failure>,
 }
 
@@ -58,7 +60,7 @@ impl StoreReport {
     }
 
     pub fn seen(&self) -> usize {
-        self.loaded() + self.unchanged + self.duplicates + self.failed.len()
+        self.loaded() + self.unchanged + self.duplicates + self.kept_documents + self.failed.len()
     }
 
     fn count(&mut self, status: StoreStatus) {
@@ -67,12 +69,17 @@ impl StoreReport {
             StoreStatus::Updated => self.updated += 1,
             StoreStatus::Unchanged => self.unchanged += 1,
             StoreStatus::Duplicate => self.duplicates += 1,
+            StoreStatus::KeptDocument => self.kept_documents += 1,
         }
     }
 
     pub fn summary(&self) -> String {
+        let kept = match self.kept_documents {
+            0 => String::new(),
+            n => format!(", kept from EDGAR documents {n}"),
+        };
         format!(
-            "loaded {} (new {}, changed {}), unchanged {}, duplicates {}, failed {}",
+            "loaded {} (new {}, changed {}), unchanged {}, duplicates {}{kept}, failed {}",
             self.loaded(),
             self.inserted,
             self.updated,
@@ -121,7 +128,7 @@ impl BatchWriter {
                 Err(failure) => failures.push(failure),
             }
         }
-        let stored_sources: Vec<String> = batch.iter().map(|f| f.source.clone()).collect();
+        let stored_sources: Vec<String> = batch.iter().map(|f| f.loaded_from.clone()).collect();
         let (batch, result) = self.store(batch).await?;
         match result {
             Ok(statuses) => statuses.into_iter().for_each(|s| self.report.count(s)),
@@ -130,7 +137,7 @@ impl BatchWriter {
             }
             Err(DbError::Query(_)) => {
                 for filing in batch {
-                    let source = filing.source.clone();
+                    let source = filing.loaded_from.clone();
                     match self.store(vec![filing]).await?.1 {
                         Ok(statuses) => statuses.into_iter().for_each(|s| self.report.count(s)),
                         Err(DbError::Query(e)) => failures.push(Failure::malformed(source, e)),

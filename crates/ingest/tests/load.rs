@@ -49,13 +49,14 @@ async fn fixtures_load_and_read_back_equal(backend: Backend) {
         report.failed
     );
 
-    let mut accessions: Vec<String> = parsed.iter().map(|f| f.accession_number.to_string()).collect();
+    let mut accessions: Vec<String> = parsed.iter().map(|f| f.submission.accession_number.to_string()).collect();
     accessions.sort();
     accessions.dedup();
     let reread = db.run(move |conn| load_filings(conn, &accessions)).await.unwrap();
     for original in &parsed {
-        let stored = reread.iter().find(|f| f.accession_number == original.accession_number).unwrap();
-        assert_eq!(stored, original, "{} reads back as parsed", original.accession_number);
+        let stored =
+            reread.iter().find(|f| f.submission.accession_number == original.submission.accession_number).unwrap();
+        assert_eq!(stored, original, "{} reads back as parsed", original.submission.accession_number);
     }
 
     // Month stats count exactly what is stored.
@@ -85,12 +86,12 @@ async fn reload_changes_nothing(backend: Backend) {
 }
 
 fn store(conn: &mut DbConnection, filing: &Filing) {
-    let item = FilingToStore { filing: filing.clone(), source: "test".into(), is_synthetic: false };
+    let item = FilingToStore { filing: filing.clone(), loaded_from: "test".into() };
     store_filings(conn, &[item]).unwrap();
 }
 
 fn fingerprint(conn: &mut DbConnection, filing: &Filing) -> String {
-    month_stats::get(conn, filing.document_type.form_type, filing.month()).unwrap().unwrap().fingerprint
+    month_stats::get(conn, filing.submission.document_type.form_type, filing.month()).unwrap().unwrap().fingerprint
 }
 
 async fn changed_filing_changes_its_month(backend: Backend) {
@@ -98,7 +99,11 @@ async fn changed_filing_changes_its_month(backend: Backend) {
     let mut conn = test_db.connect();
     let original = parsed_fixtures()
         .into_iter()
-        .find(|f| !f.non_derivative_transactions.is_empty() && !f.document_type.is_amendment && f.filing_date.is_some())
+        .find(|f| {
+            !f.non_derivative_transactions.is_empty()
+                && !f.submission.document_type.is_amendment
+                && f.submission.filing_date.is_some()
+        })
         .unwrap();
     store(&mut conn, &original);
     let before = fingerprint(&mut conn, &original);
@@ -113,43 +118,45 @@ async fn changed_filing_changes_its_month(backend: Backend) {
 
     // An amendment filed later for the same period lands in the same month.
     let mut amendment = original.clone();
-    amendment.accession_number = "0009999999-26-000001".parse().unwrap();
-    amendment.document_type.is_amendment = true;
-    amendment.date_of_original_submission = original.filing_date;
-    amendment.filing_date = original.filing_date.and_then(|d| d.checked_add(time::Duration::days(40)));
+    amendment.submission.accession_number = "0009999999-26-000001".parse().unwrap();
+    amendment.submission.document_type.is_amendment = true;
+    amendment.submission.date_of_original_submission = original.submission.filing_date;
+    amendment.submission.filing_date =
+        original.submission.filing_date.and_then(|d| d.checked_add(time::Duration::days(40)));
     store(&mut conn, &amendment);
     assert_ne!(before, fingerprint(&mut conn, &original), "an amendment changes the month of its period");
-    let stats = month_stats::get(&mut conn, original.document_type.form_type, original.month()).unwrap().unwrap();
+    let stats =
+        month_stats::get(&mut conn, original.submission.document_type.form_type, original.month()).unwrap().unwrap();
     assert_eq!(stats.filing_count, 2);
     assert_eq!(
-        amended_filing(&mut conn, amendment.accession_number.as_str()).unwrap().as_deref(),
-        Some(original.accession_number.as_str())
+        amended_filing(&mut conn, amendment.submission.accession_number.as_str()).unwrap().as_deref(),
+        Some(original.submission.accession_number.as_str())
     );
 }
 
 async fn amendment_before_original_links_later(backend: Backend) {
     let test_db = TestDatabase::new(backend);
     let mut conn = test_db.connect();
-    let original = parsed_fixtures().into_iter().find(|f| !f.document_type.is_amendment).unwrap();
+    let original = parsed_fixtures().into_iter().find(|f| !f.submission.document_type.is_amendment).unwrap();
     let mut amendment = original.clone();
-    amendment.accession_number = "0009999999-26-000002".parse().unwrap();
-    amendment.document_type.is_amendment = true;
-    amendment.date_of_original_submission = original.filing_date;
+    amendment.submission.accession_number = "0009999999-26-000002".parse().unwrap();
+    amendment.submission.document_type.is_amendment = true;
+    amendment.submission.date_of_original_submission = original.submission.filing_date;
     store(&mut conn, &amendment);
-    assert_eq!(amended_filing(&mut conn, amendment.accession_number.as_str()).unwrap(), None);
+    assert_eq!(amended_filing(&mut conn, amendment.submission.accession_number.as_str()).unwrap(), None);
     let unlinked = fingerprint(&mut conn, &amendment);
 
     // Another issuer's filing for the same period does not link it.
     let mut stranger = original.clone();
-    stranger.accession_number = "0009999999-26-000003".parse().unwrap();
-    stranger.issuer.cik = "1".parse().unwrap();
+    stranger.submission.accession_number = "0009999999-26-000003".parse().unwrap();
+    stranger.submission.issuer.cik = "1".parse().unwrap();
     store(&mut conn, &stranger);
-    assert_eq!(amended_filing(&mut conn, amendment.accession_number.as_str()).unwrap(), None);
+    assert_eq!(amended_filing(&mut conn, amendment.submission.accession_number.as_str()).unwrap(), None);
 
     store(&mut conn, &original);
     assert_eq!(
-        amended_filing(&mut conn, amendment.accession_number.as_str()).unwrap().as_deref(),
-        Some(original.accession_number.as_str())
+        amended_filing(&mut conn, amendment.submission.accession_number.as_str()).unwrap().as_deref(),
+        Some(original.submission.accession_number.as_str())
     );
     assert_ne!(unlinked, fingerprint(&mut conn, &amendment));
 }
@@ -172,6 +179,38 @@ async fn bad_file_does_not_stop_the_batch(backend: Backend) {
     assert_eq!(failures, 3, "the unreadable inputs are remembered with their reasons");
 }
 
+/// A data-set row never replaces a filing loaded from its EDGAR document;
+/// the document replaces a data-set row.
+async fn document_beats_data_set_row(backend: Backend) {
+    use insider_bulk_core::db::filings::StoreStatus;
+    use insider_bulk_core::domain::FilingSource;
+    let test_db = TestDatabase::new(backend);
+    let mut conn = test_db.connect();
+    let document = parsed_fixtures().into_iter().find(|f| !f.non_derivative_transactions.is_empty()).unwrap();
+    let mut row = document.clone();
+    row.submission.source = FilingSource::SecDataset;
+    row.submission.accepted_at = None;
+    row.non_derivative_transactions[0].shares = row.non_derivative_transactions[0].shares.map(|s| s.round());
+    let item = |f: &Filing| FilingToStore { filing: f.clone(), loaded_from: "test".into() };
+    let acc = [document.submission.accession_number.to_string()];
+    assert_eq!(store_filings(&mut conn, &[item(&document)]).unwrap(), [StoreStatus::Inserted]);
+    let before = fingerprint(&mut conn, &document);
+    assert_eq!(store_filings(&mut conn, &[item(&row)]).unwrap(), [StoreStatus::KeptDocument]);
+    assert_eq!(
+        load_filings(&mut conn, &acc).unwrap(),
+        std::slice::from_ref(&document),
+        "the document's filing stays whole"
+    );
+    assert_eq!(fingerprint(&mut conn, &document), before, "and its month is untouched");
+
+    let test_db = TestDatabase::new(backend);
+    let mut conn = test_db.connect();
+    assert_eq!(store_filings(&mut conn, &[item(&row)]).unwrap(), [StoreStatus::Inserted]);
+    assert_eq!(store_filings(&mut conn, &[item(&row)]).unwrap(), [StoreStatus::Unchanged]);
+    assert_eq!(store_filings(&mut conn, &[item(&document)]).unwrap(), [StoreStatus::Updated]);
+    assert_eq!(load_filings(&mut conn, &acc).unwrap(), [document]);
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -191,4 +230,5 @@ on_both_backends!(
     changed_filing_changes_its_month,
     amendment_before_original_links_later,
     bad_file_does_not_stop_the_batch,
+    document_beats_data_set_row,
 );

@@ -111,7 +111,10 @@ fn fifty_megabytes_of_anything() {
     assert_eq!(timed(20, || parse_document(&padded, GOOD)).unwrap().non_derivative_holdings.len(), 18);
     let long_remarks = format!("<remarks>{}</remarks>", "word ".repeat(MB50 / 5));
     let text = edit(&fixture(GOOD), "<remarks></remarks>", &long_remarks);
-    assert_eq!(timed(20, || parse_document(text.as_bytes(), GOOD)).unwrap().remarks.map(|r| r.len()), Some(MB50 - 1));
+    assert_eq!(
+        timed(20, || parse_document(text.as_bytes(), GOOD)).unwrap().submission.remarks.map(|r| r.len()),
+        Some(MB50 - 1)
+    );
     // Shapes that cost the XML parser more than linear time are refused up front.
     let attributes: String = (0..MB50 / 16).map(|i| format!(" a{i:08}=\"\"")).collect();
     let r = timed(20, || reason(format!("<ownershipDocument{attributes}/>").as_bytes()));
@@ -145,7 +148,7 @@ fn impossible_date() {
         "<periodOfReport>2021-05-11</periodOfReport>",
         "<periodOfReport>2021-05-11-05:00</periodOfReport>",
     );
-    assert_eq!(parse_document(zoned.as_bytes(), GOOD).unwrap().period_of_report.to_string(), "2021-05-11");
+    assert_eq!(parse_document(zoned.as_bytes(), GOOD).unwrap().submission.period_of_report.to_string(), "2021-05-11");
 }
 
 #[test]

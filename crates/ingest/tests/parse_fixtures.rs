@@ -3,6 +3,7 @@
 //! every envelope format and schema generation; and every fixture filing
 //! parses and survives a JSON round trip.
 
+use insider_bulk_core::domain::Flag;
 use insider_bulk_core::filing::*;
 use insider_bulk_ingest::parse::{parse_document, ParseError};
 use time::macros::date;
@@ -35,7 +36,7 @@ fn fns(pairs: &[(&str, &[&str])]) -> FootnoteIds {
     pairs.iter().map(|(k, ids)| (k.to_string(), ids.iter().map(|s| s.to_string()).collect())).collect()
 }
 
-type Flags = [Option<bool>; 4];
+type Flags = [Option<Flag>; 4];
 
 /// cik, name, (director, officer, ten-percent owner, other), officer title.
 fn owner(o: &ReportingOwner) -> (&str, Option<&str>, Flags, Option<&str>) {
@@ -56,8 +57,11 @@ fn dt(t: &DerivativeTransaction) -> Tx<'_> {
     (code, t.shares, t.price_per_share, t.acquired_disposed_code.as_deref(), t.shares_owned_following_transaction)
 }
 
-const F: Option<bool> = Some(false);
-const T: Option<bool> = Some(true);
+const F: Option<Flag> = Some(Flag::digit(false));
+const T: Option<Flag> = Some(Flag::digit(true));
+/// Written as words, `false` and `true`, which the bundles keep.
+const FW: Option<Flag> = Some(Flag::word(false));
+const TW: Option<Flag> = Some(Flag::word(true));
 
 #[test]
 fn every_fixture_filing_parses_and_round_trips() {
@@ -74,8 +78,11 @@ fn every_fixture_filing_parses_and_round_trips() {
             without_accession.push(name.as_str());
         }
         let filing = parse(name);
+        // JSON carries a yes/no box as a boolean, not the filer's spelling:
+        // the round trip is JSON, to the model, to the same JSON.
         let json = serde_json::to_string(&filing).unwrap();
-        assert_eq!(serde_json::from_str::<Filing>(&json).unwrap(), filing, "{name} round trip");
+        let back = serde_json::from_str::<Filing>(&json).unwrap();
+        assert_eq!(serde_json::to_string(&back).unwrap(), json, "{name} round trip");
     }
     assert_eq!(names.len(), 34, "34 filings: 6 x 3, 3/A, 22 x 4, 4/A, 3 x 5, 5/A");
     assert_eq!(without_accession, WITHOUT_ACCESSION);
@@ -84,11 +91,24 @@ fn every_fixture_filing_parses_and_round_trips() {
 #[test]
 fn tesla_form3_schema_x0203() {
     let f = parse("form3_0001181431-10-034759.xml");
-    assert_eq!(f.accession_number.as_str(), "0001181431-10-034759");
-    assert_eq!((f.document_type.to_string(), f.schema_version.as_deref()), ("3".into(), Some("X0203")));
-    assert_eq!((f.period_of_report, f.filing_date, f.no_securities_owned), (date!(2010 - 06 - 28), None, F));
-    assert_eq!((f.aff10b5_one, f.not_subject_to_section16, f.date_of_original_submission), (None, None, None));
-    let issuer = (f.issuer.cik.as_str(), f.issuer.name.as_deref(), f.issuer.trading_symbol.as_deref());
+    assert_eq!(f.submission.accession_number.as_str(), "0001181431-10-034759");
+    assert_eq!(
+        (f.submission.document_type.to_string(), f.submission.schema_version.as_deref()),
+        ("3".into(), Some("X0203"))
+    );
+    assert_eq!(
+        (f.submission.period_of_report, f.submission.filing_date, f.submission.no_securities_owned),
+        (date!(2010 - 06 - 28), None, F)
+    );
+    assert_eq!(
+        (f.submission.aff10b5_one, f.submission.not_subject_to_section16, f.submission.date_of_original_submission),
+        (None, None, None)
+    );
+    let issuer = (
+        f.submission.issuer.cik.as_str(),
+        f.submission.issuer.name.as_deref(),
+        f.submission.issuer.trading_symbol.as_deref(),
+    );
     assert_eq!(issuer, ("0001318605", Some("TESLA MOTORS INC"), Some("TSLA")));
     assert_eq!(f.reporting_owners.len(), 1);
     let musk = &f.reporting_owners[0];
@@ -158,7 +178,7 @@ fn tesla_form3_schema_x0203() {
         "double space collapsed"
     );
     assert_eq!(
-        f.remarks.as_deref(),
+        f.submission.remarks.as_deref(),
         Some("The nticipated effective date of Issuer initial public offering is June 28, 2010.")
     );
     assert_eq!(
@@ -171,10 +191,13 @@ fn tesla_form3_schema_x0203() {
 fn blacksky_form3_seven_owners_and_signatures() {
     let f = parse("form3_0000899243-21-036608.xml");
     assert_eq!(
-        (f.schema_version.as_deref(), f.period_of_report, f.no_securities_owned),
+        (f.submission.schema_version.as_deref(), f.submission.period_of_report, f.submission.no_securities_owned),
         (Some("X0206"), date!(2021 - 09 - 09), F)
     );
-    assert_eq!((f.issuer.cik.as_str(), f.issuer.trading_symbol.as_deref()), ("0001753539", Some("BKSY")));
+    assert_eq!(
+        (f.submission.issuer.cik.as_str(), f.submission.issuer.trading_symbol.as_deref()),
+        ("0001753539", Some("BKSY"))
+    );
     let owners: Vec<_> = f.reporting_owners.iter().map(owner).collect();
     let ten_percent = [F, F, T, F];
     assert_eq!(
@@ -207,14 +230,20 @@ fn blacksky_form3_seven_owners_and_signatures() {
     assert_eq!(f.owner_signatures.len(), 7);
     assert_eq!(f.owner_signatures[5].signature_name, "/s/ Peter Thiel");
     assert!(f.owner_signatures.iter().all(|s| s.signature_date == Some(date!(2021 - 09 - 20))));
-    assert_eq!((f.footnotes.len(), f.remarks.as_deref()), (4, None));
+    assert_eq!((f.footnotes.len(), f.submission.remarks.as_deref()), (4, None));
 }
 
 #[test]
 fn tesla_form4_thirty_rows() {
     let f = parse("form4_0000899243-21-044060.xml");
-    assert_eq!((f.document_type.to_string(), f.schema_version.as_deref()), ("4".into(), Some("X0306")));
-    assert_eq!((f.period_of_report, f.not_subject_to_section16, f.aff10b5_one), (date!(2021 - 11 - 08), F, None));
+    assert_eq!(
+        (f.submission.document_type.to_string(), f.submission.schema_version.as_deref()),
+        ("4".into(), Some("X0306"))
+    );
+    assert_eq!(
+        (f.submission.period_of_report, f.submission.not_subject_to_section16, f.submission.aff10b5_one),
+        (date!(2021 - 11 - 08), F, None)
+    );
     assert_eq!(owner(&f.reporting_owners[0]), ("0001494730", Some("Musk Elon"), [T, T, T, F], Some("CEO")));
     // Sales 2..30: shares, weighted-average price, and the price's footnote.
     #[rustfmt::skip]
@@ -255,16 +284,26 @@ fn tesla_form4_thirty_rows() {
     );
     assert_eq!(option.footnote_ids, fns(&[("exercise_date", &["F26", "F27"]), ("transaction_code", &["F1"])]));
     assert_eq!(f.footnotes.len(), 27);
-    assert!(f.remarks.as_deref().unwrap().starts_with("This Form 4 is the first of two Form 4s"));
+    assert!(f.submission.remarks.as_deref().unwrap().starts_with("This Form 4 is the first of two Form 4s"));
 }
 
 #[test]
 fn full_submission_txt_with_sec_header() {
     let f = parse("form4_0000842517-24-000086.txt");
-    assert_eq!(f.accession_number.as_str(), "0000842517-24-000086");
-    assert_eq!((f.filing_date, f.period_of_report), (Some(date!(2024 - 05 - 01)), date!(2024 - 04 - 29)));
-    assert_eq!((f.schema_version.as_deref(), f.aff10b5_one, f.not_subject_to_section16), (Some("X0508"), F, F));
-    let issuer = (f.issuer.cik.as_str(), f.issuer.name.as_deref(), f.issuer.trading_symbol.as_deref());
+    assert_eq!(f.submission.accession_number.as_str(), "0000842517-24-000086");
+    assert_eq!(
+        (f.submission.filing_date, f.submission.period_of_report),
+        (Some(date!(2024 - 05 - 01)), date!(2024 - 04 - 29))
+    );
+    assert_eq!(
+        (f.submission.schema_version.as_deref(), f.submission.aff10b5_one, f.submission.not_subject_to_section16),
+        (Some("X0508"), F, F)
+    );
+    let issuer = (
+        f.submission.issuer.cik.as_str(),
+        f.submission.issuer.name.as_deref(),
+        f.submission.issuer.trading_symbol.as_deref(),
+    );
     assert_eq!(issuer, ("0000842517", Some("ISABELLA BANK Corp"), Some("ISBA")));
     let o = &f.reporting_owners[0];
     assert_eq!(owner(o), ("0001849440", Some("McGuirk Richard L"), [T, F, F, F], None));
@@ -285,8 +324,14 @@ fn full_submission_txt_with_sec_header() {
 #[test]
 fn dissemination_sgml_amd() {
     let f = parse("form4_0000002488-24-000005.sgml");
-    assert_eq!((f.accession_number.as_str(), f.filing_date), ("0000002488-24-000005", Some(date!(2024 - 01 - 17))));
-    assert_eq!((f.issuer.cik.as_str(), f.issuer.trading_symbol.as_deref()), ("0000002488", Some("AMD")));
+    assert_eq!(
+        (f.submission.accession_number.as_str(), f.submission.filing_date),
+        ("0000002488-24-000005", Some(date!(2024 - 01 - 17)))
+    );
+    assert_eq!(
+        (f.submission.issuer.cik.as_str(), f.submission.issuer.trading_symbol.as_deref()),
+        ("0000002488", Some("AMD"))
+    );
     let o = &f.reporting_owners[0];
     assert_eq!(owner(o), ("0001674334", Some("SMITH DARLA M"), [F, F, F, T], None));
     assert_eq!(o.other_text.as_deref(), Some("Chief Accounting Officer"));
@@ -305,7 +350,7 @@ fn dissemination_sgml_amd() {
     let expect =
         [("conversion_or_exercise_price", &["F2"][..]), ("exercise_date", &["F3"]), ("expiration_date", &["F3"])];
     assert_eq!(rsu.footnote_ids, fns(&expect));
-    assert_eq!((f.aff10b5_one, f.footnotes.len()), (F, 3));
+    assert_eq!((f.submission.aff10b5_one, f.footnotes.len()), (F, 3));
 }
 
 #[test]
@@ -314,10 +359,16 @@ fn dissemination_nc_with_bare_carriage_returns() {
     let first_line = raw.iter().position(|&b| b == b'\n').unwrap();
     assert!(!raw[first_line + 1..].contains(&b'\n') && raw.contains(&b'\r'), "bare CR line ends, as filed");
     let f = parse("form4_0001562180-25-000280.nc");
-    assert_eq!((f.accession_number.as_str(), f.filing_date), ("0001562180-25-000280", Some(date!(2025 - 01 - 08))));
-    assert_eq!((f.period_of_report, f.not_subject_to_section16, f.aff10b5_one), (date!(2025 - 01 - 06), F, F));
+    assert_eq!(
+        (f.submission.accession_number.as_str(), f.submission.filing_date),
+        ("0001562180-25-000280", Some(date!(2025 - 01 - 08)))
+    );
+    assert_eq!(
+        (f.submission.period_of_report, f.submission.not_subject_to_section16, f.submission.aff10b5_one),
+        (date!(2025 - 01 - 06), FW, FW)
+    );
     let o = &f.reporting_owners[0];
-    assert_eq!(owner(o), ("0002009134", Some("Snow Jessica"), [F, T, F, F], Some("See Remarks")));
+    assert_eq!(owner(o), ("0002009134", Some("Snow Jessica"), [FW, TW, FW, FW], Some("See Remarks")));
     assert_eq!(o.zip_code.as_deref(), Some("02142"));
     let award = &f.non_derivative_transactions[0];
     assert_eq!(ndt(award), (Some("A"), Some(106150.0), Some(0.0), Some("A"), Some(253329.0)));
@@ -329,16 +380,22 @@ fn dissemination_nc_with_bare_carriage_returns() {
         (Some(2.64), Some(date!(2035 - 01 - 06)))
     );
     assert_eq!(option.footnote_ids, fns(&[("exercise_date", &["F2"])]));
-    assert_eq!(f.remarks.as_deref(), Some("Title: Senior Vice President of Quality and Enabling Functions"));
+    assert_eq!(f.submission.remarks.as_deref(), Some("Title: Senior Vice President of Quality and Enabling Functions"));
 }
 
 #[test]
 fn amendment_4a_in_a_full_submission() {
     let f = parse("form4A_0000707549-25-000004.txt");
-    assert_eq!((f.accession_number.as_str(), f.document_type.to_string()), ("0000707549-25-000004", "4/A".into()));
-    assert!(f.document_type.is_amendment);
-    assert_eq!((f.filing_date, f.period_of_report), (Some(date!(2025 - 01 - 21)), date!(2024 - 11 - 04)));
-    assert_eq!(f.date_of_original_submission, Some(date!(2024 - 11 - 04)));
+    assert_eq!(
+        (f.submission.accession_number.as_str(), f.submission.document_type.to_string()),
+        ("0000707549-25-000004", "4/A".into())
+    );
+    assert!(f.submission.document_type.is_amendment);
+    assert_eq!(
+        (f.submission.filing_date, f.submission.period_of_report),
+        (Some(date!(2025 - 01 - 21)), date!(2024 - 11 - 04))
+    );
+    assert_eq!(f.submission.date_of_original_submission, Some(date!(2024 - 11 - 04)));
     assert_eq!(owner(&f.reporting_owners[0]), ("0001779037", Some("Ahmed Sohail U"), [T, F, F, F], None));
     let rows: Vec<_> = f.non_derivative_transactions.iter().map(ndt).collect();
     assert_eq!(
@@ -357,15 +414,25 @@ fn amendment_4a_in_a_full_submission() {
         .non_derivative_transactions
         .iter()
         .all(|t| t.footnote_ids == fns(&[("direct_or_indirect_ownership", &["F1"])])));
-    assert!(f.remarks.as_deref().unwrap().starts_with("Adjusted to reflect a ten-for-one forward split"));
+    assert!(f.submission.remarks.as_deref().unwrap().starts_with("Adjusted to reflect a ten-for-one forward split"));
     assert_eq!(f.owner_signatures[0].signature_date, Some(date!(2024 - 12 - 10)));
 }
 
 #[test]
 fn form5_annual_statement() {
     let f = parse("form5_0000899243-22-006240.xml");
-    assert_eq!((f.document_type.to_string(), f.period_of_report), ("5".into(), date!(2021 - 12 - 31)));
-    assert_eq!((f.form3_holdings_reported, f.form4_transactions_reported, f.not_subject_to_section16), (F, F, F));
+    assert_eq!(
+        (f.submission.document_type.to_string(), f.submission.period_of_report),
+        ("5".into(), date!(2021 - 12 - 31))
+    );
+    assert_eq!(
+        (
+            f.submission.form3_holdings_reported,
+            f.submission.form4_transactions_reported,
+            f.submission.not_subject_to_section16
+        ),
+        (F, F, F)
+    );
     assert_eq!(f.reporting_owners[0].street2.as_deref(), Some("13101 TESLA ROAD"));
     let gifts: [(time::Date, f64, f64); 5] = [
         (date!(2021 - 11 - 19), 2234000.0, 175418251.0),
@@ -385,8 +452,11 @@ fn form5_annual_statement() {
 #[test]
 fn softbank_eight_owners_in_a_full_submission() {
     let f = parse("form4_0001493152-25-009612.txt");
-    assert_eq!((f.accession_number.as_str(), f.filing_date), ("0001493152-25-009612", Some(date!(2025 - 03 - 07))));
-    assert_eq!(f.issuer.name.as_deref(), Some("Better Home & Finance Holding Co"));
+    assert_eq!(
+        (f.submission.accession_number.as_str(), f.submission.filing_date),
+        ("0001493152-25-009612", Some(date!(2025 - 03 - 07)))
+    );
+    assert_eq!(f.submission.issuer.name.as_deref(), Some("Better Home & Finance Holding Co"));
     let ciks: Vec<_> = f.reporting_owners.iter().map(|o| o.cik.as_str()).collect();
     #[rustfmt::skip]
     assert_eq!(ciks, ["0001065521", "0001883884", "0001787613", "0001883559", "0001883900", "0001990707", "0001991269", "0001818296"]);
@@ -417,20 +487,24 @@ fn sec_specimen_3a_without_schema_version_or_accession() {
     let name = "form3A_sec-specimen_doc3a.xml";
     assert_eq!(parse_document(&bytes(name), name).unwrap_err(), ParseError::NoAccession);
     let f = parse(name);
-    assert_eq!((f.accession_number.as_str(), f.filing_date), (STAND_IN, None));
-    assert_eq!((f.document_type.to_string(), f.schema_version), ("3/A".into(), None));
+    assert_eq!((f.submission.accession_number.as_str(), f.submission.filing_date), (STAND_IN, None));
+    assert_eq!((f.submission.document_type.to_string(), f.submission.schema_version), ("3/A".into(), None));
     assert_eq!(
-        (f.period_of_report, f.date_of_original_submission),
+        (f.submission.period_of_report, f.submission.date_of_original_submission),
         (date!(2002 - 09 - 15), Some(date!(2003 - 03 - 01)))
     );
     assert_eq!(
-        (f.issuer.cik.as_str(), f.issuer.name.as_deref(), f.issuer.trading_symbol.as_deref()),
+        (
+            f.submission.issuer.cik.as_str(),
+            f.submission.issuer.name.as_deref(),
+            f.submission.issuer.trading_symbol.as_deref()
+        ),
         ("1212121212", None, Some("AWI"))
     );
     let o = &f.reporting_owners[0];
     assert_eq!(
         owner(o),
-        ("0000343434", None, [T, T, F, T], Some("President and CEO")),
+        ("0000343434", None, [TW, T, FW, TW], Some("President and CEO")),
         "true, 1, false, true as written"
     );
     assert_eq!((o.other_text.as_deref(), o.street2.as_deref()), (Some("Public Affairs Officer"), Some("Apt #44")));
@@ -458,7 +532,10 @@ fn sec_specimen_3a_without_schema_version_or_accession() {
 #[test]
 fn sec_specimen_5a_value_based_amounts_and_two_owners() {
     let f = parse("form5A_sec-specimen_doc5a.xml");
-    assert_eq!((f.document_type.to_string(), f.aff10b5_one, f.not_subject_to_section16), ("5/A".into(), T, T));
+    assert_eq!(
+        (f.submission.document_type.to_string(), f.submission.aff10b5_one, f.submission.not_subject_to_section16),
+        ("5/A".into(), T, T)
+    );
     let owners: Vec<_> = f.reporting_owners.iter().map(owner).collect();
     assert_eq!(
         owners,
@@ -514,16 +591,19 @@ fn water_374_file_name_has_no_accession() {
     let err = parse_document(&bytes(name), name).unwrap_err();
     assert_eq!(err.to_string(), "no accession number: not in an SEC header and not in the file name");
     let f = parse_document(&bytes(name), &format!("edgar/data/933972/{STAND_IN}.txt")).unwrap();
-    assert_eq!((f.accession_number.as_str(), f.schema_version.as_deref(), f.aff10b5_one), (STAND_IN, Some("X0508"), F));
+    assert_eq!(
+        (f.submission.accession_number.as_str(), f.submission.schema_version.as_deref(), f.submission.aff10b5_one),
+        (STAND_IN, Some("X0508"), FW)
+    );
     assert_eq!(
         owner(&f.reporting_owners[0]),
-        ("0002064133", Some("Melkote Rajesh Ramaswamy"), [None, T, None, None], Some("Chief Technology Officer")),
+        ("0002064133", Some("Melkote Rajesh Ramaswamy"), [None, TW, None, None], Some("Chief Technology Officer")),
         "omitted flags stay None"
     );
     let rsu = &f.non_derivative_transactions[0];
     assert_eq!(
         (ndt(rsu), rsu.equity_swap_involved),
-        ((Some("A"), Some(757756.0), Some(0.0), Some("A"), Some(757756.0)), F)
+        ((Some("A"), Some(757756.0), Some(0.0), Some("A"), Some(757756.0)), FW)
     );
     let option = &f.derivative_transactions[0];
     assert_eq!((option.shares, option.conversion_or_exercise_price), (Some(757576.0), Some(0.33)));
@@ -533,11 +613,43 @@ fn water_374_file_name_has_no_accession() {
 #[test]
 fn aff10b5_one_only_where_the_schema_has_it() {
     let unity = parse("form4_0001062993-23-012371.xml");
-    assert_eq!((unity.schema_version.as_deref(), unity.aff10b5_one), (Some("X0407"), F));
+    assert_eq!((unity.submission.schema_version.as_deref(), unity.submission.aff10b5_one), (Some("X0407"), F));
     assert_eq!(unity.non_derivative_holdings[0].footnote_ids, fns(&[("nature_of_ownership", &["F2", "F3"])]));
     let linkedin = parse("form4_0001209191-12-022044.xml");
     assert_eq!(
-        (linkedin.schema_version.as_deref(), linkedin.aff10b5_one, linkedin.reporting_owners.len()),
+        (
+            linkedin.submission.schema_version.as_deref(),
+            linkedin.submission.aff10b5_one,
+            linkedin.reporting_owners.len()
+        ),
         (Some("X0305"), None, 2)
     );
+}
+
+#[test]
+fn point_in_time_fields_come_from_the_sec_header_and_are_never_guessed() {
+    use insider_bulk_core::domain::FilingSource;
+    // A full submission: filed, accepted (13:07:22 Eastern daylight time)
+    // and the owner's file number, all from its header.
+    let f = parse("form4_0000842517-24-000086.txt");
+    assert_eq!(f.submission.source, FilingSource::EdgarSubmission);
+    assert_eq!(f.submission.filing_date, Some(date!(2024 - 05 - 01)));
+    let json = serde_json::to_value(&f).unwrap();
+    assert_eq!(json["accepted_at"], "2024-05-01T17:07:22Z");
+    assert_eq!(json["source"], "edgar_submission");
+    assert_eq!(f.reporting_owners[0].file_number.as_deref(), Some("000-18415"));
+    // Eight owners, each with the file number of its own header section.
+    let softbank = parse("form4_0001493152-25-009612.txt");
+    assert_eq!(softbank.reporting_owners.len(), 8);
+    assert!(softbank.reporting_owners.iter().all(|o| o.file_number.as_deref() == Some("001-40143")));
+    // The dissemination feed has a filing date and file numbers, no acceptance time.
+    let feed = parse("form4_0001562180-25-000280.nc");
+    assert_eq!((feed.submission.source, feed.submission.accepted_at), (FilingSource::EdgarSubmission, None));
+    assert_eq!(feed.reporting_owners[0].file_number.as_deref(), Some("001-40791"));
+    // A bare document has none of them: null, not a guess.
+    let bare = parse("form4_0000899243-21-044060.xml");
+    assert_eq!(bare.submission.source, FilingSource::EdgarDocument);
+    let json = serde_json::to_value(&bare).unwrap();
+    assert!(json["accepted_at"].is_null() && json["filing_date"].is_null(), "{json}");
+    assert!(bare.reporting_owners.iter().all(|o| o.file_number.is_none()));
 }

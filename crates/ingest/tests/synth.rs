@@ -6,7 +6,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 
 use insider_bulk_core::db::filings::{amendment_links, load_filings, store_filings, FilingToStore};
 use insider_bulk_core::db::DbConnection;
-use insider_bulk_core::domain::{FormType, Month};
+use insider_bulk_core::domain::{Flag, FormType, Month};
 use insider_bulk_core::filing::Filing;
 use insider_bulk_ingest::synth::params::*;
 use insider_bulk_ingest::synth::synth_month;
@@ -63,7 +63,7 @@ fn accession_numbers_are_unique_within_and_across_runs() {
     ];
     for (form, m, count, seed) in runs {
         for f in synth_month(form, m, count, seed) {
-            let acc = f.accession_number.as_str().to_owned();
+            let acc = f.submission.accession_number.as_str().to_owned();
             assert!(acc.starts_with("99"), "{acc}");
             assert!(seen.insert(acc.clone()), "{acc} made twice ({form}, {m}, seed {seed})");
         }
@@ -75,20 +75,24 @@ fn accession_numbers_are_unique_within_and_across_runs() {
 fn check_valid(form: FormType, m: Month, count: usize) -> Vec<Filing> {
     let filings: Vec<Filing> = synth_month(form, m, count, 3).collect();
     for f in &filings {
-        let acc = f.accession_number.as_str();
+        let acc = f.submission.accession_number.as_str();
         assert_eq!(f.month(), m, "{acc}");
-        assert_eq!(f.document_type.form_type, form, "{acc}");
-        assert_eq!(f.schema_version.as_deref(), Some("X0508"));
-        assert!(f.filing_date.unwrap() >= f.period_of_report, "{acc}");
+        assert_eq!(f.submission.document_type.form_type, form, "{acc}");
+        assert_eq!(f.submission.schema_version.as_deref(), Some("X0508"));
+        assert!(f.submission.filing_date.unwrap() >= f.submission.period_of_report, "{acc}");
         assert!(!f.reporting_owners.is_empty() && f.reporting_owners.len() <= 10, "{acc}");
         assert_eq!(f.owner_signatures.len(), f.reporting_owners.len(), "{acc}");
-        assert_eq!(f.date_of_original_submission.is_some(), f.document_type.is_amendment, "{acc}");
-        let symbol = f.issuer.trading_symbol.as_deref().unwrap();
+        assert_eq!(
+            f.submission.date_of_original_submission.is_some(),
+            f.submission.document_type.is_amendment,
+            "{acc}"
+        );
+        let symbol = f.submission.issuer.trading_symbol.as_deref().unwrap();
         assert!((1..=5).contains(&symbol.len()) && symbol.bytes().all(|b| b.is_ascii_uppercase()), "{symbol}");
         let back: Filing = serde_json::from_str(&json(f)).unwrap();
         assert_eq!(&back, f, "{acc} changed in a JSON round trip");
         for t in &f.non_derivative_transactions {
-            assert!(t.transaction_date.unwrap() <= f.period_of_report, "{acc}");
+            assert!(t.transaction_date.unwrap() <= f.submission.period_of_report, "{acc}");
             let ad = t.acquired_disposed_code.as_deref();
             if t.transaction_code.as_deref() == Some("S") {
                 assert_eq!(ad, Some("D"), "{acc}: a sale disposes");
@@ -97,7 +101,7 @@ fn check_valid(form: FormType, m: Month, count: usize) -> Vec<Filing> {
             assert!(amounts.iter().all(|x| x.unwrap().is_finite() && x.unwrap() >= 0.0), "{acc}");
         }
         for t in &f.derivative_transactions {
-            assert!(t.transaction_date.unwrap() <= f.period_of_report, "{acc}");
+            assert!(t.transaction_date.unwrap() <= f.submission.period_of_report, "{acc}");
             if let (Some(e), Some(x)) = (t.exercise_date, t.expiration_date) {
                 assert!(e <= x, "{acc}: exercisable after expiry");
             }
@@ -126,12 +130,12 @@ fn form3_holds_and_form5_flags_match_its_rows() {
     for f in check_valid(FormType::Form3, month(2024, 7), 5000) {
         assert!(f.non_derivative_transactions.is_empty() && f.derivative_transactions.is_empty());
         let empty = f.non_derivative_holdings.is_empty() && f.derivative_holdings.is_empty();
-        assert_eq!(f.no_securities_owned, Some(empty));
+        assert_eq!(f.submission.no_securities_owned, Some(Flag::digit(empty)));
     }
     for f in check_valid(FormType::Form5, month(2024, 12), 5000) {
         let four = f.non_derivative_transactions.iter().any(|t| t.transaction_form_type.as_deref() == Some("4"))
             || f.derivative_transactions.iter().any(|t| t.transaction_form_type.as_deref() == Some("4"));
-        assert_eq!(f.form4_transactions_reported, Some(four));
+        assert_eq!(f.submission.form4_transactions_reported, Some(Flag::digit(four)));
     }
 }
 
@@ -141,14 +145,14 @@ fn amendments_repeat_an_earlier_original_of_the_run() {
     let mut originals: HashMap<_, Vec<time::Date>> = HashMap::new();
     let mut amendments = 0;
     for f in &filings {
-        let key = (f.issuer.cik.clone(), f.reporting_owners[0].cik.clone(), f.period_of_report);
-        if f.document_type.is_amendment {
+        let key = (f.submission.issuer.cik.clone(), f.reporting_owners[0].cik.clone(), f.submission.period_of_report);
+        if f.submission.document_type.is_amendment {
             amendments += 1;
-            let filed = originals.get(&key).unwrap_or_else(|| panic!("{}: no original", f.accession_number));
-            assert!(filed.contains(&f.date_of_original_submission.unwrap()));
-            assert!(f.filing_date > f.date_of_original_submission);
+            let filed = originals.get(&key).unwrap_or_else(|| panic!("{}: no original", f.submission.accession_number));
+            assert!(filed.contains(&f.submission.date_of_original_submission.unwrap()));
+            assert!(f.submission.filing_date > f.submission.date_of_original_submission);
         } else {
-            originals.entry(key).or_insert_with(Vec::new).push(f.filing_date.unwrap());
+            originals.entry(key).or_insert_with(Vec::new).push(f.submission.filing_date.unwrap());
         }
     }
     assert!(amendments > 0);
@@ -162,7 +166,7 @@ fn form4_proportions_match_the_measured_ones() {
     let want_owners = OWNERS_F4.iter().map(|&(k, w)| k as f64 * f64::from(w)).sum::<f64>()
         / OWNERS_F4.iter().map(|&(_, w)| f64::from(w)).sum::<f64>();
     assert_near("owners per filing", share(owners, n), want_owners, 0.03);
-    let amended = filings.iter().filter(|f| f.document_type.is_amendment).count();
+    let amended = filings.iter().filter(|f| f.submission.document_type.is_amendment).count();
     assert_near("amendment share", share(amended, n), AMENDMENT_SHARE[1], 0.004);
     let total = |t: &[((bool, bool, bool), u32)]| t.iter().map(|&(_, w)| f64::from(w)).sum::<f64>();
     let with = |pick: fn(&(bool, bool, bool)) -> bool| {
@@ -190,16 +194,16 @@ fn form4_proportions_match_the_measured_ones() {
         let (got, want) = code_share(ndt_codes().collect(), CODES_NDT_F4, code);
         assert_near(&format!("non-derivative code {code}"), got, want, 0.03);
     }
-    let remarks = filings.iter().filter(|f| f.remarks.is_some()).count();
+    let remarks = filings.iter().filter(|f| f.submission.remarks.is_some()).count();
     assert_near("remarks share", share(remarks, n), REMARKS_SHARE[1], 0.01);
-    let issuers: HashSet<_> = filings.iter().map(|f| &f.issuer.cik).collect();
+    let issuers: HashSet<_> = filings.iter().map(|f| &f.submission.issuer.cik).collect();
     assert!((2000..=4500).contains(&issuers.len()), "{} distinct issuers", issuers.len());
 }
 
 /// Stores a run in batches of 1,000 as `synth` does.
 fn store(conn: &mut DbConnection, filings: impl Iterator<Item = Filing>) {
     let items: Vec<FilingToStore> =
-        filings.map(|filing| FilingToStore { filing, source: "synth:test".into(), is_synthetic: true }).collect();
+        filings.map(|filing| FilingToStore { filing, loaded_from: "synth:test".into() }).collect();
     for batch in items.chunks(1000) {
         store_filings(conn, batch).unwrap();
     }
@@ -211,16 +215,19 @@ fn stored_amendments_link_to_their_originals_and_filings_read_back_equal() {
     let conn = &mut db.connect();
     let filings: Vec<Filing> = synth_month(FormType::Form5, month(2024, 6), 2000, 9).collect();
     store(conn, filings.clone().into_iter());
-    let amendments: Vec<String> =
-        filings.iter().filter(|f| f.document_type.is_amendment).map(|f| f.accession_number.to_string()).collect();
+    let amendments: Vec<String> = filings
+        .iter()
+        .filter(|f| f.submission.document_type.is_amendment)
+        .map(|f| f.submission.accession_number.to_string())
+        .collect();
     assert!(amendments.len() > 100, "{} amendments", amendments.len());
     let links = amendment_links(conn, &amendments).unwrap();
     for acc in &amendments {
         assert!(links.contains_key(acc), "{acc} was not linked to its original");
     }
-    let some: Vec<String> = filings.iter().take(200).map(|f| f.accession_number.to_string()).collect();
+    let some: Vec<String> = filings.iter().take(200).map(|f| f.submission.accession_number.to_string()).collect();
     let mut back = load_filings(conn, &some).unwrap();
-    back.sort_by(|a, b| a.accession_number.cmp(&b.accession_number));
+    back.sort_by(|a, b| a.submission.accession_number.cmp(&b.submission.accession_number));
     assert_eq!(back, filings[..200]);
 }
 

@@ -41,7 +41,7 @@ pub async fn load_and_pack(db: &Database, packer: &Packer) -> anyhow::Result<Vec
         for (form, count) in FILINGS {
             let source = format!("sample:form-{form}:{month}");
             let batch: Vec<FilingToStore> = synth_month(form, month, count, SEED)
-                .map(|filing| FilingToStore { filing, source: source.clone(), is_synthetic: true })
+                .map(|filing| FilingToStore { filing, loaded_from: source.clone() })
                 .collect();
             db.run(move |conn| store_filings(conn, &batch).map(drop)).await?;
             packer.run_now(&GenerateJob::system(form, month, JobReason::Nightly)).await?;

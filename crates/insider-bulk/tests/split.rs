@@ -35,7 +35,7 @@ async fn gateway_and_two_packers_regenerate_a_month() {
     let db = Database::open(&test_db.url, 4).await.unwrap();
     let month = Month::current().previous().unwrap();
     let batch: Vec<FilingToStore> = synth_month(FormType::Form4, month, 500, 7)
-        .map(|filing| FilingToStore { filing, source: "synth".into(), is_synthetic: true })
+        .map(|filing| FilingToStore { filing, loaded_from: "synth".into() })
         .collect();
     db.run(move |c| store_filings(c, &batch).map(drop)).await.unwrap();
     let key = admin::create_account(&db, "split", Tier::Pro, 100).await.unwrap().1.plaintext;

@@ -137,10 +137,9 @@ fn an_amendment_changes_the_sha() {
     fill(&mut conn, form, m, 50, 3);
     let (_, before) = pack(&mut conn, form, m);
     let mut amendment = synth_one(form, m);
-    amendment.accession_number = "0009999999-24-000001".parse().unwrap();
-    amendment.document_type.is_amendment = true;
-    let item =
-        insider_bulk_core::db::filings::FilingToStore { filing: amendment, source: "t".into(), is_synthetic: true };
+    amendment.submission.accession_number = "0009999999-24-000001".parse().unwrap();
+    amendment.submission.document_type.is_amendment = true;
+    let item = insider_bulk_core::db::filings::FilingToStore { filing: amendment, loaded_from: "t".into() };
     insider_bulk_core::db::filings::store_filings(&mut conn, &[item]).unwrap();
     let (_, after) = pack(&mut conn, form, m);
     assert_ne!(before.sha256, after.sha256);

@@ -9,6 +9,22 @@ use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::{Integer, SmallInt, Text};
 use diesel::sqlite::Sqlite;
 
+/// The backend of the one connection type over both databases: a value is
+/// handed to whichever backend the connection is.
+type Multi = <crate::db::DbConnection as diesel::Connection>::Backend;
+
+/// `ToSql` for the multi-backend, given `ToSql` for both backends.
+macro_rules! multi_to_sql {
+    ($t:ty, $sql:ident) => {
+        impl ToSql<$sql, Multi> for $t {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Multi>) -> serialize::Result {
+                out.set_value(($sql, self));
+                Ok(IsNull::No)
+            }
+        }
+    };
+}
+
 /// A type stored as its `Display` text and read back through its `FromStr`.
 /// The type itself derives `AsExpression` and `FromSqlRow` for `Text`.
 macro_rules! text_column {
@@ -27,6 +43,8 @@ macro_rules! text_column {
                 Ok(IsNull::No)
             }
         }
+
+        multi_to_sql!($t, Text);
 
         impl<DB: Backend> FromSql<Text, DB> for $t
         where
@@ -51,6 +69,7 @@ text_column!(
     super::FilingSource,
     super::Tier,
     super::LedgerKind,
+    crate::filing::FootnoteIds,
 );
 
 /// The form family as its number, 3, 4 or 5 (the column has a CHECK).
@@ -68,6 +87,8 @@ impl ToSql<Integer, Sqlite> for super::FormType {
         Ok(IsNull::No)
     }
 }
+
+multi_to_sql!(super::FormType, Integer);
 
 impl<DB: Backend> FromSql<Integer, DB> for super::FormType
 where
@@ -94,6 +115,8 @@ impl ToSql<SmallInt, Sqlite> for super::Flag {
         Ok(IsNull::No)
     }
 }
+
+multi_to_sql!(super::Flag, SmallInt);
 
 impl<DB: Backend> FromSql<SmallInt, DB> for super::Flag
 where

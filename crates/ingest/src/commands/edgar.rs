@@ -209,7 +209,7 @@ async fn fetch_and_parse(client: &EdgarClient, entry: IndexEntry) -> Item {
         .await
         .map_err(|e| Failure::malformed(source.clone(), e))?
         .map_err(|e| Failure::malformed(source.clone(), e))?;
-    Ok(FilingToStore { filing, source, is_synthetic: false })
+    Ok(FilingToStore { filing, loaded_from: source })
 }
 
 /// How far back a catch-up run reaches. At SEC's 10 requests a second a

@@ -11,7 +11,7 @@ pub async fn run(form: FormType, month: Month, count: usize, seed: u64) -> anyho
     let db = super::open_database().await?;
     let source = format!("synth:form-{form}:{month}:seed-{seed}");
     let items = synth_month(form, month, count, seed)
-        .map(move |filing| Ok(FilingToStore { filing, source: source.clone(), is_synthetic: true }));
+        .map(move |filing| Ok(FilingToStore { filing, loaded_from: source.clone() }));
     let progress = pipeline::progress_bar(count as u64, "synthesizing");
     let mut writer = BatchWriter::new(db).without_failure_records();
     pipeline::run(items, &mut writer, &progress).await?;

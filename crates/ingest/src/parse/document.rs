@@ -2,11 +2,12 @@
 //! X0508 and the schema-less specimens: one walk over the root's children,
 //! since versions differ in which elements appear, not in how they nest.
 
-use insider_bulk_core::domain::{AccessionNumber, Cik, DocumentType};
-use insider_bulk_core::filing::{Filing, Footnote, Issuer, OwnerSignature, ReportingOwner};
+use insider_bulk_core::domain::{AccessionNumber, Cik, DocumentType, FilingSource, Flag};
+use insider_bulk_core::filing::{Filing, Footnote, Issuer, OwnerSignature, ReportingOwner, Submission};
 use roxmltree::Node;
 use time::Date;
 
+use super::envelope::Header;
 use super::tables::Tables;
 use super::values;
 use super::xml::{all_text, Fields, Place};
@@ -47,17 +48,18 @@ const OWNER_FIELDS: &[&str] = &[
 const SIGNATURE_FIELDS: &[&str] = &["signatureName", "signatureDate"];
 
 /// Everything a filing holds except what only the envelope or the file
-/// name can tell (accession number, filing date).
+/// name can tell (accession number, filing date, acceptance time, the
+/// owners' file numbers).
 pub struct Body {
     document_type: DocumentType,
     schema_version: Option<String>,
     period_of_report: Date,
     date_of_original_submission: Option<Date>,
-    no_securities_owned: Option<bool>,
-    not_subject_to_section16: Option<bool>,
-    form3_holdings_reported: Option<bool>,
-    form4_transactions_reported: Option<bool>,
-    aff10b5_one: Option<bool>,
+    no_securities_owned: Option<Flag>,
+    not_subject_to_section16: Option<Flag>,
+    form3_holdings_reported: Option<Flag>,
+    form4_transactions_reported: Option<Flag>,
+    aff10b5_one: Option<Flag>,
     issuer: Issuer,
     reporting_owners: Vec<ReportingOwner>,
     tables: Tables,
@@ -67,27 +69,39 @@ pub struct Body {
 }
 
 impl Body {
-    pub fn into_filing(self, accession_number: AccessionNumber, filing_date: Option<Date>) -> Filing {
+    /// The filing, with what its SEC header says when it came in a full
+    /// submission (`header`), else as a bare document.
+    pub fn into_filing(self, accession_number: AccessionNumber, header: Option<&Header>) -> Filing {
+        let mut reporting_owners = self.reporting_owners;
+        if let Some(header) = header {
+            for owner in &mut reporting_owners {
+                owner.file_number = header.file_number_of(&owner.cik).map(str::to_owned);
+            }
+        }
         Filing {
-            accession_number,
-            document_type: self.document_type,
-            schema_version: self.schema_version,
-            period_of_report: self.period_of_report,
-            filing_date,
-            date_of_original_submission: self.date_of_original_submission,
-            no_securities_owned: self.no_securities_owned,
-            not_subject_to_section16: self.not_subject_to_section16,
-            form3_holdings_reported: self.form3_holdings_reported,
-            form4_transactions_reported: self.form4_transactions_reported,
-            aff10b5_one: self.aff10b5_one,
-            issuer: self.issuer,
-            reporting_owners: self.reporting_owners,
+            submission: Submission {
+                accession_number,
+                document_type: self.document_type,
+                schema_version: self.schema_version,
+                period_of_report: self.period_of_report,
+                filing_date: header.and_then(|h| h.filing_date),
+                accepted_at: header.and_then(|h| h.accepted_at),
+                date_of_original_submission: self.date_of_original_submission,
+                no_securities_owned: self.no_securities_owned,
+                not_subject_to_section16: self.not_subject_to_section16,
+                form3_holdings_reported: self.form3_holdings_reported,
+                form4_transactions_reported: self.form4_transactions_reported,
+                aff10b5_one: self.aff10b5_one,
+                issuer: self.issuer,
+                remarks: self.remarks,
+                source: if header.is_some() { FilingSource::EdgarSubmission } else { FilingSource::EdgarDocument },
+            },
+            reporting_owners,
             non_derivative_transactions: self.tables.non_derivative_transactions,
             non_derivative_holdings: self.tables.non_derivative_holdings,
             derivative_transactions: self.tables.derivative_transactions,
             derivative_holdings: self.tables.derivative_holdings,
             footnotes: self.footnotes,
-            remarks: self.remarks,
             owner_signatures: self.owner_signatures,
         }
     }
@@ -171,6 +185,7 @@ fn read_owner(node: Node, number: usize) -> Result<ReportingOwner, ParseError> {
         is_other: f.boolean("isOther")?,
         officer_title: f.text("officerTitle"),
         other_text: f.text("otherText"),
+        file_number: None,
     })
 }
 

@@ -9,9 +9,10 @@
 //! Windows-1252 power of attorney) must not make the filing unreadable, so
 //! only the header values and the ownership XML need to be valid text.
 
-use insider_bulk_core::domain::AccessionNumber;
-use time::Date;
+use insider_bulk_core::domain::{AccessionNumber, Cik};
+use time::{Date, PrimitiveDateTime};
 
+use super::eastern::acceptance_to_utc;
 use super::input::{find, root_name};
 use super::values::yyyymmdd;
 use super::ParseError;
@@ -21,18 +22,28 @@ const OPENINGS: &[&[u8]] =
 
 /// What an envelope says about the filing, and where its ownership XML is.
 pub struct Envelope<'a> {
-    pub accession: Option<AccessionNumber>,
-    pub filing_date: Option<Date>,
+    pub header: Header,
     pub xml: &'a [u8],
     /// Where `xml` starts in the file, so that errors give file offsets.
     pub xml_offset: usize,
 }
 
+/// What the SEC header says that the ownership XML does not.
 #[derive(Default)]
-struct Header {
-    accession: Option<AccessionNumber>,
-    filing_date: Option<Date>,
+pub struct Header {
+    pub accession: Option<AccessionNumber>,
+    pub filing_date: Option<Date>,
+    /// `ACCEPTANCE-DATETIME`, in UTC; the dissemination feed has none.
+    pub accepted_at: Option<PrimitiveDateTime>,
+    /// Each reporting owner's SEC file number, by the owner's CIK.
+    pub owner_file_numbers: Vec<(Cik, String)>,
     submission_type: Option<String>,
+}
+
+impl Header {
+    pub fn file_number_of(&self, owner: &Cik) -> Option<&str> {
+        self.owner_file_numbers.iter().find(|(cik, _)| cik == owner).map(|(_, number)| number.as_str())
+    }
 }
 
 /// Whether a file (from its first non-blank byte) is an envelope.
@@ -53,20 +64,37 @@ pub fn open(bytes: &[u8]) -> Result<Envelope<'_>, ParseError> {
         }
         Missing::End => ParseError::Xml("the ownership document's <XML> block never ends (truncated file?)".into()),
     })?;
-    Ok(Envelope { accession: header.accession, filing_date: header.filing_date, xml, xml_offset })
+    Ok(Envelope { header, xml, xml_offset })
 }
 
 /// Reads `KEY: value` lines (`<SEC-DOCUMENT>`) and `<KEY>value` lines
 /// (`<SUBMISSION>`); the first occurrence of a key wins, as later ones
-/// belong to nested sections.
+/// belong to nested sections. Owner sections (`REPORTING-OWNER`) are read
+/// apart: each gives one owner's CIK and SEC file number.
 fn read_header(header: &[u8]) -> Result<Header, ParseError> {
     let mut h = Header::default();
+    let mut owner: Option<Option<Cik>> = None;
     for line in header.split(|&b| b == b'\n' || b == b'\r') {
         let Some((key, value)) = key_value(line.trim_ascii()) else { continue };
         let text = || -> Result<&str, ParseError> {
             std::str::from_utf8(value).map_err(|_| header_error(key, "the value is not UTF-8 text".into()))
         };
         match key {
+            b"REPORTING-OWNER" => owner = Some(None),
+            b"/REPORTING-OWNER" | b"ISSUER" | b"SUBJECT-COMPANY" | b"FILED-BY" | b"FILER" => owner = None,
+            b"CENTRAL INDEX KEY" | b"CIK" if owner.is_some() => {
+                owner = Some(Some(text()?.parse::<Cik>().map_err(|e| header_error(key, e.to_string()))?));
+            }
+            b"SEC FILE NUMBER" | b"FILE-NUMBER" if owner.is_some() => {
+                if let (Some(Some(cik)), number) = (&owner, text()?) {
+                    if !number.is_empty() {
+                        h.owner_file_numbers.push((cik.clone(), number.chars().take(32).collect()));
+                    }
+                }
+            }
+            b"ACCEPTANCE-DATETIME" if h.accepted_at.is_none() => {
+                h.accepted_at = Some(acceptance_to_utc(text()?).map_err(|e| header_error(key, e))?);
+            }
             b"ACCESSION NUMBER" | b"ACCESSION-NUMBER" if h.accession.is_none() => {
                 let accession = text()?.parse::<AccessionNumber>().map_err(|e| header_error(key, e.to_string()))?;
                 h.accession = Some(accession);
@@ -137,12 +165,34 @@ mod tests {
         assert_eq!(h.accession.unwrap().as_str(), "0001562180-25-000280");
         assert_eq!(h.filing_date.unwrap().to_string(), "2025-01-08");
         assert_eq!(h.submission_type.as_deref(), Some("4/A"));
+        assert_eq!(h.accepted_at, None, "the dissemination feed has no acceptance time");
         let pem = b"-----BEGIN PRIVACY-ENHANCED MESSAGE-----\nProc-Type: 2001,MIC-CLEAR\n<SEC-DOCUMENT>0000950123-09-000001.txt\n\
             <SEC-HEADER>\nACCESSION NUMBER:\t0000950123-09-000001\n<XML>\n<ownershipDocument/>\n</XML>\n";
         assert!(is_envelope(pem));
         let env = open(pem).unwrap();
-        assert_eq!(env.accession.unwrap().as_str(), "0000950123-09-000001");
+        assert_eq!(env.header.accession.unwrap().as_str(), "0000950123-09-000001");
         assert!(env.xml.starts_with(b"\n<ownershipDocument/>"), "found without a <DOCUMENT> marker");
+    }
+
+    #[test]
+    fn acceptance_time_and_each_owners_file_number() {
+        let full = b"<SEC-DOCUMENT>x.txt : 20250307\n<ACCEPTANCE-DATETIME>20250307210008\n\
+            ACCESSION NUMBER:\t\t0001493152-25-009612\nREPORTING-OWNER:\t\n\tOWNER DATA:\n\
+            \t\tCENTRAL INDEX KEY:\t\t\t0001065521\n\tFILING VALUES:\n\t\tSEC FILE NUMBER:\t001-40143\n\
+            REPORTING-OWNER:\n\t\tCENTRAL INDEX KEY:\t0001787613\n\t\tSEC FILE NUMBER:\t001-40144\n\
+            ISSUER:\n\t\tCENTRAL INDEX KEY:\t0001835856\n\t\tSEC FILE NUMBER:\t999-99999\n";
+        let h = read_header(full).unwrap();
+        // 21:00:08 Eastern standard time is 02:00:08 UTC the next day.
+        assert_eq!(h.accepted_at.unwrap().to_string(), "2025-03-08 2:00:08.0");
+        assert_eq!(h.file_number_of(&"1065521".parse().unwrap()), Some("001-40143"));
+        assert_eq!(h.file_number_of(&"1787613".parse().unwrap()), Some("001-40144"));
+        assert_eq!(h.file_number_of(&"1835856".parse().unwrap()), None, "the issuer is no owner");
+        let feed = b"<SUBMISSION>\r<REPORTING-OWNER>\r<OWNER-DATA>\r<CIK>0002009134\r</OWNER-DATA>\r\
+            <FILING-VALUES>\r<FILE-NUMBER>001-40791\r</FILING-VALUES>\r</REPORTING-OWNER>\r<ISSUER>\r<CIK>0001860782\r";
+        let h = read_header(feed).unwrap();
+        assert_eq!(h.owner_file_numbers, vec![("2009134".parse().unwrap(), "001-40791".to_owned())]);
+        let bad = read_header(b"<SEC-DOCUMENT>\n<ACCEPTANCE-DATETIME>2025030721\n").err().unwrap();
+        assert!(bad.to_string().contains("ACCEPTANCE-DATETIME"), "{bad}");
     }
 
     #[test]

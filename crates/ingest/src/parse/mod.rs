@@ -5,6 +5,7 @@
 //! slower than linear in the input, whatever the input.
 
 mod document;
+mod eastern;
 mod envelope;
 mod footnotes;
 mod input;
@@ -14,7 +15,6 @@ mod xml;
 
 use insider_bulk_core::domain::AccessionNumber;
 use insider_bulk_core::filing::Filing;
-use time::Date;
 
 /// Far above any real document (a 30-row, 10-owner filing is about 10,000
 /// nodes), and bounds the parser's memory on a huge file.
@@ -56,11 +56,11 @@ pub enum ParseError {
 /// there is one, else from `source_name` (a file name or URL).
 pub fn parse_document(bytes: &[u8], source_name: &str) -> Result<Filing, ParseError> {
     let parsed = read(bytes)?;
-    let accession = match parsed.accession {
+    let accession = match parsed.header.as_ref().and_then(|h| h.accession.clone()) {
         Some(accession) => accession,
         None => AccessionNumber::find_in(source_name).ok_or(ParseError::NoAccession)?,
     };
-    Ok(parsed.body.into_filing(accession, parsed.filing_date))
+    Ok(parsed.body.into_filing(accession, parsed.header.as_ref()))
 }
 
 /// Parses a document into its JSON even when its accession number is
@@ -69,14 +69,15 @@ pub fn parse_document(bytes: &[u8], source_name: &str) -> Result<Filing, ParseEr
 /// inspected but not stored.
 pub fn parse_to_json(bytes: &[u8], source_name: &str) -> Result<serde_json::Value, ParseError> {
     let parsed = read(bytes)?;
-    let found = parsed.accession.or_else(|| AccessionNumber::find_in(source_name));
+    let found =
+        parsed.header.as_ref().and_then(|h| h.accession.clone()).or_else(|| AccessionNumber::find_in(source_name));
     let missing = found.is_none();
     let accession = match found {
         Some(accession) => accession,
         // Replaced by null below; the model has no accession-less filing.
         None => "0000000000-00-000000".parse().map_err(|e| ParseError::Json(format!("{e}")))?,
     };
-    let filing = parsed.body.into_filing(accession, parsed.filing_date);
+    let filing = parsed.body.into_filing(accession, parsed.header.as_ref());
     let mut json = serde_json::to_value(&filing).map_err(|e| ParseError::Json(e.to_string()))?;
     if let (true, Some(object)) = (missing, json.as_object_mut()) {
         object.insert("accession_number".into(), serde_json::Value::Null);
@@ -85,19 +86,19 @@ pub fn parse_to_json(bytes: &[u8], source_name: &str) -> Result<serde_json::Valu
 }
 
 struct Parsed {
-    accession: Option<AccessionNumber>,
-    filing_date: Option<Date>,
+    /// The SEC header of a full submission; `None` for a bare XML document.
+    header: Option<envelope::Header>,
     body: document::Body,
 }
 
 fn read(bytes: &[u8]) -> Result<Parsed, ParseError> {
     let start = input::content_start(bytes).ok_or(ParseError::Empty)?;
     let head = bytes.get(start..).unwrap_or_default();
-    let (xml, xml_offset, accession, filing_date) = if envelope::is_envelope(head) {
+    let (xml, xml_offset, header) = if envelope::is_envelope(head) {
         let envelope = envelope::open(bytes)?;
-        (envelope.xml, envelope.xml_offset, envelope.accession, envelope.filing_date)
+        (envelope.xml, envelope.xml_offset, Some(envelope.header))
     } else if head.starts_with(b"<") {
-        (bytes, 0, None, None)
+        (bytes, 0, None)
     } else {
         return Err(ParseError::NotXml(input::preview(head)));
     };
@@ -112,7 +113,7 @@ fn read(bytes: &[u8]) -> Result<Parsed, ParseError> {
     if root.tag_name().name() != "ownershipDocument" {
         return Err(ParseError::WrongRoot(root.tag_name().name().chars().take(64).collect()));
     }
-    Ok(Parsed { accession, filing_date, body: document::read(root)? })
+    Ok(Parsed { header, body: document::read(root)? })
 }
 
 fn xml_error(e: roxmltree::Error) -> ParseError {

@@ -4,6 +4,7 @@
 //! a value is refused, quoting the value (capped, so that a hostile
 //! multi-megabyte value cannot flood a log line).
 
+use insider_bulk_core::domain::Flag;
 use time::{Date, Month};
 
 /// The value as it appears in an error message: quoted, escaped, capped.
@@ -45,15 +46,9 @@ pub fn clean_text(raw: &str) -> Option<String> {
     Some(out)
 }
 
-pub fn boolean(raw: &str) -> Result<bool, String> {
-    let t = raw.trim();
-    if t == "1" || t.eq_ignore_ascii_case("true") {
-        Ok(true)
-    } else if t == "0" || t.eq_ignore_ascii_case("false") {
-        Ok(false)
-    } else {
-        Err(format!("{} is not a boolean (0, 1, true or false)", shown(t)))
-    }
+/// A yes/no box, keeping whether the filer wrote a digit or a word.
+pub fn boolean(raw: &str) -> Result<Flag, String> {
+    raw.parse::<Flag>().map_err(|_| format!("{} is not a boolean (0, 1, true or false)", shown(raw)))
 }
 
 /// A decimal amount. Thousands separators and currency signs are refused
@@ -122,10 +117,10 @@ mod tests {
 
     #[test]
     fn booleans_as_filers_write_them() {
-        assert_eq!(boolean(" TRUE "), Ok(true));
-        assert_eq!(boolean("1"), Ok(true));
-        assert_eq!(boolean("\n0\n"), Ok(false));
-        assert_eq!(boolean("False"), Ok(false));
+        assert_eq!(boolean(" TRUE "), Ok(Flag::word(true)));
+        assert_eq!(boolean("1"), Ok(Flag::digit(true)));
+        assert_eq!(boolean("\n0\n"), Ok(Flag::digit(false)));
+        assert_eq!(boolean("False"), Ok(Flag::word(false)));
         assert_eq!(boolean("yes").unwrap_err(), "\"yes\" is not a boolean (0, 1, true or false)");
     }
 

@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use insider_bulk_core::domain::Flag;
 use roxmltree::Node;
 use time::Date;
 
@@ -121,7 +122,7 @@ impl<'a, 'i> Fields<'a, 'i> {
         self.raw(name).and_then(|t| values::clean_text(&t))
     }
 
-    pub fn boolean(&self, name: &str) -> Result<Option<bool>, ParseError> {
+    pub fn boolean(&self, name: &str) -> Result<Option<Flag>, ParseError> {
         self.read(name, values::boolean)
     }
 

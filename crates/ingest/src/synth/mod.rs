@@ -14,8 +14,8 @@ mod rows;
 mod spec;
 mod vocab;
 
-use insider_bulk_core::domain::{AccessionNumber, DocumentType, FormType, Month};
-use insider_bulk_core::filing::{Filing, Issuer, OwnerSignature};
+use insider_bulk_core::domain::{AccessionNumber, DocumentType, FilingSource, Flag, FormType, Month};
+use insider_bulk_core::filing::{Filing, Issuer, OwnerSignature, ReportingOwner, Submission};
 use rand::{Rng, SeedableRng};
 use time::Date;
 
@@ -181,34 +181,51 @@ impl Generator {
             tables.ndt.iter().any(|t| has_type(&t.transaction_form_type, "4"))
                 || tables.dt.iter().any(|t| has_type(&t.transaction_form_type, "4"))
         });
+        // An owner files under the issuer's Exchange Act file number.
+        let file_number = format!("001-{:05}", issuer.cik.as_str().parse::<u64>().unwrap_or(0) % 100_000);
+        let owner_signatures = owners
+            .iter()
+            .map(|o| OwnerSignature { signature_name: o.signature.clone(), signature_date: Some(head.filing_date) })
+            .collect();
+        let reporting_owners =
+            owners.into_iter().map(|o| ReportingOwner { file_number: Some(file_number.clone()), ..o.owner }).collect();
         Filing {
-            accession_number: self.accession(index),
-            document_type: DocumentType { form_type: form, is_amendment: head.original_filing_date.is_some() },
-            schema_version: Some(SCHEMA_VERSION.to_owned()),
-            period_of_report: head.period,
-            filing_date: Some(head.filing_date),
-            date_of_original_submission: head.original_filing_date,
-            no_securities_owned: (form == FormType::Form3).then_some(tables.no_securities),
-            not_subject_to_section16: not_subject,
-            form3_holdings_reported: form3_holdings,
-            form4_transactions_reported: form4_transactions,
-            aff10b5_one,
-            issuer: Issuer {
-                cik: issuer.cik.clone(),
-                name: Some(issuer.name.clone()),
-                trading_symbol: Some(issuer.symbol.clone()),
+            submission: Submission {
+                accession_number: self.accession(index),
+                document_type: DocumentType { form_type: form, is_amendment: head.original_filing_date.is_some() },
+                schema_version: Some(SCHEMA_VERSION.to_owned()),
+                period_of_report: head.period,
+                filing_date: Some(head.filing_date),
+                accepted_at: Some(acceptance_time(head.filing_date, index)),
+                date_of_original_submission: head.original_filing_date,
+                no_securities_owned: (form == FormType::Form3).then_some(Flag::digit(tables.no_securities)),
+                not_subject_to_section16: not_subject.map(Flag::digit),
+                form3_holdings_reported: form3_holdings.map(Flag::digit),
+                form4_transactions_reported: form4_transactions.map(Flag::digit),
+                aff10b5_one: aff10b5_one.map(Flag::digit),
+                issuer: Issuer {
+                    cik: issuer.cik.clone(),
+                    name: Some(issuer.name.clone()),
+                    trading_symbol: Some(issuer.symbol.clone()),
+                },
+                remarks,
+                source: FilingSource::Synthetic,
             },
-            owner_signatures: owners
-                .iter()
-                .map(|o| OwnerSignature { signature_name: o.signature.clone(), signature_date: Some(head.filing_date) })
-                .collect(),
-            reporting_owners: owners.into_iter().map(|o| o.owner).collect(),
+            owner_signatures,
+            reporting_owners,
             non_derivative_transactions: tables.ndt,
             non_derivative_holdings: tables.ndh,
             derivative_transactions: tables.dt,
             derivative_holdings: tables.dh,
             footnotes: tables.footnotes,
-            remarks,
         }
     }
+}
+
+/// A made-up acceptance time on the filing date, within EDGAR's hours
+/// (06:00 to 22:00 US Eastern, 10:00 to 02:00 UTC in daylight time), spread
+/// by the filing's index so that it needs no draw from the row generators.
+fn acceptance_time(filing_date: time::Date, index: usize) -> time::PrimitiveDateTime {
+    let seconds = 10 * 3600 + (index as i64 * 7919) % (16 * 3600);
+    filing_date.midnight() + time::Duration::seconds(seconds)
 }

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use insider_bulk_core::domain::Cik;
+use insider_bulk_core::domain::{Cik, Flag};
 use insider_bulk_core::filing::ReportingOwner;
 use rand::{Rng, SeedableRng};
 
@@ -160,12 +160,13 @@ impl Pool {
             state: Some(state.to_owned()),
             zip_code: Some(zip.to_owned()),
             state_description: None,
-            is_director: Some(director),
-            is_officer: Some(officer),
-            is_ten_percent_owner: Some(ten_percent),
-            is_other: Some(other),
+            is_director: Some(Flag::digit(director)),
+            is_officer: Some(Flag::digit(officer)),
+            is_ten_percent_owner: Some(Flag::digit(ten_percent)),
+            is_other: Some(Flag::digit(other)),
             officer_title: officer.then(|| self.titles.pick(&mut r).to_owned()),
             other_text: other.then(|| self.other_texts.pick(&mut r).to_owned()),
+            file_number: None,
         };
         Owner { owner, signature }
     }

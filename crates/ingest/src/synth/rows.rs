@@ -1,6 +1,6 @@
 //! The four tables of a filing and the footnotes their fields point to.
 
-use insider_bulk_core::domain::FormType;
+use insider_bulk_core::domain::{Flag, FormType};
 use insider_bulk_core::filing::{
     DerivativeHolding, DerivativeTransaction, Footnote, FootnoteIds, NonDerivativeHolding, NonDerivativeTransaction,
 };
@@ -192,7 +192,7 @@ impl Ctx<'_> {
             transaction_date: Some(self.transaction_date(r)),
             transaction_form_type: Some(self.form_type(r, false)),
             transaction_code: Some(c.to_owned()),
-            equity_swap_involved: Some(r.random_bool(EQUITY_SWAP)),
+            equity_swap_involved: Some(Flag::digit(r.random_bool(EQUITY_SWAP))),
             shares: Some(shares),
             price_per_share: Some(self.price(r, false, c)),
             acquired_disposed_code: Some(ad),
@@ -254,7 +254,7 @@ impl Ctx<'_> {
             deemed_execution_date: r.random_bool(DEEMED_EXECUTION).then_some(date),
             transaction_form_type: Some(self.form_type(r, true)),
             transaction_code: Some(c.to_owned()),
-            equity_swap_involved: Some(r.random_bool(EQUITY_SWAP)),
+            equity_swap_involved: Some(Flag::digit(r.random_bool(EQUITY_SWAP))),
             transaction_timeliness: r.random_bool(TIMELINESS_EARLY).then(|| "E".to_owned()),
             shares: Some(shares),
             total_value: None,

@@ -51,9 +51,8 @@ impl Deadline {
 
 /// Loads `count` synthetic filings of `form` for `m`.
 pub async fn fill(db: &Database, form: FormType, m: Month, count: usize, seed: u64) {
-    let batch: Vec<FilingToStore> = synth_month(form, m, count, seed)
-        .map(|filing| FilingToStore { filing, source: "synth".into(), is_synthetic: true })
-        .collect();
+    let batch: Vec<FilingToStore> =
+        synth_month(form, m, count, seed).map(|filing| FilingToStore { filing, loaded_from: "synth".into() }).collect();
     for chunk in batch.chunks(1000) {
         let chunk = chunk.to_vec();
         db.run(move |c| store_filings(c, &chunk).map(drop)).await.unwrap();

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use insider_bulk_core::domain::Flag;
 use insider_bulk_core::filing::{FootnoteIds, ReportingOwner};
 use time::Date;
 
@@ -24,10 +25,24 @@ impl Line {
         self.fields += 1;
     }
 
-    /// Text with the characters that would break a TSV row made spaces.
+    /// Text as SEC writes it: a value holding a double quote is wrapped in
+    /// quotes with the inner ones doubled (CSV style), and the characters
+    /// that would break a TSV row are made spaces.
     pub fn text(&mut self, value: &str) -> &mut Self {
         self.sep();
-        self.buf.extend(value.chars().map(|c| if matches!(c, '\t' | '\n' | '\r') { ' ' } else { c }));
+        let plain = |c: char| if matches!(c, '\t' | '\n' | '\r') { ' ' } else { c };
+        if value.contains('"') {
+            self.buf.push('"');
+            for c in value.chars().map(plain) {
+                if c == '"' {
+                    self.buf.push('"');
+                }
+                self.buf.push(c);
+            }
+            self.buf.push('"');
+        } else {
+            self.buf.extend(value.chars().map(plain));
+        }
         self
     }
 
@@ -54,10 +69,11 @@ impl Line {
         self
     }
 
-    pub fn flag(&mut self, value: Option<bool>) -> &mut Self {
+    /// A yes/no box as the filer spelled it (`0`, `1`, `false`, `true`).
+    pub fn flag(&mut self, value: Option<Flag>) -> &mut Self {
         self.sep();
         if let Some(v) = value {
-            self.buf.push(if v { '1' } else { '0' });
+            let _ = write!(self.buf, "{v}");
         }
         self
     }
@@ -99,7 +115,7 @@ pub fn relationship(owner: &ReportingOwner) -> String {
         (owner.is_ten_percent_owner, "TenPercentOwner"),
         (owner.is_other, "Other"),
     ];
-    roles.iter().filter(|(on, _)| *on == Some(true)).map(|(_, name)| *name).collect::<Vec<_>>().join(",")
+    roles.iter().filter(|(on, _)| on.is_some_and(Flag::value)).map(|(_, name)| *name).collect::<Vec<_>>().join(",")
 }
 
 #[cfg(test)]
@@ -113,9 +129,11 @@ mod tests {
         let mut ids = FootnoteIds::new();
         ids.insert("shares".into(), vec!["F1".into(), "F2".into()]);
         line.text("a\tb").date(Some(date!(2024 - 09 - 27))).num(Some(250000.0)).num(Some(8.84)).num(None);
-        line.flag(Some(false)).fns(&ids, &["shares"]).fns(&ids, &["price_per_share"]);
+        line.flag(Some(Flag::digit(false))).flag(Some(Flag::word(true))).fns(&ids, &["shares"]);
+        line.fns(&ids, &["price_per_share"]).text(r#"Common Shares ("Shares")"#);
         let mut out = Vec::new();
         line.finish_into(&mut out).unwrap();
-        assert_eq!(String::from_utf8(out).unwrap(), "a b\t27-SEP-2024\t250000.0\t8.84\t\t0\tF1, F2\t\n");
+        let expected = "a b\t27-SEP-2024\t250000.0\t8.84\t\t0\ttrue\tF1, F2\t\t\"Common Shares (\"\"Shares\"\")\"\n";
+        assert_eq!(String::from_utf8(out).unwrap(), expected);
     }
 }

@@ -8,14 +8,15 @@ pub mod archive;
 mod format;
 pub mod sec_tables;
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 
 use diesel::{Connection, RunQueryDsl};
-use insider_bulk_core::db::filings::{amendment_links, load_filings, month_accessions, month_synthetic_count};
+use insider_bulk_core::db::filings::{amendment_links, load_filings, month_accessions};
 use insider_bulk_core::db::month_stats::{self, EMPTY_FINGERPRINT};
 use insider_bulk_core::db::{DbConnection, DbError};
-use insider_bulk_core::domain::{FormType, Month};
+use insider_bulk_core::domain::{FilingSource, FormType, Month};
 use insider_bulk_core::filing::Filing;
 use serde::Serialize;
 
@@ -23,7 +24,11 @@ use archive::{Entry, EntrySource, HashingWriter};
 use sec_tables::{SecTables, TABLES};
 
 /// Bumped whenever the layout or a format inside the bundle changes.
-pub const FORMAT_VERSION: u32 = 1;
+/// 2: filings carry `accepted_at` and `source`, owners their `file_number`
+/// (also REPORTINGOWNER.FILE_NUMBER); booleans keep the filer's spelling and
+/// values with a double quote are quoted, as in SEC's data sets; the
+/// manifest counts filings by source.
+pub const FORMAT_VERSION: u32 = 2;
 /// Filings read from the database per query.
 const PAGE: usize = 500;
 
@@ -61,6 +66,8 @@ struct Manifest<'a> {
     filing_count: u64,
     row_count: u64,
     synthetic: bool,
+    /// Filings per `source` (every source named, zero included).
+    filings_by_source: BTreeMap<&'static str, u64>,
     files: Vec<ManifestFile>,
 }
 
@@ -104,7 +111,6 @@ pub fn build<W: Write>(
         let stats = month_stats::get(conn, form, month)?;
         let fingerprint = stats.as_ref().map_or(EMPTY_FINGERPRINT.to_owned(), |s| s.fingerprint.clone());
         let accessions = month_accessions(conn, form, month)?;
-        let synthetic = month_synthetic_count(conn, form, month)? > 0;
         let total = accessions.len() as u64;
 
         let open = |name: &str| -> io::Result<HashingWriter<BufWriter<File>>> {
@@ -118,11 +124,13 @@ pub fn build<W: Write>(
         let mut row_counts = [0u64; 8];
         let mut row_count = 0u64;
         let mut done = 0u64;
+        let mut by_source: BTreeMap<&'static str, u64> = FilingSource::ALL.iter().map(|s| (s.as_str(), 0)).collect();
         for page in accessions.chunks(PAGE) {
             let filings = load_filings(conn, page)?;
             let links = amendment_links(conn, page)?;
             for filing in &filings {
-                let amends = links.get(filing.accession_number.as_str()).map(String::as_str);
+                let amends = links.get(filing.submission.accession_number.as_str()).map(String::as_str);
+                *by_source.entry(filing.submission.source.as_str()).or_default() += 1;
                 serde_json::to_writer(&mut jsonl, &JsonlLine { filing, amends_accession_number: amends })
                     .map_err(io::Error::from)?;
                 jsonl.write_all(b"\n")?;
@@ -145,6 +153,7 @@ pub fn build<W: Write>(
             name: "filings.jsonl".into(),
             source: EntrySource::File(spool.path().join("filings.jsonl")),
         });
+        let synthetic = by_source[FilingSource::Synthetic.as_str()] > 0;
         let manifest = Manifest {
             format_version: FORMAT_VERSION,
             form_type: form,
@@ -153,6 +162,7 @@ pub fn build<W: Write>(
             filing_count: done,
             row_count,
             synthetic,
+            filings_by_source: by_source,
             files,
         };
         let manifest = serde_json::to_vec_pretty(&manifest).map_err(io::Error::from)?;

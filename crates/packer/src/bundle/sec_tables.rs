@@ -3,10 +3,12 @@
 //! (tab-separated, dates `DD-MON-YYYY`, footnote ids `F1, F2`), so that
 //! loaders written for SEC's quarterly sets read a monthly bundle.
 //!
-//! Deviations, on purpose: booleans are written `1`/`0` (SEC passes through
-//! whatever the filer wrote, `true`, ` 0 `…); surrogate keys (`*_SK`) count
-//! from 1 within the bundle in accession order, so they are deterministic;
-//! FILE_NUMBER is empty (the ownership XML does not carry it).
+//! As SEC does, booleans keep the filer's spelling (`0`, `1`, `false`,
+//! `true`) and a value holding a double quote is quoted CSV-style.
+//! Deviations, on purpose: surrogate keys (`*_SK`) count from 1 within the
+//! bundle in accession order, so they are deterministic; FILE_NUMBER is
+//! empty for a filing loaded from a bare XML document (only the SEC header
+//! carries it).
 
 use std::io::{self, Write};
 
@@ -223,7 +225,8 @@ impl<W: Write> SecTables<W> {
         self.line.finish_into(&mut self.sinks[table])
     }
 
-    pub fn write_filing(&mut self, f: &Filing) -> io::Result<()> {
+    pub fn write_filing(&mut self, filing: &Filing) -> io::Result<()> {
+        let f = &filing.submission;
         let acc = f.accession_number.as_str();
         let l = &mut self.line;
         l.text(acc).date(f.filing_date).date(Some(f.period_of_report)).date(f.date_of_original_submission);
@@ -233,14 +236,14 @@ impl<W: Write> SecTables<W> {
         l.opt(&f.issuer.name).opt(&f.issuer.trading_symbol).opt(&f.remarks);
         self.emit(SUB)?;
 
-        for o in &f.reporting_owners {
+        for o in &filing.reporting_owners {
             let l = &mut self.line;
             l.text(acc).text(o.cik.as_str()).opt(&o.name).text(&format::relationship(o));
             l.opt(&o.officer_title).opt(&o.other_text).opt(&o.street1).opt(&o.street2).opt(&o.city);
-            l.opt(&o.state).opt(&o.zip_code).opt(&o.state_description).text("");
+            l.opt(&o.state).opt(&o.zip_code).opt(&o.state_description).opt(&o.file_number);
             self.emit(OWN)?;
         }
-        for t in &f.non_derivative_transactions {
+        for t in &filing.non_derivative_transactions {
             let sk = self.next_key(NT);
             let (n, l) = (&t.footnote_ids, &mut self.line);
             l.text(acc).key(sk).opt(&t.security_title).fns(n, &["security_title"]);
@@ -255,7 +258,7 @@ impl<W: Write> SecTables<W> {
             ownership(l, n, &t.direct_or_indirect_ownership, &t.nature_of_ownership);
             self.emit(NT)?;
         }
-        for h in &f.non_derivative_holdings {
+        for h in &filing.non_derivative_holdings {
             let sk = self.next_key(NH);
             let (n, l) = (&h.footnote_ids, &mut self.line);
             l.text(acc).key(sk).opt(&h.security_title).fns(n, &["security_title"]);
@@ -264,7 +267,7 @@ impl<W: Write> SecTables<W> {
             ownership(l, n, &h.direct_or_indirect_ownership, &h.nature_of_ownership);
             self.emit(NH)?;
         }
-        for t in &f.derivative_transactions {
+        for t in &filing.derivative_transactions {
             let sk = self.next_key(DT);
             let (n, l) = (&t.footnote_ids, &mut self.line);
             l.text(acc).key(sk).opt(&t.security_title).fns(n, &["security_title"]);
@@ -283,7 +286,7 @@ impl<W: Write> SecTables<W> {
             ownership(l, n, &t.direct_or_indirect_ownership, &t.nature_of_ownership);
             self.emit(DT)?;
         }
-        for h in &f.derivative_holdings {
+        for h in &filing.derivative_holdings {
             let sk = self.next_key(DH);
             let (n, l) = (&h.footnote_ids, &mut self.line);
             l.text(acc).key(sk).opt(&h.security_title).fns(n, &["security_title"]);
@@ -295,11 +298,11 @@ impl<W: Write> SecTables<W> {
             ownership(l, n, &h.direct_or_indirect_ownership, &h.nature_of_ownership);
             self.emit(DH)?;
         }
-        for note in &f.footnotes {
+        for note in &filing.footnotes {
             self.line.text(acc).text(&note.id).text(&note.text);
             self.emit(FN)?;
         }
-        for s in &f.owner_signatures {
+        for s in &filing.owner_signatures {
             self.line.text(acc).text(&s.signature_name).date(s.signature_date);
             self.emit(SIG)?;
         }

@@ -22,7 +22,7 @@ pub fn month(s: &str) -> Month {
 
 pub fn fill(conn: &mut DbConnection, form: FormType, month: Month, count: usize, seed: u64) {
     let batch: Vec<FilingToStore> = synth_month(form, month, count, seed)
-        .map(|filing| FilingToStore { filing, source: "synth".into(), is_synthetic: true })
+        .map(|filing| FilingToStore { filing, loaded_from: "synth".into() })
         .collect();
     for chunk in batch.chunks(500) {
         store_filings(conn, chunk).unwrap();

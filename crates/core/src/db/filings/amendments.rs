@@ -70,7 +70,7 @@ pub(super) fn link(
     stored: &[&Filing],
     deltas: &mut BTreeMap<MonthKey, MonthDelta>,
 ) -> Result<(), DbError> {
-    let issuers: BTreeSet<&str> = stored.iter().map(|f| f.issuer.cik.as_str()).collect();
+    let issuers: BTreeSet<&str> = stored.iter().map(|f| f.submission.issuer.cik.as_str()).collect();
     if issuers.is_empty() {
         return Ok(());
     }

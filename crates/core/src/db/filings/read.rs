@@ -1,9 +1,10 @@
 use diesel::prelude::*;
 
-use crate::db::rows::{self, *};
+use crate::db::rows::ReadRows;
 use crate::db::schema::*;
 use crate::db::{DbConnection, DbError};
-use crate::domain::{FormType, Month};
+use crate::domain::{FilingSource, FormType, Month};
+use crate::filing::*;
 
 /// The accession numbers of a month's filings, in accession order (the
 /// order of `filings.jsonl`).
@@ -16,52 +17,36 @@ pub fn month_accessions(conn: &mut DbConnection, form: FormType, month: Month) -
         .load(conn)?)
 }
 
+/// Reads a table's rows of the given filings, each with its accession, in
+/// document order.
+macro_rules! children {
+    ($conn:expr, $table:ident, $row:ty, $accessions:expr) => {
+        $table::table
+            .filter($table::accession_number.eq_any($accessions))
+            .order(($table::accession_number, $table::seq))
+            .select(($table::accession_number, <$row>::as_select()))
+            .load($conn)?
+    };
+}
+
 /// Rebuilds the given filings from their rows, in accession order. Callers
 /// page through a month with `month_accessions` so memory stays bounded.
-pub fn load_filings(conn: &mut DbConnection, accessions: &[String]) -> Result<Vec<crate::filing::Filing>, DbError> {
-    let rows = FilingRows {
-        filings: filings::table
+pub fn load_filings(conn: &mut DbConnection, accessions: &[String]) -> Result<Vec<Filing>, DbError> {
+    let rows = ReadRows {
+        submissions: filings::table
             .filter(filings::accession_number.eq_any(accessions))
             .order(filings::accession_number)
-            .select(FilingRow::as_select())
+            .select(Submission::as_select())
             .load(conn)?,
-        owners: reporting_owners::table
-            .filter(reporting_owners::accession_number.eq_any(accessions))
-            .order((reporting_owners::accession_number, reporting_owners::seq))
-            .select(OwnerRow::as_select())
-            .load(conn)?,
-        non_derivative_transactions: non_derivative_transactions::table
-            .filter(non_derivative_transactions::accession_number.eq_any(accessions))
-            .order((non_derivative_transactions::accession_number, non_derivative_transactions::seq))
-            .select(NonDerivativeTransactionRow::as_select())
-            .load(conn)?,
-        non_derivative_holdings: non_derivative_holdings::table
-            .filter(non_derivative_holdings::accession_number.eq_any(accessions))
-            .order((non_derivative_holdings::accession_number, non_derivative_holdings::seq))
-            .select(NonDerivativeHoldingRow::as_select())
-            .load(conn)?,
-        derivative_transactions: derivative_transactions::table
-            .filter(derivative_transactions::accession_number.eq_any(accessions))
-            .order((derivative_transactions::accession_number, derivative_transactions::seq))
-            .select(DerivativeTransactionRow::as_select())
-            .load(conn)?,
-        derivative_holdings: derivative_holdings::table
-            .filter(derivative_holdings::accession_number.eq_any(accessions))
-            .order((derivative_holdings::accession_number, derivative_holdings::seq))
-            .select(DerivativeHoldingRow::as_select())
-            .load(conn)?,
-        footnotes: footnotes::table
-            .filter(footnotes::accession_number.eq_any(accessions))
-            .order((footnotes::accession_number, footnotes::seq))
-            .select(FootnoteRow::as_select())
-            .load(conn)?,
-        signatures: owner_signatures::table
-            .filter(owner_signatures::accession_number.eq_any(accessions))
-            .order((owner_signatures::accession_number, owner_signatures::seq))
-            .select(SignatureRow::as_select())
-            .load(conn)?,
+        owners: children!(conn, reporting_owners, ReportingOwner, accessions),
+        non_derivative_transactions: children!(conn, non_derivative_transactions, NonDerivativeTransaction, accessions),
+        non_derivative_holdings: children!(conn, non_derivative_holdings, NonDerivativeHolding, accessions),
+        derivative_transactions: children!(conn, derivative_transactions, DerivativeTransaction, accessions),
+        derivative_holdings: children!(conn, derivative_holdings, DerivativeHolding, accessions),
+        footnotes: children!(conn, footnotes, Footnote, accessions),
+        signatures: children!(conn, owner_signatures, OwnerSignature, accessions),
     };
-    rows::assemble_filings(rows)
+    Ok(rows.assemble())
 }
 
 /// The accession of the filing that `accession` amends, when it is an
@@ -95,7 +80,7 @@ pub fn month_synthetic_count(conn: &mut DbConnection, form: FormType, month: Mon
     Ok(filings::table
         .filter(filings::form_type.eq(i32::from(form.number())))
         .filter(filings::period_month.eq(month.to_string()))
-        .filter(filings::is_synthetic.eq(true))
+        .filter(filings::source.eq(FilingSource::Synthetic))
         .count()
         .get_result(conn)?)
 }

@@ -7,14 +7,14 @@ use crate::db::month_stats::{self, MonthDelta, MonthKey};
 use crate::db::rows::FilingRows;
 use crate::db::schema::*;
 use crate::db::{now_utc, DbConnection, DbError};
+use crate::domain::FilingSource;
 use crate::filing::Filing;
 
-/// One filing to store and where it came from (a file name, a URL, `synth`).
+/// One filing to store and the file, URL or data set it was read from.
 #[derive(Debug, Clone)]
 pub struct FilingToStore {
     pub filing: Filing,
-    pub source: String,
-    pub is_synthetic: bool,
+    pub loaded_from: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +26,10 @@ pub enum StoreStatus {
     Unchanged,
     /// The same accession appears later in the batch, which wins.
     Duplicate,
+    /// A row of SEC's data sets for a filing already loaded from its EDGAR
+    /// document, which is the richer and more exact source (SEC rounds to
+    /// two decimals and drops the acceptance time): nothing was written.
+    KeptDocument,
 }
 
 /// Upserts a batch of filings in one transaction, with their rows, their
@@ -56,6 +60,7 @@ fn is_retryable(e: &diesel::result::Error) -> bool {
 }
 
 struct Existing {
+    source: FilingSource,
     content_sha256: String,
     key: MonthKey,
     row_count: i32,
@@ -68,9 +73,9 @@ fn store_in_transaction(
     hashes: &[String],
 ) -> Result<Vec<StoreStatus>, DbError> {
     let last_index: HashMap<&str, usize> =
-        batch.iter().enumerate().map(|(i, f)| (f.filing.accession_number.as_str(), i)).collect();
+        batch.iter().enumerate().map(|(i, f)| (f.filing.submission.accession_number.as_str(), i)).collect();
     let accessions: Vec<&str> = last_index.keys().copied().collect();
-    let key_of = |f: &Filing| (i32::from(f.document_type.form_type.number()), f.month().to_string());
+    let key_of = |f: &Filing| (i32::from(f.submission.document_type.form_type.number()), f.month().to_string());
 
     // Writing first takes SQLite's write lock before anything is read.
     let mut keys: BTreeSet<MonthKey> = batch.iter().map(|f| key_of(&f.filing)).collect();
@@ -80,16 +85,17 @@ fn store_in_transaction(
         .filter(filings::accession_number.eq_any(&accessions))
         .select((
             filings::accession_number,
+            filings::source,
             filings::content_sha256,
             filings::form_type,
             filings::period_month,
             filings::row_count,
             filings::amends_accession_number,
         ))
-        .load::<(String, String, i32, String, i32, Option<String>)>(conn)?
+        .load::<(String, FilingSource, String, i32, String, i32, Option<String>)>(conn)?
         .into_iter()
-        .map(|(acc, content_sha256, form, month, row_count, amends)| {
-            (acc, Existing { content_sha256, key: (form, month), row_count, amends })
+        .map(|(acc, source, content_sha256, form, month, row_count, amends)| {
+            (acc, Existing { source, content_sha256, key: (form, month), row_count, amends })
         })
         .collect();
     let old_keys: BTreeSet<MonthKey> = existing.values().map(|e| e.key.clone()).filter(|k| !keys.contains(k)).collect();
@@ -104,12 +110,16 @@ fn store_in_transaction(
     let mut rows = FilingRows::default();
     let now = now_utc();
     for (i, item) in batch.iter().enumerate() {
-        let acc = item.filing.accession_number.as_str();
+        let acc = item.filing.submission.accession_number.as_str();
         if last_index[acc] != i {
             statuses.push(StoreStatus::Duplicate);
             continue;
         }
         let status = match existing.get(acc) {
+            Some(old) if keeps_document(old.source, item.filing.submission.source) => {
+                statuses.push(StoreStatus::KeptDocument);
+                continue;
+            }
             Some(old) if old.content_sha256 == hashes[i] => {
                 statuses.push(StoreStatus::Unchanged);
                 continue;
@@ -128,7 +138,7 @@ fn store_in_transaction(
         delta.toggle(&fingerprint_part(&hashes[i], None));
         delta.filings += 1;
         delta.rows += item.filing.row_count() as i64;
-        rows.push(&item.filing, &hashes[i], &item.source, item.is_synthetic, now);
+        rows.push(&item.filing, &hashes[i], &item.loaded_from, now);
         statuses.push(status);
     }
 
@@ -144,6 +154,13 @@ fn store_in_transaction(
     Ok(statuses)
 }
 
+/// Whether a stored filing from `old` stays when the same accession comes
+/// from `new`: a data-set row never replaces an EDGAR document's filing,
+/// while a document always replaces a data-set row.
+fn keeps_document(old: FilingSource, new: FilingSource) -> bool {
+    new == FilingSource::SecDataset && matches!(old, FilingSource::EdgarSubmission | FilingSource::EdgarDocument)
+}
+
 fn is_written(status: StoreStatus) -> bool {
     matches!(status, StoreStatus::Inserted | StoreStatus::Updated)
 }
@@ -152,14 +169,14 @@ fn is_written(status: StoreStatus) -> bool {
 macro_rules! insert_chunked {
     ($conn:expr, $table:expr, $rows:expr, $columns:expr) => {
         for chunk in $rows.chunks(30_000 / $columns) {
-            crate::on_backend!($conn, c => diesel::insert_into($table).values(chunk).execute(c))?;
+            crate::on_backend!($conn, c => diesel::insert_into($table).values(chunk.to_vec()).execute(c))?;
         }
     };
 }
 
 fn insert_rows(conn: &mut DbConnection, rows: &FilingRows) -> Result<(), DbError> {
-    insert_chunked!(conn, filings::table, rows.filings, 24);
-    insert_chunked!(conn, reporting_owners::table, rows.owners, 16);
+    insert_chunked!(conn, filings::table, rows.filings, 26);
+    insert_chunked!(conn, reporting_owners::table, rows.owners, 17);
     insert_chunked!(conn, non_derivative_transactions::table, rows.non_derivative_transactions, 17);
     insert_chunked!(conn, non_derivative_holdings::table, rows.non_derivative_holdings, 9);
     insert_chunked!(conn, derivative_transactions::table, rows.derivative_transactions, 24);

@@ -1,194 +1,150 @@
-//! Row structs of the filing tables and the lossless mapping between a
-//! `Filing` and its rows (the packer rebuilds `filings.jsonl` from these).
+//! A filing's rows as the tables hold them. The model's structs are the
+//! rows (`crate::filing`); this adds what only the database has: each child
+//! row's key (accession, position in the document) and the filing's
+//! bookkeeping columns, and groups rows read back under their filing.
 
+use std::collections::HashMap;
+
+use diesel::dsl;
 use diesel::prelude::*;
-use time::{Date, PrimitiveDateTime};
+use time::PrimitiveDateTime;
 
 use super::schema::*;
-use super::DbError;
+use crate::domain::{AccessionNumber, Cik, FormType, Month};
 use crate::filing::*;
 
-#[derive(Insertable, Queryable, Selectable, Debug, Clone)]
-#[diesel(table_name = filings)]
-#[diesel(treat_none_as_default_value = false)]
-pub struct FilingRow {
-    pub accession_number: String,
-    pub form_type: i32,
-    pub document_type: String,
-    pub period_month: String,
-    pub period_of_report: Date,
-    pub filing_date: Option<Date>,
-    pub date_of_original_submission: Option<Date>,
-    pub schema_version: Option<String>,
-    pub no_securities_owned: Option<bool>,
-    pub not_subject_to_section16: Option<bool>,
-    pub form3_holdings_reported: Option<bool>,
-    pub form4_transactions_reported: Option<bool>,
-    pub aff10b5_one: Option<bool>,
-    pub issuer_cik: String,
-    pub issuer_name: Option<String>,
-    pub issuer_trading_symbol: Option<String>,
-    pub remarks: Option<String>,
-    pub first_owner_cik: Option<String>,
-    pub amends_accession_number: Option<String>,
-    pub content_sha256: String,
-    pub row_count: i32,
-    pub source: String,
-    pub is_synthetic: bool,
-    pub loaded_at: PrimitiveDateTime,
+/// The filings row: the submission and what the loader derived from it
+/// (what only the database keeps). Tuples of column assignments and rows
+/// are what diesel inserts in batches; borrowing keeps a batch of thousands
+/// of filings from being cloned to be inserted.
+pub type NewFiling<'a> = (
+    &'a Submission,
+    dsl::Eq<filings::form_type, FormType>,
+    dsl::Eq<filings::period_month, Month>,
+    dsl::Eq<filings::first_owner_cik, Option<&'a Cik>>,
+    dsl::Eq<filings::content_sha256, &'a str>,
+    dsl::Eq<filings::row_count, i32>,
+    dsl::Eq<filings::loaded_from, &'a str>,
+    dsl::Eq<filings::loaded_at, PrimitiveDateTime>,
+);
+
+/// A child row with its key: the filing's accession and the row's position
+/// in the document, so that the order is kept.
+macro_rules! keyed_row {
+    ($name:ident, $table:ident, $row:ty) => {
+        pub type $name<'a> =
+            (dsl::Eq<$table::accession_number, &'a AccessionNumber>, dsl::Eq<$table::seq, i32>, &'a $row);
+    };
 }
 
-#[derive(Insertable, Queryable, Selectable, Debug, Clone)]
-#[diesel(table_name = reporting_owners)]
-#[diesel(treat_none_as_default_value = false)]
-pub struct OwnerRow {
-    pub accession_number: String,
-    pub seq: i32,
-    pub cik: String,
-    pub name: Option<String>,
-    pub street1: Option<String>,
-    pub street2: Option<String>,
-    pub city: Option<String>,
-    pub state: Option<String>,
-    pub zip_code: Option<String>,
-    pub state_description: Option<String>,
-    pub is_director: Option<bool>,
-    pub is_officer: Option<bool>,
-    pub is_ten_percent_owner: Option<bool>,
-    pub is_other: Option<bool>,
-    pub officer_title: Option<String>,
-    pub other_text: Option<String>,
-}
+keyed_row!(KeyedOwner, reporting_owners, ReportingOwner);
+keyed_row!(KeyedNonDerivativeTransaction, non_derivative_transactions, NonDerivativeTransaction);
+keyed_row!(KeyedNonDerivativeHolding, non_derivative_holdings, NonDerivativeHolding);
+keyed_row!(KeyedDerivativeTransaction, derivative_transactions, DerivativeTransaction);
+keyed_row!(KeyedDerivativeHolding, derivative_holdings, DerivativeHolding);
+keyed_row!(KeyedFootnote, footnotes, Footnote);
+keyed_row!(KeyedSignature, owner_signatures, OwnerSignature);
 
-#[derive(Insertable, Queryable, Selectable, Debug, Clone)]
-#[diesel(table_name = non_derivative_transactions)]
-#[diesel(treat_none_as_default_value = false)]
-pub struct NonDerivativeTransactionRow {
-    pub accession_number: String,
-    pub seq: i32,
-    pub security_title: Option<String>,
-    pub transaction_date: Option<Date>,
-    pub deemed_execution_date: Option<Date>,
-    pub transaction_form_type: Option<String>,
-    pub transaction_code: Option<String>,
-    pub equity_swap_involved: Option<bool>,
-    pub transaction_timeliness: Option<String>,
-    pub shares: Option<f64>,
-    pub price_per_share: Option<f64>,
-    pub acquired_disposed_code: Option<String>,
-    pub shares_owned_following_transaction: Option<f64>,
-    pub value_owned_following_transaction: Option<f64>,
-    pub direct_or_indirect_ownership: Option<String>,
-    pub nature_of_ownership: Option<String>,
-    pub footnote_ids: String,
-}
-
-#[derive(Insertable, Queryable, Selectable, Debug, Clone)]
-#[diesel(table_name = non_derivative_holdings)]
-#[diesel(treat_none_as_default_value = false)]
-pub struct NonDerivativeHoldingRow {
-    pub accession_number: String,
-    pub seq: i32,
-    pub security_title: Option<String>,
-    pub transaction_form_type: Option<String>,
-    pub shares_owned_following_transaction: Option<f64>,
-    pub value_owned_following_transaction: Option<f64>,
-    pub direct_or_indirect_ownership: Option<String>,
-    pub nature_of_ownership: Option<String>,
-    pub footnote_ids: String,
-}
-
-#[derive(Insertable, Queryable, Selectable, Debug, Clone)]
-#[diesel(table_name = derivative_transactions)]
-#[diesel(treat_none_as_default_value = false)]
-pub struct DerivativeTransactionRow {
-    pub accession_number: String,
-    pub seq: i32,
-    pub security_title: Option<String>,
-    pub conversion_or_exercise_price: Option<f64>,
-    pub transaction_date: Option<Date>,
-    pub deemed_execution_date: Option<Date>,
-    pub transaction_form_type: Option<String>,
-    pub transaction_code: Option<String>,
-    pub equity_swap_involved: Option<bool>,
-    pub transaction_timeliness: Option<String>,
-    pub shares: Option<f64>,
-    pub total_value: Option<f64>,
-    pub price_per_share: Option<f64>,
-    pub acquired_disposed_code: Option<String>,
-    pub exercise_date: Option<Date>,
-    pub expiration_date: Option<Date>,
-    pub underlying_security_title: Option<String>,
-    pub underlying_security_shares: Option<f64>,
-    pub underlying_security_value: Option<f64>,
-    pub shares_owned_following_transaction: Option<f64>,
-    pub value_owned_following_transaction: Option<f64>,
-    pub direct_or_indirect_ownership: Option<String>,
-    pub nature_of_ownership: Option<String>,
-    pub footnote_ids: String,
-}
-
-#[derive(Insertable, Queryable, Selectable, Debug, Clone)]
-#[diesel(table_name = derivative_holdings)]
-#[diesel(treat_none_as_default_value = false)]
-pub struct DerivativeHoldingRow {
-    pub accession_number: String,
-    pub seq: i32,
-    pub security_title: Option<String>,
-    pub conversion_or_exercise_price: Option<f64>,
-    pub transaction_form_type: Option<String>,
-    pub exercise_date: Option<Date>,
-    pub expiration_date: Option<Date>,
-    pub underlying_security_title: Option<String>,
-    pub underlying_security_shares: Option<f64>,
-    pub underlying_security_value: Option<f64>,
-    pub shares_owned_following_transaction: Option<f64>,
-    pub value_owned_following_transaction: Option<f64>,
-    pub direct_or_indirect_ownership: Option<String>,
-    pub nature_of_ownership: Option<String>,
-    pub footnote_ids: String,
-}
-
-#[derive(Insertable, Queryable, Selectable, Debug, Clone)]
-#[diesel(table_name = footnotes)]
-#[diesel(treat_none_as_default_value = false)]
-pub struct FootnoteRow {
-    pub accession_number: String,
-    pub seq: i32,
-    pub footnote_id: String,
-    pub text: String,
-}
-
-#[derive(Insertable, Queryable, Selectable, Debug, Clone)]
-#[diesel(table_name = owner_signatures)]
-#[diesel(treat_none_as_default_value = false)]
-pub struct SignatureRow {
-    pub accession_number: String,
-    pub seq: i32,
-    pub signature_name: String,
-    pub signature_date: Option<Date>,
-}
-
-/// Every row of one filing, ready to insert.
-#[derive(Debug, Clone, Default)]
-pub struct FilingRows {
-    pub filings: Vec<FilingRow>,
-    pub owners: Vec<OwnerRow>,
-    pub non_derivative_transactions: Vec<NonDerivativeTransactionRow>,
-    pub non_derivative_holdings: Vec<NonDerivativeHoldingRow>,
-    pub derivative_transactions: Vec<DerivativeTransactionRow>,
-    pub derivative_holdings: Vec<DerivativeHoldingRow>,
-    pub footnotes: Vec<FootnoteRow>,
-    pub signatures: Vec<SignatureRow>,
-}
-
-fn footnote_json(ids: &FootnoteIds) -> String {
-    serde_json::to_string(ids).expect("a map of strings always serializes")
+/// Every row of a batch of filings, borrowed from them, ready to insert.
+#[derive(Default)]
+pub struct FilingRows<'a> {
+    pub filings: Vec<NewFiling<'a>>,
+    pub owners: Vec<KeyedOwner<'a>>,
+    pub non_derivative_transactions: Vec<KeyedNonDerivativeTransaction<'a>>,
+    pub non_derivative_holdings: Vec<KeyedNonDerivativeHolding<'a>>,
+    pub derivative_transactions: Vec<KeyedDerivativeTransaction<'a>>,
+    pub derivative_holdings: Vec<KeyedDerivativeHolding<'a>>,
+    pub footnotes: Vec<KeyedFootnote<'a>>,
+    pub signatures: Vec<KeyedSignature<'a>>,
 }
 
 fn seq(i: usize) -> i32 {
     i32::try_from(i).unwrap_or(i32::MAX)
 }
 
-mod convert;
-pub use convert::assemble_filings;
+macro_rules! push_keyed {
+    ($into:expr, $table:ident, $acc:expr, $rows:expr) => {
+        $into.extend(
+            $rows.iter().enumerate().map(|(i, row)| ($table::accession_number.eq($acc), $table::seq.eq(seq(i)), row)),
+        )
+    };
+}
+
+impl<'a> FilingRows<'a> {
+    /// Appends one filing's rows. `content_sha256` is passed in because the
+    /// caller already computed it to decide whether anything changed.
+    pub fn push(&mut self, f: &'a Filing, content_sha256: &'a str, loaded_from: &'a str, now: PrimitiveDateTime) {
+        let acc = &f.submission.accession_number;
+        self.filings.push((
+            &f.submission,
+            filings::form_type.eq(f.submission.document_type.form_type),
+            filings::period_month.eq(f.month()),
+            filings::first_owner_cik.eq(f.reporting_owners.first().map(|o| &o.cik)),
+            filings::content_sha256.eq(content_sha256),
+            filings::row_count.eq(seq(f.row_count())),
+            filings::loaded_from.eq(loaded_from),
+            filings::loaded_at.eq(now),
+        ));
+        push_keyed!(self.owners, reporting_owners, acc, f.reporting_owners);
+        push_keyed!(self.non_derivative_transactions, non_derivative_transactions, acc, f.non_derivative_transactions);
+        push_keyed!(self.non_derivative_holdings, non_derivative_holdings, acc, f.non_derivative_holdings);
+        push_keyed!(self.derivative_transactions, derivative_transactions, acc, f.derivative_transactions);
+        push_keyed!(self.derivative_holdings, derivative_holdings, acc, f.derivative_holdings);
+        push_keyed!(self.footnotes, footnotes, acc, f.footnotes);
+        push_keyed!(self.signatures, owner_signatures, acc, f.owner_signatures);
+    }
+}
+
+/// Child rows read back, each with its filing's accession, ordered by
+/// (accession, seq).
+pub type Children<R> = Vec<(AccessionNumber, R)>;
+
+/// Rows of a page of filings as read from the database.
+pub struct ReadRows {
+    pub submissions: Vec<Submission>,
+    pub owners: Children<ReportingOwner>,
+    pub non_derivative_transactions: Children<NonDerivativeTransaction>,
+    pub non_derivative_holdings: Children<NonDerivativeHolding>,
+    pub derivative_transactions: Children<DerivativeTransaction>,
+    pub derivative_holdings: Children<DerivativeHolding>,
+    pub footnotes: Children<Footnote>,
+    pub signatures: Children<OwnerSignature>,
+}
+
+/// Groups child rows (already in document order) under their filing.
+fn group<R>(rows: Children<R>) -> HashMap<AccessionNumber, Vec<R>> {
+    let mut grouped: HashMap<AccessionNumber, Vec<R>> = HashMap::new();
+    for (acc, row) in rows {
+        grouped.entry(acc).or_default().push(row);
+    }
+    grouped
+}
+
+impl ReadRows {
+    /// The filings, in the order of `submissions`.
+    pub fn assemble(self) -> Vec<Filing> {
+        let mut owners = group(self.owners);
+        let mut ndt = group(self.non_derivative_transactions);
+        let mut ndh = group(self.non_derivative_holdings);
+        let mut dt = group(self.derivative_transactions);
+        let mut dh = group(self.derivative_holdings);
+        let mut notes = group(self.footnotes);
+        let mut sigs = group(self.signatures);
+        self.submissions
+            .into_iter()
+            .map(|submission| {
+                let acc = &submission.accession_number;
+                Filing {
+                    reporting_owners: owners.remove(acc).unwrap_or_default(),
+                    non_derivative_transactions: ndt.remove(acc).unwrap_or_default(),
+                    non_derivative_holdings: ndh.remove(acc).unwrap_or_default(),
+                    derivative_transactions: dt.remove(acc).unwrap_or_default(),
+                    derivative_holdings: dh.remove(acc).unwrap_or_default(),
+                    footnotes: notes.remove(acc).unwrap_or_default(),
+                    owner_signatures: sigs.remove(acc).unwrap_or_default(),
+                    submission,
+                }
+            })
+            .collect()
+    }
+}
