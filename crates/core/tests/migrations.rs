@@ -43,6 +43,7 @@ fn day(d: time::Date) -> edgar_days::EdgarDay {
         unchanged: 0,
         failed: 1,
         completed_at: time::PrimitiveDateTime::new(d, time::Time::MIDNIGHT),
+        failed_downloads: 0,
     }
 }
 
@@ -50,6 +51,7 @@ fn ingested_through_stops_at_a_gap(backend: Backend) {
     let db = TestDatabase::new(backend);
     let mut conn = db.connect();
     assert_eq!(edgar_days::ingested_through(&mut conn).unwrap(), None);
+    assert_eq!(edgar_days::latest_day_with_index(&mut conn).unwrap(), None);
     for d in [date!(2020 - 03 - 16), date!(2020 - 03 - 17), date!(2020 - 03 - 19)] {
         edgar_days::record_day(&mut conn, &day(d)).unwrap();
     }
@@ -59,6 +61,16 @@ fn ingested_through_stops_at_a_gap(backend: Backend) {
     edgar_days::record_day(&mut conn, &day(date!(2020 - 03 - 18))).unwrap();
     assert_eq!(edgar_days::ingested_through(&mut conn).unwrap(), Some(date!(2020 - 03 - 19)));
     assert_eq!(edgar_days::list_days(&mut conn).unwrap().len(), 4);
+
+    // A day whose downloads failed is recorded but holds the mark until a
+    // re-run fetches them; a filing that failed to parse (`failed`) does not.
+    let short = edgar_days::EdgarDay { failed_downloads: 1, ..day(date!(2020 - 03 - 20)) };
+    edgar_days::record_day(&mut conn, &short).unwrap();
+    edgar_days::record_day(&mut conn, &day(date!(2020 - 03 - 21))).unwrap();
+    assert_eq!(edgar_days::ingested_through(&mut conn).unwrap(), Some(date!(2020 - 03 - 19)));
+    edgar_days::record_day(&mut conn, &day(date!(2020 - 03 - 20))).unwrap();
+    assert_eq!(edgar_days::ingested_through(&mut conn).unwrap(), Some(date!(2020 - 03 - 21)));
+    assert_eq!(edgar_days::latest_day_with_index(&mut conn).unwrap(), Some(date!(2020 - 03 - 21)));
 }
 
 #[test]

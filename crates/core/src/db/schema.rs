@@ -172,6 +172,7 @@ diesel::table! {
         unchanged -> Integer,
         failed -> Integer,
         completed_at -> Timestamp,
+        failed_downloads -> Integer,
     }
 }
 
