@@ -185,7 +185,8 @@ async fn edgar_days_are_downloaded_loaded_and_recorded() {
     // The plan comes before any filing is fetched: days, filings, time.
     let n = accessions.len();
     assert!(stdout.contains("plan: 2020-03-18 to 2020-03-19, 2 days: reading 2 daily indexes takes about"), "{stdout}");
-    let found = format!("plan: {n} ownership filings; days with an index 1, weekdays without one 1, weekend days 0");
+    let found =
+        format!("plan: {n} ownership filings; days with an index 1, without one 1 (weekdays 1, weekend days 0)");
     assert!(stdout.contains(&found), "{stdout}");
     assert!(stdout.contains(&format!("plan: fetching them takes {n} requests, about")), "{stdout}");
     let day_line =
