@@ -425,7 +425,8 @@ async fn catch_up_states_its_reach() {
     let now = insider_bulk_core::db::now_utc();
     edgar_days::record_day(&mut conn, &edgar_days::EdgarDay::without_index(through, now)).unwrap();
 
-    let output = actix_web::rt::task::spawn_blocking(catch_up_command(&db, port)).await.unwrap();
+    let catch_up = catch_up_command(&db, port);
+    let output = actix_web::rt::task::spawn_blocking(catch_up.clone()).await.unwrap();
     let (stdout, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
     let from = target - time::Duration::days(CATCH_UP_DAYS - 1);
@@ -436,5 +437,13 @@ async fn catch_up_states_its_reach() {
     assert_eq!(seen.lock().unwrap().requests, CATCH_UP_DAYS as usize);
     assert_eq!(edgar_days::list_days(&mut conn).unwrap().len(), 1 + CATCH_UP_DAYS as usize);
     assert_eq!(edgar_days::ingested_through(&mut conn).unwrap(), Some(through), "the gap holds the mark");
+
+    // The next run still names the gap, and has nothing new to fetch.
+    let again = actix_web::rt::task::spawn_blocking(catch_up).await.unwrap();
+    let (stdout, stderr) = text(&again);
+    assert_eq!(again.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains(&format!("--from {} --to {}", gap.0, gap.1)), "{stdout}");
+    assert!(stdout.contains("nothing to catch up within reach"), "{stdout}");
+    assert_eq!(seen.lock().unwrap().requests, CATCH_UP_DAYS as usize);
     handle.stop(true).await;
 }

@@ -103,6 +103,10 @@ pub async fn run(args: EdgarArgs) -> anyhow::Result<ExitCode> {
     let concurrency = usize::from(args.concurrency);
     let interval = client.request_interval();
     let to_read = days.iter().filter(|d| !already_loaded.contains_key(d)).count();
+    if to_read == 0 {
+        println!("nothing to catch up within reach: every day from {from} to {to} is complete");
+        return Ok(ExitCode::SUCCESS);
+    }
     println!(
         "plan: {from} to {to}, {} days{}: reading {to_read} daily indexes takes about {} at {} requests/s",
         days.len(),

@@ -16,6 +16,10 @@ use crate::edgar::{daily_index_path, EdgarClient, FormIndex};
 use crate::pipeline::BATCH_SIZE;
 use crate::store::{BatchWriter, Failure, FailureKind, Item};
 
+/// Downloads failed of a day without a single one fetched that stop the
+/// crawl.
+const STOP_AFTER_FAILED: i32 = 5;
+
 /// The second pass, and what it has seen.
 pub(super) struct Crawl {
     db: Database,
@@ -120,7 +124,12 @@ impl Crawl {
             record.failed_downloads,
             if record.is_complete() { "" } else { " (the day is not ingested until a run fetches them)" },
         ));
-        let stop = (record.failed_downloads > 0 && record.failed_downloads == record.filings_found).then(|| {
+        // A few filings of a quiet day can be gone from EDGAR; a busy day
+        // without a single one is EDGAR not serving, and so would every
+        // later day be.
+        let all_failed =
+            record.failed_downloads >= STOP_AFTER_FAILED && record.failed_downloads == record.filings_found;
+        let stop = all_failed.then(|| {
             let last = failures.iter().rev().find(|f| f.kind == FailureKind::Unavailable);
             CrawlStop::DownloadsFailed {
                 day,
