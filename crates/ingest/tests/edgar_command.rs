@@ -66,6 +66,8 @@ struct Upstream {
     /// in it) unless it is one of `holidays`; otherwise only 2020-03-18 has.
     weekday_indexes: bool,
     holidays: BTreeSet<Date>,
+    /// A day whose index answers 500 every time.
+    broken_index: Option<Date>,
 }
 
 async fn serve(
@@ -88,6 +90,9 @@ async fn serve(
         let day = name.rsplit_once("form.").and_then(|(_, d)| d.strip_suffix(".idx"));
         let format = time::macros::format_description!("[year][month][day]");
         let day = day.and_then(|d| Date::parse(d, &format).ok()).expect("a daily index path");
+        if upstream.broken_index == Some(day) {
+            return HttpResponse::InternalServerError().finish();
+        }
         let weekday = !matches!(day.weekday(), time::Weekday::Saturday | time::Weekday::Sunday);
         if upstream.weekday_indexes && weekday && !upstream.holidays.contains(&day) {
             return HttpResponse::Ok().body(trimmed_index(0).0);
@@ -276,6 +281,29 @@ async fn a_day_whose_every_download_fails_stops_the_crawl() {
     let mut conn = db.connect();
     let days: Vec<Date> = edgar_days::list_days(&mut conn).unwrap().into_iter().map(|d| d.day).collect();
     assert_eq!(days, [date!(2020 - 03 - 18)], "the days after it are not tried: {stdout}");
+    handle.stop(true).await;
+}
+
+/// An index EDGAR will not serve stops the first pass there: the days
+/// before it are loaded, none after it is tried, and the run exits 1.
+#[actix_web::test]
+async fn an_index_that_cannot_be_read_stops_the_crawl_there() {
+    let broken = date!(2020 - 03 - 20);
+    let upstream = Upstream { weekday_indexes: true, broken_index: Some(broken), ..Upstream::default() };
+    let (port, handle, seen) = start_edgar(trimmed_index(OWNERSHIP_LINES).0, web::Data::new(upstream));
+    let db = TestDatabase::sqlite();
+    let output = run_edgar(&db, port, "2020-03-18", "2020-03-31").await;
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stdout.contains("plan: reading indexes stopped after 2020-03-19"), "{stdout}");
+    assert!(stderr.contains("did not serve the index of 2020-03-20"), "{stderr}");
+    assert!(stderr.contains("HTTP 500"), "the cause is named: {stderr}");
+    let mut conn = db.connect();
+    let days: Vec<Date> = edgar_days::list_days(&mut conn).unwrap().into_iter().map(|d| d.day).collect();
+    assert_eq!(days, [date!(2020 - 03 - 18), date!(2020 - 03 - 19)], "{stdout}");
+    assert_eq!(edgar_days::ingested_through(&mut conn).unwrap(), Some(date!(2020 - 03 - 19)));
+    let requests = seen.lock().unwrap().requests;
+    assert!(requests < OWNERSHIP_LINES + 5 + 14, "no day after the stop is fetched: {requests} requests");
     handle.stop(true).await;
 }
 
