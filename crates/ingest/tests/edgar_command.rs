@@ -380,6 +380,11 @@ async fn bad_ranges_and_settings_are_refused() {
         assert!(stderr.contains(message), "{args:?}: {stderr}");
         assert!(!stdout.contains("plan:"), "{args:?}: {stdout}");
     }
+    let help = ingest(&db, 9, &["--help"]).await;
+    let (stdout, _) = text(&help);
+    for code in ["Exit codes:", "  1  retrying may help", "  2  the command could not run", "  3  only malformed"] {
+        assert!(stdout.contains(code), "--help documents the exit codes: {stdout}");
+    }
 }
 
 fn catch_up_command(db: &TestDatabase, port: u16) -> impl Fn() -> std::process::Output + Clone + Send + 'static {

@@ -106,7 +106,7 @@ impl Crawl {
                 // The day stays unrecorded: a visible gap that holds back
                 // ingested_through until a re-run fills it.
                 self.failed_days += 1;
-                self.progress.line(format_args!("{day}: not processed: {e:#}"));
+                self.progress.warn(format_args!("{day}: not processed: {e:#}"));
                 return Ok(None);
             }
         };
