@@ -43,6 +43,7 @@ fn day(d: time::Date) -> edgar_days::EdgarDay {
         unchanged: 0,
         failed: 1,
         completed_at: time::PrimitiveDateTime::new(d, time::Time::MIDNIGHT),
+        failed_downloads: 0,
     }
 }
 
@@ -50,6 +51,7 @@ fn ingested_through_stops_at_a_gap(backend: Backend) {
     let db = TestDatabase::new(backend);
     let mut conn = db.connect();
     assert_eq!(edgar_days::ingested_through(&mut conn).unwrap(), None);
+    assert_eq!(edgar_days::latest_day_with_index(&mut conn).unwrap(), None);
     for d in [date!(2020 - 03 - 16), date!(2020 - 03 - 17), date!(2020 - 03 - 19)] {
         edgar_days::record_day(&mut conn, &day(d)).unwrap();
     }
@@ -59,6 +61,16 @@ fn ingested_through_stops_at_a_gap(backend: Backend) {
     edgar_days::record_day(&mut conn, &day(date!(2020 - 03 - 18))).unwrap();
     assert_eq!(edgar_days::ingested_through(&mut conn).unwrap(), Some(date!(2020 - 03 - 19)));
     assert_eq!(edgar_days::list_days(&mut conn).unwrap().len(), 4);
+
+    // A day whose downloads failed is recorded but holds the mark until a
+    // re-run fetches them; a filing that failed to parse (`failed`) does not.
+    let short = edgar_days::EdgarDay { failed_downloads: 1, ..day(date!(2020 - 03 - 20)) };
+    edgar_days::record_day(&mut conn, &short).unwrap();
+    edgar_days::record_day(&mut conn, &day(date!(2020 - 03 - 21))).unwrap();
+    assert_eq!(edgar_days::ingested_through(&mut conn).unwrap(), Some(date!(2020 - 03 - 19)));
+    edgar_days::record_day(&mut conn, &day(date!(2020 - 03 - 20))).unwrap();
+    assert_eq!(edgar_days::ingested_through(&mut conn).unwrap(), Some(date!(2020 - 03 - 21)));
+    assert_eq!(edgar_days::latest_day_with_index(&mut conn).unwrap(), Some(date!(2020 - 03 - 21)));
 }
 
 #[test]
@@ -69,4 +81,47 @@ fn ingested_through_on_sqlite() {
 #[test]
 fn ingested_through_on_postgres() {
     ingested_through_stops_at_a_gap(Backend::Postgres);
+}
+
+/// Migration 000008 on a row written before it, when `failed` counted
+/// failed downloads and failed parses together: the failures still listed
+/// for the day split them.
+fn old_failed_counts_are_split(backend: Backend, dir: &str) {
+    use diesel::connection::SimpleConnection;
+
+    let db = TestDatabase::new(backend);
+    let mut conn = db.connect();
+    let migration = format!("{}/migrations/{dir}/2026-12-02-000008_edgar_day_downloads", env!("CARGO_MANIFEST_DIR"));
+    let sql = |name: &str| std::fs::read_to_string(format!("{migration}/{name}")).unwrap();
+    conn.batch_execute(&sql("down.sql")).unwrap();
+    conn.batch_execute(
+        "INSERT INTO edgar_days (day, filings_found, loaded, unchanged, failed, completed_at) VALUES \
+         ('2020-03-18', 10, 7, 0, 3, '2020-03-19 00:00:00'), ('2020-03-19', 5, 5, 0, 0, '2020-03-20 00:00:00')",
+    )
+    .unwrap();
+    let day = Some(date!(2020 - 03 - 18));
+    let failures = [
+        ("edgar/data/1/a.txt", day, "gave up on http://edgar/a.txt after 5 attempts; last: HTTP 503"),
+        ("edgar/data/1/b.txt", day, "not found (HTTP 404): http://edgar/b.txt"),
+        ("edgar/data/1/c.txt", day, "no <issuer> element"),
+        ("edgar/data/1/d.txt", Some(date!(2020 - 03 - 19)), "HTTP 403 Forbidden from http://edgar/d.txt"),
+    ];
+    for (source, day, reason) in failures {
+        edgar_days::record_failure(&mut conn, source, day, reason).unwrap();
+    }
+    conn.batch_execute(&sql("up.sql")).unwrap();
+    let days = edgar_days::list_days(&mut conn).unwrap();
+    let counts: Vec<(i32, i32)> = days.iter().map(|d| (d.failed, d.failed_downloads)).collect();
+    assert_eq!(counts, [(1, 2), (0, 1)], "a recorded day whose failures were not counted loses none below 0");
+    assert_eq!(edgar_days::ingested_through(&mut conn).unwrap(), None, "both days wait for their downloads");
+}
+
+#[test]
+fn old_failed_counts_are_split_on_sqlite() {
+    old_failed_counts_are_split(Backend::Sqlite, "sqlite");
+}
+
+#[test]
+fn old_failed_counts_are_split_on_postgres() {
+    old_failed_counts_are_split(Backend::Postgres, "postgres");
 }

@@ -227,6 +227,19 @@ async fn persistent_server_errors_give_up_naming_url_and_status() {
     assert_eq!(server.hits_for(BROKEN).len(), 5);
 }
 
+/// A port nothing listens on: every attempt is refused before any HTTP answer.
+#[tokio::test]
+async fn a_host_that_never_answers_is_unreachable_not_a_server_error() {
+    let port = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}/");
+    let client = EdgarClient::builder(UA).base_url(&base).retry_base(Duration::from_millis(10)).build().unwrap();
+    let err = client.daily_form_index(date!(2020 - 03 - 18)).await.unwrap_err();
+    let message = err.to_string();
+    assert!(matches!(err, EdgarError::Unreachable { attempts: 5, .. }), "{message}");
+    assert!(message.contains(&format!("{base}Archives/edgar/daily-index/")), "{message}");
+    assert!(message.to_lowercase().contains("refused"), "the cause is named: {message}");
+}
+
 #[tokio::test]
 async fn a_missing_filing_is_an_immediate_error_naming_the_url() {
     let (server, base) = Server::start().await;

@@ -57,14 +57,17 @@ struct Seen {
 /// Filings that are broken upstream: each must be reported, not fatal.
 #[derive(Default)]
 struct Upstream {
-    /// Answered with a 404: a re-run may find them (exit code 1).
-    missing: BTreeSet<String>,
+    /// Answered with a 404: a re-run may find them (exit code 1). A test
+    /// empties it to let a later run fetch them.
+    missing: Mutex<BTreeSet<String>>,
     /// Answered with a cut-off document: a re-run cannot help (exit code 3).
     malformed: BTreeSet<String>,
     /// Whether every other weekday has an index (with no ownership filings
     /// in it) unless it is one of `holidays`; otherwise only 2020-03-18 has.
     weekday_indexes: bool,
     holidays: BTreeSet<Date>,
+    /// A day whose index answers 500 every time.
+    broken_index: Option<Date>,
 }
 
 async fn serve(
@@ -87,6 +90,9 @@ async fn serve(
         let day = name.rsplit_once("form.").and_then(|(_, d)| d.strip_suffix(".idx"));
         let format = time::macros::format_description!("[year][month][day]");
         let day = day.and_then(|d| Date::parse(d, &format).ok()).expect("a daily index path");
+        if upstream.broken_index == Some(day) {
+            return HttpResponse::InternalServerError().finish();
+        }
         let weekday = !matches!(day.weekday(), time::Weekday::Saturday | time::Weekday::Sunday);
         if upstream.weekday_indexes && weekday && !upstream.holidays.contains(&day) {
             return HttpResponse::Ok().body(trimmed_index(0).0);
@@ -95,7 +101,7 @@ async fn serve(
     }
     let Some(file) = path.strip_prefix("/Archives/edgar/data/") else { return HttpResponse::NotFound().finish() };
     let n: usize = file.bytes().map(usize::from).sum();
-    if upstream.missing.iter().any(|accession| file.contains(accession.as_str())) {
+    if upstream.missing.lock().unwrap().iter().any(|accession| file.contains(accession.as_str())) {
         return HttpResponse::NotFound().finish();
     }
     if upstream.malformed.iter().any(|accession| file.contains(accession.as_str())) {
@@ -113,9 +119,12 @@ fn count_filings(conn: &mut DbConnection) -> i64 {
 /// A local EDGAR serving `index` for 2020-03-18 and documents for its
 /// filings, broken as `upstream` says; its port, a handle to stop it and
 /// what it saw.
-fn start_edgar(index: String, upstream: Upstream) -> (u16, actix_web::dev::ServerHandle, web::Data<Mutex<Seen>>) {
+fn start_edgar(
+    index: String,
+    upstream: web::Data<Upstream>,
+) -> (u16, actix_web::dev::ServerHandle, web::Data<Mutex<Seen>>) {
     let seen = web::Data::new(Mutex::new(Seen::default()));
-    let (index, upstream, server_seen) = (web::Data::new(index), web::Data::new(upstream), seen.clone());
+    let (index, server_seen) = (web::Data::new(index), seen.clone());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(index.clone())
@@ -140,15 +149,17 @@ fn sqlite_path(db: &TestDatabase) -> String {
     }
 }
 
-/// Runs `insider-bulk-ingest edgar --from FROM --to TO` against the local
-/// EDGAR on `port`, into `db`.
-async fn run_edgar(db: &TestDatabase, port: u16, from: &'static str, to: &'static str) -> std::process::Output {
+/// Runs `insider-bulk-ingest edgar ARGS…` against the local EDGAR on
+/// `port`, into `db`.
+async fn ingest(db: &TestDatabase, port: u16, args: &[&str]) -> std::process::Output {
     let url = sqlite_path(db);
     let base = format!("http://127.0.0.1:{port}/");
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     actix_web::rt::task::spawn_blocking(move || {
         Command::new(env!("CARGO_BIN_EXE_insider-bulk-ingest"))
-            .args(["edgar", "--from", from, "--to", to, "--base-url", &base])
-            .args(["--user-agent", "insider-bulk tests test@example.com"])
+            .arg("edgar")
+            .args(&args)
+            .args(["--base-url", &base, "--user-agent", "insider-bulk tests test@example.com"])
             .env("DATABASE_URL", url)
             .output()
             .unwrap()
@@ -157,52 +168,83 @@ async fn run_edgar(db: &TestDatabase, port: u16, from: &'static str, to: &'stati
     .unwrap()
 }
 
+async fn run_edgar(db: &TestDatabase, port: u16, from: &str, to: &str) -> std::process::Output {
+    ingest(db, port, &["--from", from, "--to", to]).await
+}
+
+fn text(output: &std::process::Output) -> (String, String) {
+    (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
 #[actix_web::test]
 async fn edgar_days_are_downloaded_loaded_and_recorded() {
     let (index, accessions) = trimmed_index(OWNERSHIP_LINES);
     let gone: BTreeSet<String> = accessions.iter().take(2).cloned().collect();
     let missing = gone.len();
-    let (port, handle, seen) = start_edgar(index, Upstream { missing: gone, ..Upstream::default() });
+    let upstream = web::Data::new(Upstream { missing: Mutex::new(gone), ..Upstream::default() });
+    let (port, handle, seen) = start_edgar(index, upstream.clone());
     let db = TestDatabase::sqlite();
-    let run = |from, to| run_edgar(&db, port, from, to);
-    let output = run("2020-03-18", "2020-03-19").await;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "some filings failed, so exit 1:\n{stdout}\n{stderr}");
+    let output = run_edgar(&db, port, "2020-03-18", "2020-03-19").await;
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "some downloads failed, so exit 1:\n{stdout}\n{stderr}");
+    // The plan comes before any filing is fetched: days, filings, time.
+    let n = accessions.len();
+    assert!(stdout.contains("plan: 2020-03-18 to 2020-03-19, 2 days: reading 2 daily indexes takes about"), "{stdout}");
+    let found =
+        format!("plan: {n} ownership filings; days with an index 1, without one 1 (weekdays 1, weekend days 0)");
+    assert!(stdout.contains(&found), "{stdout}");
+    assert!(stdout.contains(&format!("plan: fetching them takes {n} requests, about")), "{stdout}");
+    let day_line =
+        format!("2020-03-18: found {n}, loaded {}, unchanged 0, failed 0, not downloaded {missing}", n - missing);
+    let day_line = stdout.lines().find(|l| l.starts_with(&day_line)).unwrap_or_else(|| panic!("{stdout}"));
+    assert!(day_line.contains("not ingested until a run fetches them"), "{day_line}");
+    assert!(day_line.contains(&format!("[{n}/{n} requests, about")), "off a terminal, a line per day: {day_line}");
 
     let mut conn = db.connect();
     let days = edgar_days::list_days(&mut conn).unwrap();
     assert_eq!(days.len(), 1, "2020-03-19 has no index, nor has a later day yet, so it waits: {stdout}");
     let first = &days[0];
     assert_eq!(first.day, date!(2020 - 03 - 18));
-    assert_eq!(first.filings_found as usize, accessions.len(), "de-duplicated by accession");
-    assert_eq!(first.failed as usize, missing, "{stderr}");
-    assert_eq!(first.loaded as usize, accessions.len() - missing);
-    assert_eq!(count_filings(&mut conn) as usize, accessions.len() - missing);
-    assert_eq!(edgar_days::ingested_through(&mut conn).unwrap(), Some(date!(2020 - 03 - 18)));
+    assert_eq!(first.filings_found as usize, n, "de-duplicated by accession");
+    assert_eq!((first.failed, first.failed_downloads as usize), (0, missing), "{stderr}");
+    assert_eq!(first.loaded as usize, n - missing);
+    assert_eq!(count_filings(&mut conn) as usize, n - missing);
+    assert_eq!(edgar_days::ingested_through(&mut conn).unwrap(), None, "a day short of filings is not ingested");
     assert!(stdout.contains("2020-03-19: no index yet"), "{stdout}");
+    assert!(stdout.contains("ingested through: nothing yet"), "{stdout}");
     assert_eq!(edgar_days::failure_count(&mut conn).unwrap() as usize, missing);
     {
         let seen = seen.lock().unwrap();
         assert_eq!(seen.user_agents, BTreeSet::from(["insider-bulk tests test@example.com".to_owned()]));
     }
 
-    // Re-running a day is safe: nothing new is loaded, the record is replaced.
-    let again = run("2020-03-18", "2020-03-18").await;
-    assert!(String::from_utf8_lossy(&again.stdout).contains("loaded 0"), "{}", String::from_utf8_lossy(&again.stdout));
+    // EDGAR serves them again: re-running the day fetches them, loads
+    // nothing else anew, and the day now counts.
+    upstream.missing.lock().unwrap().clear();
+    let again = run_edgar(&db, port, "2020-03-18", "2020-03-18").await;
+    let (stdout, stderr) = text(&again);
+    assert_eq!(again.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains(&format!("loaded {missing}, unchanged {}", n - missing)), "{stdout}");
     let days = edgar_days::list_days(&mut conn).unwrap();
-    assert_eq!(days[0].unchanged as usize, accessions.len() - missing);
-    assert_eq!(count_filings(&mut conn) as usize, accessions.len() - missing);
+    assert_eq!(
+        (days[0].loaded as usize, days[0].unchanged as usize, days[0].failed_downloads),
+        (missing, n - missing, 0)
+    );
+    assert_eq!(count_filings(&mut conn) as usize, n);
+    assert_eq!(edgar_days::ingested_through(&mut conn).unwrap(), Some(date!(2020 - 03 - 18)));
+    assert_eq!(edgar_days::failure_count(&mut conn).unwrap(), 0, "the fetched filings' failures are forgotten");
     handle.stop(true).await;
 }
 
 /// A malformed filing is reported and the rest of the day still loads; the
-/// exit code (3) tells a scheduler that running the day again cannot help.
+/// exit code (3) tells a scheduler that running the day again cannot help,
+/// and the filing does not hold the mark.
 #[actix_web::test]
 async fn a_malformed_filing_is_exit_three_and_the_rest_still_loads() {
     let (index, accessions) = trimmed_index(OWNERSHIP_LINES);
     let broken: BTreeSet<String> = accessions.iter().take(1).cloned().collect();
-    let (port, handle, _seen) = start_edgar(index, Upstream { malformed: broken.clone(), ..Upstream::default() });
+    let upstream = Upstream { malformed: broken.clone(), ..Upstream::default() };
+    let (port, handle, _seen) = start_edgar(index, web::Data::new(upstream));
     let db = TestDatabase::sqlite();
     let output = run_edgar(&db, port, "2020-03-18", "2020-03-18").await;
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -213,10 +255,148 @@ async fn a_malformed_filing_is_exit_three_and_the_rest_still_loads() {
     let mut conn = db.connect();
     let days = edgar_days::list_days(&mut conn).unwrap();
     assert_eq!(days.len(), 1, "the day is recorded");
-    assert_eq!(days[0].failed, 1);
+    assert_eq!((days[0].failed, days[0].failed_downloads), (1, 0));
     assert_eq!(count_filings(&mut conn) as usize, accessions.len() - 1);
     assert_eq!(edgar_days::failure_count(&mut conn).unwrap(), 1);
+    assert_eq!(edgar_days::ingested_through(&mut conn).unwrap(), Some(date!(2020 - 03 - 18)));
     handle.stop(true).await;
+}
+
+/// When a whole day's downloads fail, EDGAR has stopped serving filings:
+/// the crawl stops there instead of spending every later day's retries.
+#[actix_web::test]
+async fn a_day_whose_every_download_fails_stops_the_crawl() {
+    let (index, accessions) = trimmed_index(OWNERSHIP_LINES);
+    let upstream = Upstream { missing: Mutex::new(accessions.clone()), weekday_indexes: true, ..Upstream::default() };
+    let (port, handle, _seen) = start_edgar(index, web::Data::new(upstream));
+    let db = TestDatabase::sqlite();
+    let output = run_edgar(&db, port, "2020-03-18", "2020-03-20").await;
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    let n = accessions.len();
+    assert!(
+        stderr.contains(&format!("all {n} downloads of 2020-03-18 failed, the last: not found (HTTP 404)")),
+        "{stderr}"
+    );
+    let mut conn = db.connect();
+    let days: Vec<Date> = edgar_days::list_days(&mut conn).unwrap().into_iter().map(|d| d.day).collect();
+    assert_eq!(days, [date!(2020 - 03 - 18)], "the days after it are not tried: {stdout}");
+    handle.stop(true).await;
+}
+
+/// An index EDGAR will not serve stops the first pass there: the days
+/// before it are loaded, none after it is tried, and the run exits 1.
+#[actix_web::test]
+async fn an_index_that_cannot_be_read_stops_the_crawl_there() {
+    let broken = date!(2020 - 03 - 20);
+    let upstream = Upstream { weekday_indexes: true, broken_index: Some(broken), ..Upstream::default() };
+    let (port, handle, seen) = start_edgar(trimmed_index(OWNERSHIP_LINES).0, web::Data::new(upstream));
+    let db = TestDatabase::sqlite();
+    let output = run_edgar(&db, port, "2020-03-18", "2020-03-31").await;
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stdout.contains("plan: reading indexes stopped after 2020-03-19"), "{stdout}");
+    assert!(stderr.contains("did not serve the index of 2020-03-20"), "{stderr}");
+    assert!(stderr.contains("HTTP 500"), "the cause is named: {stderr}");
+    let mut conn = db.connect();
+    let days: Vec<Date> = edgar_days::list_days(&mut conn).unwrap().into_iter().map(|d| d.day).collect();
+    assert_eq!(days, [date!(2020 - 03 - 18), date!(2020 - 03 - 19)], "{stdout}");
+    assert_eq!(edgar_days::ingested_through(&mut conn).unwrap(), Some(date!(2020 - 03 - 19)));
+    let requests = seen.lock().unwrap().requests;
+    assert!(requests < OWNERSHIP_LINES + 5 + 14, "no day after the stop is fetched: {requests} requests");
+    handle.stop(true).await;
+}
+
+/// A host that accepts connections and closes them unanswered: the crawl
+/// stops after the first day's attempts, naming the cause, and records nothing.
+#[actix_web::test]
+async fn an_unreachable_host_fails_once() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = connections.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    let db = TestDatabase::sqlite();
+    let output = run_edgar(&db, port, "2024-07-01", "2024-07-31").await;
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stderr.contains(&format!("EDGAR at http://127.0.0.1:{port}/ cannot be reached")), "{stderr}");
+    assert!(stderr.contains("form.20240701.idx: no answer in 5 attempts"), "{stderr}");
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 5, "one day's attempts, not 31 days'");
+    assert!(edgar_days::list_days(&mut db.connect()).unwrap().is_empty());
+}
+
+/// A server with no index for any day of the range is not EDGAR (or is
+/// refusing us): an error, not a quiet success, and nothing recorded, not
+/// even the weekends.
+#[actix_web::test]
+async fn a_host_without_any_index_is_an_error() {
+    let (port, handle, seen) = start_edgar(trimmed_index(0).0, web::Data::new(Upstream::default()));
+    let db = TestDatabase::sqlite();
+    let output = run_edgar(&db, port, "2024-07-01", "2024-07-31").await;
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stderr.contains("served no daily index for any weekday from 2024-07-01 to 2024-07-31"), "{stderr}");
+    assert!(edgar_days::list_days(&mut db.connect()).unwrap().is_empty());
+    assert_eq!(seen.lock().unwrap().requests, 31, "one request per day");
+
+    // With a day EDGAR served before, and still serves, a range without
+    // an index is a run of holidays: the weekend is recorded, the weekdays wait.
+    let mut conn = db.connect();
+    let known = edgar_days::EdgarDay {
+        filings_found: 5,
+        loaded: 5,
+        ..edgar_days::EdgarDay::without_index(date!(2020 - 03 - 18), insider_bulk_core::db::now_utc())
+    };
+    edgar_days::record_day(&mut conn, &known).unwrap();
+    let holidays = run_edgar(&db, port, "2024-07-04", "2024-07-07").await;
+    let (stdout, stderr) = text(&holidays);
+    assert_eq!(holidays.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("2024-07-04: no index yet"), "{stdout}");
+    assert_eq!(edgar_days::list_days(&mut conn).unwrap().len(), 3, "the known day and the weekend");
+    handle.stop(true).await;
+}
+
+/// Bad input is refused with a clear error (exit 2) before any request.
+#[actix_web::test]
+async fn bad_ranges_and_settings_are_refused() {
+    let db = TestDatabase::sqlite();
+    let cases: [(&[&str], &str); 5] = [
+        (&["--from", "2024-07-31", "--to", "2024-07-01"], "--to 2024-07-01 is before --from 2024-07-31"),
+        (&["--from", "2002-12-30", "--to", "2003-01-02"], "--from 2002-12-30 is before 2003-01-01"),
+        (&["--from", "2024-07-01", "--to", "2999-01-01"], "--to 2999-01-01 is after today"),
+        (&["--from", "2024-07-01", "--to", "2024-07-31", "--max-rps", "11"], "11 is not in 1..=10"),
+        (&["--from", "2024-07-01", "--to", "2024-07-31", "--concurrency", "0"], "0 is not in 1..=64"),
+    ];
+    for (args, message) in cases {
+        let output = ingest(&db, 9, args).await;
+        let (stdout, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}:\n{stdout}\n{stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+        assert!(!stdout.contains("plan:"), "{args:?}: {stdout}");
+    }
+    let help = ingest(&db, 9, &["--help"]).await;
+    let (stdout, _) = text(&help);
+    for code in ["Exit codes:", "  1  retrying may help", "  2  the command could not run", "  3  only malformed"] {
+        assert!(stdout.contains(code), "--help documents the exit codes: {stdout}");
+    }
+}
+
+fn catch_up_command(db: &TestDatabase, port: u16) -> impl Fn() -> std::process::Output + Clone + Send + 'static {
+    let url = sqlite_path(db);
+    move || {
+        Command::new(env!("CARGO_BIN_EXE_insider-bulk-ingest"))
+            .args(["edgar", "--catch-up", "--base-url", &format!("http://127.0.0.1:{port}/")])
+            .args(["--user-agent", "insider-bulk tests test@example.com"])
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap()
+    }
 }
 
 /// `--catch-up`, what the daily CronJob runs: every day after
@@ -235,7 +415,7 @@ async fn catch_up_loads_every_day_after_ingested_through() {
     let loaded_later = previous_business_day(target);
     assert!(start < holiday && holiday < loaded_later && loaded_later < target);
     let upstream = Upstream { weekday_indexes: true, holidays: BTreeSet::from([holiday]), ..Upstream::default() };
-    let (port, handle, seen) = start_edgar(trimmed_index(OWNERSHIP_LINES).0, upstream);
+    let (port, handle, seen) = start_edgar(trimmed_index(OWNERSHIP_LINES).0, web::Data::new(upstream));
     let db = TestDatabase::sqlite();
     let mut conn = db.connect();
     let now = insider_bulk_core::db::now_utc();
@@ -244,18 +424,11 @@ async fn catch_up_loads_every_day_after_ingested_through() {
         edgar_days::EdgarDay { filings_found: 5, loaded: 5, ..edgar_days::EdgarDay::without_index(loaded_later, now) };
     edgar_days::record_day(&mut conn, &later).unwrap();
 
-    let url = sqlite_path(&db);
-    let catch_up = move || {
-        Command::new(env!("CARGO_BIN_EXE_insider-bulk-ingest"))
-            .args(["edgar", "--catch-up", "--base-url", &format!("http://127.0.0.1:{port}/")])
-            .args(["--user-agent", "insider-bulk tests test@example.com"])
-            .env("DATABASE_URL", &url)
-            .output()
-            .unwrap()
-    };
+    let catch_up = catch_up_command(&db, port);
     let first = actix_web::rt::task::spawn_blocking(catch_up.clone()).await.unwrap();
     let stdout = String::from_utf8_lossy(&first.stdout).into_owned();
     assert_eq!(first.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&first.stderr));
+    assert!(!stdout.contains("reach"), "the gap is within reach: {stdout}");
     let days = edgar_days::list_days(&mut conn).unwrap();
     assert_eq!(days.len(), 10, "{stdout}");
     assert_eq!(edgar_days::ingested_through(&mut conn).unwrap(), Some(target), "{stdout}");
@@ -267,5 +440,43 @@ async fn catch_up_loads_every_day_after_ingested_through() {
     assert_eq!(again.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&again.stdout).contains("nothing to catch up"));
     assert_eq!(seen.lock().unwrap().requests, 8, "nothing fetched when there is nothing new");
+    handle.stop(true).await;
+}
+
+/// A gap older than `--catch-up`'s reach is named, with the command that
+/// closes it; the run still loads what it reaches.
+#[actix_web::test]
+async fn catch_up_states_its_reach() {
+    use insider_bulk_ingest::commands::edgar::{previous_business_day, CATCH_UP_DAYS};
+
+    let target = previous_business_day(time::OffsetDateTime::now_utc().date());
+    let through = target - time::Duration::days(CATCH_UP_DAYS + 20);
+    let upstream = Upstream { weekday_indexes: true, ..Upstream::default() };
+    let (port, handle, seen) = start_edgar(trimmed_index(0).0, web::Data::new(upstream));
+    let db = TestDatabase::sqlite();
+    let mut conn = db.connect();
+    let now = insider_bulk_core::db::now_utc();
+    edgar_days::record_day(&mut conn, &edgar_days::EdgarDay::without_index(through, now)).unwrap();
+
+    let catch_up = catch_up_command(&db, port);
+    let output = actix_web::rt::task::spawn_blocking(catch_up.clone()).await.unwrap();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    let from = target - time::Duration::days(CATCH_UP_DAYS - 1);
+    let gap = (through.next_day().unwrap(), from.previous_day().unwrap());
+    assert!(stdout.contains(&format!("beyond --catch-up's {CATCH_UP_DAYS}-day reach")), "{stdout}");
+    assert!(stdout.contains(&format!("  insider-bulk-ingest edgar --from {} --to {}\n", gap.0, gap.1)), "{stdout}");
+    assert!(stdout.contains(&format!("catch-up: this run loads {from} to {target}")), "{stdout}");
+    assert_eq!(seen.lock().unwrap().requests, CATCH_UP_DAYS as usize);
+    assert_eq!(edgar_days::list_days(&mut conn).unwrap().len(), 1 + CATCH_UP_DAYS as usize);
+    assert_eq!(edgar_days::ingested_through(&mut conn).unwrap(), Some(through), "the gap holds the mark");
+
+    // The next run still names the gap, and has nothing new to fetch.
+    let again = actix_web::rt::task::spawn_blocking(catch_up).await.unwrap();
+    let (stdout, stderr) = text(&again);
+    assert_eq!(again.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains(&format!("--from {} --to {}", gap.0, gap.1)), "{stdout}");
+    assert!(stdout.contains("nothing to catch up within reach"), "{stdout}");
+    assert_eq!(seen.lock().unwrap().requests, CATCH_UP_DAYS as usize);
     handle.stop(true).await;
 }

@@ -15,18 +15,28 @@ pub struct EdgarDay {
     pub filings_found: i32,
     pub loaded: i32,
     pub unchanged: i32,
+    /// Filings that failed to parse or store: the same bytes fail the same
+    /// way, so they do not hold `ingested_through`.
     pub failed: i32,
     pub completed_at: PrimitiveDateTime,
+    /// Filings that could not be downloaded: until a run fetches them the
+    /// day does not count as ingested.
+    pub failed_downloads: i32,
 }
 
 impl EdgarDay {
     /// A day EDGAR published no index for: a weekend or a holiday.
     pub fn without_index(day: Date, completed_at: PrimitiveDateTime) -> Self {
-        EdgarDay { day, filings_found: 0, loaded: 0, unchanged: 0, failed: 0, completed_at }
+        EdgarDay { day, filings_found: 0, loaded: 0, unchanged: 0, failed: 0, completed_at, failed_downloads: 0 }
+    }
+
+    /// Whether the day counts towards `ingested_through`.
+    pub fn is_complete(&self) -> bool {
+        self.failed_downloads == 0
     }
 }
 
-/// Records a fully processed day; re-running a day replaces its record.
+/// Records a processed day; re-running a day replaces its record.
 pub fn record_day(conn: &mut DbConnection, day: &EdgarDay) -> Result<(), DbError> {
     crate::on_backend!(conn, c => diesel::insert_into(edgar_days::table)
         .values(day)
@@ -41,14 +51,27 @@ pub fn list_days(conn: &mut DbConnection) -> Result<Vec<EdgarDay>, DbError> {
     Ok(edgar_days::table.order(edgar_days::day).select(EdgarDay::as_select()).load(conn)?)
 }
 
-/// The last day of the unbroken run of processed days that starts at the
-/// first one: a day missing in the middle holds the mark back.
+/// The last day of the unbroken run of complete days that starts at the
+/// first one: a day missing in the middle, or one with failed downloads,
+/// holds the mark back.
 pub fn ingested_through(conn: &mut DbConnection) -> Result<Option<Date>, DbError> {
-    let days: Vec<Date> = edgar_days::table.order(edgar_days::day).select(edgar_days::day).load(conn)?;
+    let days: Vec<Date> = edgar_days::table
+        .filter(edgar_days::failed_downloads.eq(0))
+        .order(edgar_days::day)
+        .select(edgar_days::day)
+        .load(conn)?;
     Ok(unbroken_through(days))
 }
 
-/// [`ingested_through`] of days already read, in ascending order.
+/// The latest day recorded with an index: one EDGAR is known to serve.
+pub fn latest_day_with_index(conn: &mut DbConnection) -> Result<Option<Date>, DbError> {
+    Ok(edgar_days::table
+        .filter(edgar_days::filings_found.gt(0))
+        .select(diesel::dsl::max(edgar_days::day))
+        .first::<Option<Date>>(conn)?)
+}
+
+/// [`ingested_through`] of complete days already read, in ascending order.
 pub fn unbroken_through(days: impl IntoIterator<Item = Date>) -> Option<Date> {
     let mut through = None;
     for day in days {

@@ -174,6 +174,7 @@ diesel::table! {
         unchanged -> Integer,
         failed -> Integer,
         completed_at -> Timestamp,
+        failed_downloads -> Integer,
     }
 }
 

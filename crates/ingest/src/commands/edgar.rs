@@ -1,17 +1,44 @@
+//! `insider-bulk-ingest edgar`: two passes over a range of EDGAR days. The
+//! first reads every day's form index and prints the plan (days, filings,
+//! time at the rate limit); the second downloads, parses and stores each
+//! day's filings and records the day.
+
+mod catch_up;
+mod crawl;
+mod plan;
+mod progress;
+
 use std::collections::HashMap;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use insider_bulk_core::db::edgar_days::{self, EdgarDay};
 use insider_bulk_core::db::filings::FilingToStore;
-use insider_bulk_core::db::{now_utc, Database};
+use insider_bulk_core::db::Database;
 use time::Date;
-use tokio::sync::Semaphore;
+
+pub use catch_up::{beyond_reach, catch_up_days, previous_business_day, CATCH_UP_DAYS};
+pub use plan::CrawlStop;
 
 use crate::edgar::{EdgarClient, IndexEntry, DEFAULT_BASE_URL, MAX_REQUESTS_PER_SECOND};
 use crate::parse::parse_document;
-use crate::pipeline::BATCH_SIZE;
-use crate::store::{BatchWriter, Failure, Item};
+use crate::store::{Failure, Item};
+use crawl::Crawl;
+use plan::Plan;
+use progress::{at_rate, Progress};
+
+/// Ownership filings in XML start in 2003 (electronic filing became
+/// mandatory on 2003-06-30), and so does the product's coverage.
+const FIRST_DAY: Date = time::macros::date!(2003 - 01 - 01);
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  every day of the range went in (days without an index are weekends or holidays)
+  1  retrying may help: EDGAR could not be reached or served no index for any weekday
+     of the range, a day's index or some filings could not be downloaded (such a day
+     does not count as ingested), or no day had an index yet
+  2  the command could not run: bad arguments, configuration or database
+  3  only malformed filings failed: each is named on stderr and kept in ingest_failures;
+     a re-run would fail the same way, so a scheduler should not retry";
 
 fn parse_day(s: &str) -> Result<Date, String> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
@@ -19,16 +46,18 @@ fn parse_day(s: &str) -> Result<Date, String> {
 }
 
 #[derive(clap::Args)]
+#[command(after_help = EXIT_CODES)]
 pub struct EdgarArgs {
-    /// First EDGAR day to process, YYYY-MM-DD.
+    /// First EDGAR day to process, YYYY-MM-DD (2003-01-01 or later).
     #[arg(long, value_parser = parse_day, required_unless_present = "catch_up")]
     from: Option<Date>,
-    /// Last EDGAR day to process, YYYY-MM-DD (inclusive).
+    /// Last EDGAR day to process, YYYY-MM-DD (inclusive, not after today).
     #[arg(long, value_parser = parse_day, required_unless_present = "catch_up")]
     to: Option<Date>,
     /// What a daily job runs: every day after `ingested_through` up to the
-    /// last weekday before today (UTC), at most 31 days back; with nothing
-    /// ingested yet, only that weekday.
+    /// last weekday before today (UTC), at most 31 days back (an older gap
+    /// is named, with the command that closes it); with nothing ingested
+    /// yet, only that weekday.
     #[arg(long, conflicts_with_all = ["from", "to"])]
     catch_up: bool,
     /// The declared User-Agent SEC requires, e.g. "Example Corp data@example.com".
@@ -37,171 +66,152 @@ pub struct EdgarArgs {
     /// EDGAR's base URL (tests point it at a local server).
     #[arg(long, env = "EDGAR_BASE_URL", default_value = DEFAULT_BASE_URL)]
     base_url: String,
-    /// Requests per second, at most 10 (SEC's fair-access limit).
-    #[arg(long, default_value_t = MAX_REQUESTS_PER_SECOND)]
+    /// Requests per second, 1 to 10 (SEC's fair-access limit).
+    #[arg(long, default_value_t = MAX_REQUESTS_PER_SECOND,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_REQUESTS_PER_SECOND)))]
     max_rps: u32,
-    /// Downloads in flight at once (the rate limit still applies to all).
-    #[arg(long, default_value_t = 8)]
-    concurrency: usize,
+    /// Downloads in flight at once, 1 to 64 (the rate limit still applies to all).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    concurrency: u16,
 }
 
-pub async fn run(mut args: EdgarArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(args: EdgarArgs) -> anyhow::Result<ExitCode> {
+    let today = time::OffsetDateTime::now_utc().date();
+    let range = if args.catch_up { None } else { Some(explicit_range(args.from, args.to, today)?) };
+    let client =
+        EdgarClient::builder(args.user_agent).base_url(args.base_url).max_requests_per_second(args.max_rps).build()?;
     let db = super::open_database().await?;
-    // A catch-up run does not load again a day loaded since the gap it
-    // fills; for each such day, whether it had an index.
+    // A catch-up run does not load again a complete day loaded since the
+    // gap it fills; for each such day, whether it had an index.
     let mut already_loaded: HashMap<Date, bool> = HashMap::new();
-    if args.catch_up {
-        let days = db.run(edgar_days::list_days).await?;
-        let through = edgar_days::unbroken_through(days.iter().map(|d| d.day));
-        already_loaded = days.into_iter().map(|d| (d.day, d.filings_found > 0)).collect();
-        match catch_up_days(through, time::OffsetDateTime::now_utc().date()) {
-            Some((from, to)) => (args.from, args.to) = (Some(from), Some(to)),
-            None => {
+    let (from, to) = match range {
+        Some(range) => range,
+        None => {
+            let days = db.run(edgar_days::list_days).await?;
+            let complete: Vec<&EdgarDay> = days.iter().filter(|d| d.is_complete()).collect();
+            let through = edgar_days::unbroken_through(complete.iter().map(|d| d.day));
+            already_loaded = complete.iter().map(|d| (d.day, d.filings_found > 0)).collect();
+            let Some((from, to)) = catch_up_days(through, today) else {
                 println!("nothing to catch up: ingested through {}", through.map_or("-".into(), |d| d.to_string()));
                 return Ok(ExitCode::SUCCESS);
-            }
+            };
+            state_reach(through, from, to);
+            (from, to)
+        }
+    };
+    let days: Vec<Date> = std::iter::successors(Some(from), |d| d.next_day().filter(|n| *n <= to)).collect();
+    let concurrency = usize::from(args.concurrency);
+    let interval = client.request_interval();
+    let to_read = days.iter().filter(|d| !already_loaded.contains_key(d)).count();
+    if to_read == 0 {
+        println!("nothing to catch up within reach: every day from {from} to {to} is complete");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "plan: {from} to {to}, {} days{}: reading {to_read} daily indexes takes about {} at {} requests/s",
+        days.len(),
+        match days.len() - to_read {
+            0 => String::new(),
+            n => format!(" ({n} complete from an earlier run)"),
+        },
+        at_rate(to_read, interval),
+        args.max_rps,
+    );
+    let reading = Progress::new("indexes", to_read as u64, interval);
+    let plan = plan::read_indexes(&client, days, &already_loaded, concurrency, &reading).await;
+    reading.finish();
+    if let (Some(stop), true) = (&plan.stopped, plan.days.is_empty()) {
+        eprintln!("insider-bulk-ingest: edgar: {stop}");
+        return Ok(ExitCode::from(1));
+    }
+    if plan.no_index_anywhere() {
+        if let Some(stop) = wrong_host(&db, &client, from, to).await? {
+            eprintln!("insider-bulk-ingest: edgar: {stop}");
+            return Ok(ExitCode::from(1));
         }
     }
-    let (Some(from), Some(to)) = (args.from, args.to) else {
-        anyhow::bail!("give --from and --to, or --catch-up");
-    };
+    print_plan(&plan, interval, args.max_rps);
+    Crawl::new(db, client, concurrency, &plan).run(plan).await
+}
+
+/// `--from` and `--to`, checked: bad input is refused before any request.
+fn explicit_range(from: Option<Date>, to: Option<Date>, today: Date) -> anyhow::Result<(Date, Date)> {
+    let (Some(from), Some(to)) = (from, to) else { anyhow::bail!("give --from and --to, or --catch-up") };
     if to < from {
         anyhow::bail!("--to {to} is before --from {from}");
     }
-    let client = EdgarClient::builder(args.user_agent)
-        .base_url(args.base_url)
-        .max_requests_per_second(args.max_rps.min(MAX_REQUESTS_PER_SECOND))
-        .build()?;
-    let mut failed_days = 0;
-    let mut failed_filings = Vec::new();
-    // Weekdays without an index. A holiday, an index not published yet and
-    // SEC refusing us all look the same, so such a day is recorded (as a
-    // holiday) only once EDGAR has an index for a later day; until then it
-    // stays unrecorded and holds ingested_through back.
-    let mut unconfirmed: Vec<Date> = Vec::new();
-    let mut day = from;
-    loop {
-        let outcome = match already_loaded.get(&day) {
-            Some(&had_index) => Ok(DayOutcome::AlreadyLoaded(had_index)),
-            None => ingest_day(&db, &client, day, args.concurrency.max(1)).await,
-        };
-        match outcome {
-            Ok(DayOutcome::AlreadyLoaded(had_index)) => {
-                if had_index {
-                    record_holidays(&db, &mut unconfirmed).await?;
-                }
-            }
-            Ok(DayOutcome::NoIndex) if is_weekend(day) => {
-                record_without_index(&db, day).await?;
-                println!("{day}: weekend, no index");
-            }
-            Ok(DayOutcome::NoIndex) => unconfirmed.push(day),
-            Ok(DayOutcome::Loaded(record, failures)) => {
-                record_holidays(&db, &mut unconfirmed).await?;
-                for f in &failures {
-                    eprintln!("{day}: {}: {}", f.source, f.reason);
-                }
-                failed_filings.extend(failures);
-                println!(
-                    "{day}: found {}, loaded {}, unchanged {}, failed {}",
-                    record.filings_found, record.loaded, record.unchanged, record.failed
-                );
-            }
-            Err(e) => {
-                // The day stays unrecorded: a visible gap that holds back
-                // ingested_through until a re-run fills it.
-                failed_days += 1;
-                eprintln!("{day}: not processed: {e:#}");
-            }
-        }
-        if day >= to {
-            break;
-        }
-        day = day.next_day().ok_or_else(|| anyhow::anyhow!("date overflow after {day}"))?;
+    if from < FIRST_DAY {
+        anyhow::bail!(
+            "--from {from} is before {FIRST_DAY}: ownership filings in XML, and the product's coverage, start in 2003"
+        );
     }
-    for day in unconfirmed {
-        println!("{day}: no index yet; recorded as a holiday once EDGAR has an index for a later day");
+    if to > today {
+        anyhow::bail!("--to {to} is after today ({today} UTC): EDGAR publishes a day's index that evening");
     }
-    let through = db.run(edgar_days::ingested_through).await?;
-    match through {
-        Some(d) => println!("ingested through {d}"),
-        None => println!("ingested through: nothing yet"),
-    }
-    Ok(super::exit_code(&failed_filings, failed_days))
+    Ok((from, to))
 }
 
-enum DayOutcome {
-    /// Loaded and recorded, with the filings that failed.
-    Loaded(EdgarDay, Vec<Failure>),
-    /// EDGAR has no index for the day; nothing recorded.
-    NoIndex,
-    /// Recorded before this catch-up run; whether the day had an index.
-    AlreadyLoaded(bool),
+/// A catch-up run says what it cannot reach, and how to close it.
+fn state_reach(through: Option<Date>, from: Date, to: Date) {
+    match (through, beyond_reach(through, from)) {
+        (None, _) => println!(
+            "catch-up: nothing ingested yet, so this run loads {from} to {to} only; earlier days are a backfill \
+             (README: sec-dataset for 2006 Q1 on, edgar --from … --to … before that)"
+        ),
+        (Some(through), Some((first, last))) => {
+            let days = (last - first).whole_days() + 1;
+            println!(
+                "catch-up: ingested through {through}; the {days} days from {first} to {last} are beyond \
+                 --catch-up's {CATCH_UP_DAYS}-day reach, and hold ingested_through until loaded with:"
+            );
+            println!("  insider-bulk-ingest edgar --from {first} --to {last}");
+            println!("catch-up: this run loads {from} to {to}");
+        }
+        (Some(_), None) => {}
+    }
 }
 
-fn is_weekend(day: Date) -> bool {
+/// No weekday of the range had an index. That is a run of holidays (or
+/// days not published yet) only if EDGAR still serves an index it served
+/// before; otherwise the host is wrong or refusing us.
+async fn wrong_host(db: &Database, client: &EdgarClient, from: Date, to: Date) -> anyhow::Result<Option<CrawlStop>> {
+    let known = db.run(edgar_days::latest_day_with_index).await?;
+    if let Some(day) = known {
+        if matches!(client.daily_form_index(day).await, Ok(Some(_))) {
+            return Ok(None);
+        }
+    }
+    Ok(Some(CrawlStop::NoIndex { base: client.base_url().to_string(), from, to, known }))
+}
+
+fn print_plan(plan: &Plan, interval: std::time::Duration, rps: u32) {
+    println!(
+        "plan: {} ownership filings; days with an index {}, without one {} (weekdays {}, weekend days {}){}",
+        plan.filings(),
+        plan.days_with_index(),
+        plan.without_index(false) + plan.without_index(true),
+        plan.without_index(false),
+        plan.without_index(true),
+        match plan.already_loaded() {
+            0 => String::new(),
+            n => format!(", complete from an earlier run {n}"),
+        },
+    );
+    let requests = plan.requests_ahead();
+    println!(
+        "plan: fetching them takes {requests} requests, about {} at {rps} requests/s",
+        at_rate(requests, interval)
+    );
+    if let (Some(stop), Some((last, _))) = (&plan.stopped, plan.days.last()) {
+        println!("plan: reading indexes stopped after {last}; this run loads the days before the failure ({stop})");
+    }
+}
+
+pub(super) fn is_weekend(day: Date) -> bool {
     matches!(day.weekday(), time::Weekday::Saturday | time::Weekday::Sunday)
 }
 
-/// Records the weekdays waiting in `unconfirmed` as holidays: EDGAR has
-/// just shown an index for a later day.
-async fn record_holidays(db: &Database, unconfirmed: &mut Vec<Date>) -> anyhow::Result<()> {
-    for day in unconfirmed.drain(..) {
-        record_without_index(db, day).await?;
-        println!("{day}: holiday, no index (EDGAR has a later one)");
-    }
-    Ok(())
-}
-
-async fn record_without_index(db: &Database, day: Date) -> anyhow::Result<()> {
-    db.run(move |conn| edgar_days::record_day(conn, &EdgarDay::without_index(day, now_utc()))).await?;
-    Ok(())
-}
-
-/// Downloads, parses and stores one day's ownership filings, then records
-/// the day, with the filings that failed. Safe to re-run: unchanged
-/// filings are not rewritten.
-async fn ingest_day(db: &Database, client: &EdgarClient, day: Date, concurrency: usize) -> anyhow::Result<DayOutcome> {
-    let Some(index) = client.daily_form_index(day).await? else { return Ok(DayOutcome::NoIndex) };
-    for (line, reason) in &index.skipped {
-        tracing::warn!(%day, line, %reason, "skipped a line of the form index");
-    }
-    let entries = index.entries;
-    let mut writer = BatchWriter::for_edgar_day(db.clone(), day);
-    let limit = Arc::new(Semaphore::new(concurrency));
-    let mut downloads = tokio::task::JoinSet::new();
-    for (i, entry) in entries.iter().cloned().enumerate() {
-        let (client, limit) = (client.clone(), limit.clone());
-        downloads.spawn(async move {
-            let _slot = limit.acquire_owned().await;
-            (i, fetch_and_parse(&client, entry).await)
-        });
-    }
-    let mut items: Vec<(usize, Item)> = Vec::with_capacity(entries.len());
-    while let Some(done) = downloads.join_next().await {
-        items.push(done?);
-    }
-    // Index order, so a day loads the same way every time.
-    items.sort_by_key(|(i, _)| *i);
-    let mut items = items.into_iter().map(|(_, item)| item).peekable();
-    while items.peek().is_some() {
-        writer.write(items.by_ref().take(BATCH_SIZE).collect()).await?;
-    }
-    let report = &writer.report;
-    let record = EdgarDay {
-        day,
-        filings_found: entries.len() as i32,
-        loaded: report.loaded() as i32,
-        unchanged: (report.unchanged + report.duplicates) as i32,
-        failed: report.failed.len() as i32,
-        completed_at: now_utc(),
-    };
-    let to_store = record.clone();
-    db.run(move |conn| edgar_days::record_day(conn, &to_store)).await?;
-    Ok(DayOutcome::Loaded(record, writer.report.failed))
-}
-
-async fn fetch_and_parse(client: &EdgarClient, entry: IndexEntry) -> Item {
+pub(super) async fn fetch_and_parse(client: &EdgarClient, entry: IndexEntry) -> Item {
     let source = entry.path.clone();
     let bytes = client.fetch_filing(&entry).await.map_err(|e| Failure::unavailable(source.clone(), e))?;
     // A parser that panicked on these bytes would panic on them again.
@@ -210,83 +220,4 @@ async fn fetch_and_parse(client: &EdgarClient, entry: IndexEntry) -> Item {
         .map_err(|e| Failure::malformed(source.clone(), e))?
         .map_err(|e| Failure::malformed(source.clone(), e))?;
     Ok(FilingToStore { filing, loaded_from: source })
-}
-
-/// How far back a catch-up run reaches. At SEC's 10 requests a second a
-/// busy day takes minutes, so a long outage is caught up over several
-/// runs (each day is recorded as it completes); a gap older than this
-/// needs an explicit `--from`.
-pub const CATCH_UP_DAYS: i64 = 31;
-
-/// The days a daily run loads: those after `through` (the end of the
-/// unbroken run of loaded days) up to the last weekday before `today`.
-/// Weekends and holidays are loaded too, as days without an index, so
-/// that `ingested_through` moves past them; a day that failed before is
-/// tried again. `None` when there is nothing new.
-pub fn catch_up_days(through: Option<Date>, today: Date) -> Option<(Date, Date)> {
-    let to = previous_business_day(today);
-    let earliest = to - time::Duration::days(CATCH_UP_DAYS - 1);
-    let from = match through {
-        None => to,
-        Some(through) => through.next_day()?.max(earliest),
-    };
-    (from <= to).then_some((from, to))
-}
-
-/// The weekday before `today` (Monday → Friday). EDGAR holidays are not
-/// skipped: their index does not exist, which the run reports as such.
-pub fn previous_business_day(today: Date) -> Date {
-    let mut day = today.previous_day().expect("not the first day of the calendar");
-    while is_weekend(day) {
-        day = day.previous_day().expect("not the first day of the calendar");
-    }
-    day
-}
-
-#[cfg(test)]
-mod business_day_tests {
-    use time::macros::date;
-
-    use super::{catch_up_days, previous_business_day};
-
-    #[test]
-    fn skips_weekends() {
-        assert_eq!(previous_business_day(date!(2026 - 11 - 30)), date!(2026 - 11 - 27), "Monday → Friday");
-        assert_eq!(previous_business_day(date!(2026 - 11 - 29)), date!(2026 - 11 - 27), "Sunday → Friday");
-        assert_eq!(previous_business_day(date!(2026 - 11 - 25)), date!(2026 - 11 - 24));
-    }
-
-    #[test]
-    fn a_week_of_daily_catch_up_runs_leaves_no_gap() {
-        // Fresh database, first run on Monday 2026-11-30: Friday only.
-        assert_eq!(catch_up_days(None, date!(2026 - 11 - 30)), Some((date!(2026 - 11 - 27), date!(2026 - 11 - 27))));
-        // Tuesday: the weekend and Monday, so ingested_through moves past the weekend.
-        assert_eq!(
-            catch_up_days(Some(date!(2026 - 11 - 27)), date!(2026 - 12 - 01)),
-            Some((date!(2026 - 11 - 28), date!(2026 - 11 - 30)))
-        );
-        assert_eq!(
-            catch_up_days(Some(date!(2026 - 11 - 30)), date!(2026 - 12 - 02)),
-            Some((date!(2026 - 12 - 01), date!(2026 - 12 - 01)))
-        );
-        // Saturday loads Friday; Sunday and Monday find nothing new.
-        assert_eq!(
-            catch_up_days(Some(date!(2026 - 12 - 03)), date!(2026 - 12 - 05)),
-            Some((date!(2026 - 12 - 04), date!(2026 - 12 - 04)))
-        );
-        assert_eq!(catch_up_days(Some(date!(2026 - 12 - 04)), date!(2026 - 12 - 06)), None);
-        assert_eq!(catch_up_days(Some(date!(2026 - 12 - 04)), date!(2026 - 12 - 07)), None);
-    }
-
-    #[test]
-    fn a_failed_day_is_tried_again_and_a_long_outage_is_capped() {
-        // Wednesday failed, so the unbroken run ends on Tuesday: Friday's run retries it with Thursday.
-        assert_eq!(
-            catch_up_days(Some(date!(2026 - 12 - 01)), date!(2026 - 12 - 04)),
-            Some((date!(2026 - 12 - 02), date!(2026 - 12 - 03)))
-        );
-        let (from, to) = catch_up_days(Some(date!(2026 - 01 - 02)), date!(2026 - 12 - 04)).unwrap();
-        assert_eq!(to, date!(2026 - 12 - 03));
-        assert_eq!((to - from).whole_days() + 1, super::CATCH_UP_DAYS);
-    }
 }

@@ -44,6 +44,9 @@ pub enum EdgarError {
     Status { url: String, status: StatusCode },
     #[error("gave up on {url} after {attempts} attempts; last: {last}")]
     RetriesExhausted { url: String, attempts: u32, last: String },
+    /// No attempt got an HTTP answer: a wrong host, DNS, a network down.
+    #[error("cannot reach {url}: no answer in {attempts} attempts; last: {last}")]
+    Unreachable { url: String, attempts: u32, last: String },
     #[error("{url} is not a daily form index: {source}")]
     NotAnIndex { url: String, source: IndexFormatError },
 }
@@ -184,6 +187,11 @@ impl EdgarClient {
         &self.base
     }
 
+    /// The spacing of requests under the rate limit: what a plan's time estimate rests on.
+    pub fn request_interval(&self) -> Duration {
+        self.limiter.interval()
+    }
+
     /// The day's form index, reduced to ownership filings; `None` when EDGAR
     /// has no index for that day (weekends, holidays, days not yet published).
     pub async fn daily_form_index(&self, date: Date) -> Result<Option<FormIndex>, EdgarError> {
@@ -221,10 +229,12 @@ impl EdgarClient {
             reason: e.to_string(),
         })?;
         let mut last = String::new();
+        let mut answered = false;
         for attempt in 1..=self.max_attempts {
             self.limiter.acquire().await;
             let server_wait = match self.http.get(url.clone()).send().await {
                 Ok(response) => {
+                    answered = true;
                     let status = response.status();
                     if status.is_success() {
                         match response.bytes().await {
@@ -250,7 +260,12 @@ impl EdgarClient {
                 tokio::time::sleep(wait).await;
             }
         }
-        Err(EdgarError::RetriesExhausted { url: url.into(), attempts: self.max_attempts, last })
+        let (url, attempts) = (url.into(), self.max_attempts);
+        if answered {
+            Err(EdgarError::RetriesExhausted { url, attempts, last })
+        } else {
+            Err(EdgarError::Unreachable { url, attempts, last })
+        }
     }
 }
 
