@@ -8,5 +8,6 @@ pub mod edgar;
 pub mod files;
 pub mod parse;
 pub mod pipeline;
+pub mod sample;
 pub mod store;
 pub mod synth;

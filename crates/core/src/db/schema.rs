@@ -246,6 +246,7 @@ diesel::table! {
         row_count -> BigInt,
         source_fingerprint -> Text,
         last_job_id -> Nullable<Text>,
+        synthetic -> Bool,
     }
 }
 

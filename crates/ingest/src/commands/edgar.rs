@@ -131,6 +131,9 @@ pub async fn run(args: EdgarArgs) -> anyhow::Result<ExitCode> {
         }
     }
     print_plan(&plan, interval, args.max_rps);
+    if plan.filings() > 0 {
+        crate::sample::make_way_for_real_filings(&db).await?;
+    }
     Crawl::new(db, client, concurrency, &plan).run(plan).await
 }
 

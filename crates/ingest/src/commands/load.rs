@@ -8,6 +8,9 @@ use crate::store::{BatchWriter, StoreReport};
 pub async fn run(paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
     let db = super::open_database().await?;
     let (files, missing) = expand(paths);
+    if !files.is_empty() {
+        crate::sample::make_way_for_real_filings(&db).await?;
+    }
     let progress = pipeline::progress_bar((missing.len() + files.len()) as u64, "loading");
     let mut writer = BatchWriter::new(db);
     let items = missing.into_iter().map(Err).chain(files.into_iter().map(|path| read_filing(&path)));

@@ -38,6 +38,11 @@ pub enum BuildError {
     Database(#[from] DbError),
     #[error("writing the bundle: {0}")]
     Io(#[from] io::Error),
+    /// The first-start sample and real filings in one month: a bundle is
+    /// never a mix. Real loads remove the sample first, so this means a
+    /// writer went around them.
+    #[error("{form_type} {month} holds {synthetic} synthetic and {real} real filings; a bundle is never a mix (load real filings with insider-bulk-ingest, which removes the sample first)")]
+    MixedSample { form_type: FormType, month: Month, synthetic: u64, real: u64 },
 }
 
 impl From<diesel::result::Error> for BuildError {
@@ -153,7 +158,12 @@ pub fn build<W: Write>(
             name: "filings.jsonl".into(),
             source: EntrySource::File(spool.path().join("filings.jsonl")),
         });
-        let synthetic = by_source[FilingSource::Synthetic.as_str()] > 0;
+        let synthetic_filings = by_source[FilingSource::Synthetic.as_str()];
+        if synthetic_filings > 0 && synthetic_filings < done {
+            let real = done - synthetic_filings;
+            return Err(BuildError::MixedSample { form_type: form, month, synthetic: synthetic_filings, real });
+        }
+        let synthetic = synthetic_filings > 0;
         let manifest = Manifest {
             format_version: FORMAT_VERSION,
             form_type: form,

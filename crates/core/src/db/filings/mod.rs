@@ -3,9 +3,11 @@
 
 mod amendments;
 mod read;
+mod sample;
 mod store;
 
-pub use read::{amended_filing, amendment_links, load_filings, month_accessions, month_synthetic_count};
+pub use read::{amended_filing, amendment_links, load_filings, month_accessions};
+pub use sample::{holds_real_filings, holds_sample, remove_sample, RemovedSample};
 pub use store::{store_filings, FilingToStore, StoreStatus};
 
 use sha2::{Digest, Sha256};

@@ -3,7 +3,7 @@ use diesel::prelude::*;
 use crate::db::rows::ReadRows;
 use crate::db::schema::*;
 use crate::db::{DbConnection, DbError};
-use crate::domain::{FilingSource, FormType, Month};
+use crate::domain::{FormType, Month};
 use crate::filing::*;
 
 /// The accession numbers of a month's filings, in accession order (the
@@ -72,15 +72,4 @@ pub fn amendment_links(
         .load::<(String, String)>(conn)?
         .into_iter()
         .collect())
-}
-
-/// How many of a month's filings were made by `synth` rather than loaded
-/// from EDGAR; a bundle says so in its manifest.
-pub fn month_synthetic_count(conn: &mut DbConnection, form: FormType, month: Month) -> Result<i64, DbError> {
-    Ok(filings::table
-        .filter(filings::form_type.eq(i32::from(form.number())))
-        .filter(filings::period_month.eq(month.to_string()))
-        .filter(filings::source.eq(FilingSource::Synthetic))
-        .count()
-        .get_result(conn)?)
 }

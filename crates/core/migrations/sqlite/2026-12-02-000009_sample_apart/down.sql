@@ -1,0 +1,2 @@
+DROP INDEX filings_synthetic;
+ALTER TABLE bundles DROP COLUMN synthetic;
