@@ -5,6 +5,7 @@
 //! and S3 like the split binaries.
 
 mod sample;
+mod sync;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -40,15 +41,22 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Mirror months of bundles from a running service into a directory.
+    Sync(sync::SyncArgs),
 }
 
 fn main() -> ExitCode {
     insider_bulk_core::logging::init();
+    let command = Cli::parse().command.unwrap_or(Command::Serve);
+    if let Command::Sync(args) = command {
+        return sync::main(args);
+    }
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
     let result = runtime.block_on(async {
-        match Cli::parse().command.unwrap_or(Command::Serve) {
+        match command {
             Command::Serve => serve().await,
             Command::Admin { command } => admin_command(command).await,
+            Command::Sync(_) => unreachable!("run above, on its own runtime"),
         }
     });
     // A pack abandoned after the grace period may still be reading on a

@@ -1,0 +1,168 @@
+//! The HTTP side: one reqwest client, the API key on every API call (as
+//! `api_Token`, the one way the service takes a key), the service's JSON
+//! errors read into one line, and 429s waited out as `Retry-After` says.
+
+use std::time::Duration;
+
+use reqwest::{Response, StatusCode, Url};
+use serde::Deserialize;
+
+use super::error::SyncError;
+
+/// A 429 is retried this many times before it counts as a failure.
+const RATE_LIMIT_RETRIES: u32 = 8;
+/// The longest `Retry-After` honoured; a longer one is a failure, not a hang.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    key: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ErrorDetail {
+    #[serde(default)]
+    pub message: String,
+    pub balance: Option<i64>,
+    pub cost: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+impl Client {
+    pub fn new(url: &str, key: String) -> Result<Self, SyncError> {
+        let bad = |reason: &str| SyncError::BadUrl { url: url.to_owned(), reason: reason.to_owned() };
+        let parsed = Url::parse(url).map_err(|e| bad(&e.to_string()))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            return Err(bad("expected http://host[:port] or https://host[:port]"));
+        }
+        if parsed.query().is_some() || parsed.fragment().is_some() {
+            return Err(bad("give the service's base URL, without a query"));
+        }
+        let http = reqwest::Client::builder()
+            // Redirects are followed by hand, so that the digest on a 307 is
+            // checked and the API key never travels to the signed URL's host.
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(15))
+            .read_timeout(Duration::from_secs(60))
+            .user_agent(concat!("insider-bulk-sync/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| bad(&chain(e)))?;
+        Ok(Client { http, base: parsed.as_str().trim_end_matches('/').to_owned(), key })
+    }
+
+    /// `path` under the base URL, without the key: for messages.
+    pub fn shown(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// `path` under the base URL, with the key.
+    pub fn api_url(&self, path: &str) -> Url {
+        let mut url = Url::parse(&self.shown(path)).expect("a base URL that parsed, and an ASCII path");
+        url.query_pairs_mut().append_pair("api_Token", &self.key);
+        url
+    }
+
+    pub fn get(&self, url: Url) -> reqwest::RequestBuilder {
+        self.http.get(url)
+    }
+
+    pub fn post(&self, url: Url) -> reqwest::RequestBuilder {
+        self.http.post(url)
+    }
+
+    /// Sends what `build` makes, again after each 429's `Retry-After`. A 401
+    /// is an error here, since no request of the run can succeed after one.
+    pub async fn send(
+        &self,
+        what: &str,
+        shown: &str,
+        build: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<Response, SyncError> {
+        let mut attempt = 0;
+        loop {
+            let response = build().send().await.map_err(|e| transport(what, shown, e))?;
+            match response.status() {
+                StatusCode::UNAUTHORIZED => {
+                    let detail = error_detail(response).await;
+                    return Err(SyncError::Unauthorized(detail.message));
+                }
+                StatusCode::TOO_MANY_REQUESTS if attempt < RATE_LIMIT_RETRIES => {
+                    let wait = retry_after(&response).unwrap_or(Duration::from_secs(1));
+                    if wait > MAX_RETRY_AFTER {
+                        return Err(failure(what, response).await);
+                    }
+                    attempt += 1;
+                    tokio::time::sleep(wait).await;
+                }
+                _ => return Ok(response),
+            }
+        }
+    }
+
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, what: &str, path: &str) -> Result<T, SyncError> {
+        let url = self.api_url(path);
+        let response = self.send(what, &self.shown(path), || self.get(url.clone())).await?;
+        if !response.status().is_success() {
+            return Err(failure(what, response).await);
+        }
+        response.json().await.map_err(|e| SyncError::protocol(what, chain(e)))
+    }
+}
+
+/// The service's JSON error, or what there is of it.
+pub async fn error_detail(response: Response) -> ErrorDetail {
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    match serde_json::from_str::<ErrorBody>(&text) {
+        Ok(body) => body.error,
+        Err(_) => ErrorDetail {
+            message: text.lines().next().filter(|l| !l.trim().is_empty()).map_or_else(
+                || status.canonical_reason().unwrap_or("no message").to_owned(),
+                |l| l.chars().take(200).collect(),
+            ),
+            ..ErrorDetail::default()
+        },
+    }
+}
+
+/// An unsuccessful answer as an error carrying the server's message.
+pub async fn failure(what: &str, response: Response) -> SyncError {
+    let status = response.status().as_u16();
+    let detail = error_detail(response).await;
+    SyncError::Status { what: what.to_owned(), status, message: detail.message }
+}
+
+/// Connection-level failures: the server is not there (fatal), or the
+/// exchange broke off (this request only).
+pub fn transport(what: &str, shown: &str, e: reqwest::Error) -> SyncError {
+    if e.is_connect() {
+        SyncError::Unreachable { url: shown.to_owned(), reason: chain(e) }
+    } else {
+        SyncError::protocol(what, chain(e))
+    }
+}
+
+pub fn retry_after(response: &Response) -> Option<Duration> {
+    let value = response.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// An error and its causes on one line, without the URL (its query holds the key).
+pub fn chain(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut parts = vec![e.to_string()];
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
+}

@@ -1,0 +1,148 @@
+//! `DIR/.insider-bulk-sync.json`: what the directory holds and what the
+//! index said last time. It is written only when it changed, and always
+//! whole (temporary file, fsync, rename), so a run that finds nothing new
+//! writes nothing and a crash never leaves half a state file.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::time::UNIX_EPOCH;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::error::SyncError;
+
+pub const FILE_NAME: &str = ".insider-bulk-sync.json";
+const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    pub version: u32,
+    /// By form type (`"4"`).
+    pub forms: BTreeMap<String, FormState>,
+    /// By file name (`form-4-2024-09.tar.gz`).
+    pub files: BTreeMap<String, FileState>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FormState {
+    /// The index's ETag, sent back as `If-None-Match`.
+    pub etag: Option<String>,
+    /// By month (`2024-09`): the months that had a bundle. A month absent
+    /// here had none, which the index shows as `pending`; leaving those
+    /// out keeps the file small (the index lists every month since 2003).
+    pub months: BTreeMap<String, SeenEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeenEntry {
+    pub status: String,
+    pub sha256: String,
+    pub size: Option<u64>,
+    pub storage: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileState {
+    pub sha256: String,
+    pub size: u64,
+    /// Nanoseconds since the epoch: a file whose size or mtime moved is hashed again.
+    pub mtime_ns: u64,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State { version: VERSION, forms: BTreeMap::new(), files: BTreeMap::new() }
+    }
+}
+
+impl State {
+    pub fn load(dir: &Path) -> Result<State, SyncError> {
+        let path = dir.join(FILE_NAME);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State::default()),
+            Err(e) => return Err(SyncError::io(path)(e)),
+        };
+        let state: State = serde_json::from_slice(&bytes)
+            .map_err(|e| SyncError::State { path: path.clone(), reason: format!("{e} (delete it to start afresh)") })?;
+        if state.version != VERSION {
+            return Err(SyncError::State { path, reason: format!("version {} is not {VERSION}", state.version) });
+        }
+        Ok(state)
+    }
+
+    pub fn save(&self, dir: &Path) -> Result<(), SyncError> {
+        let mut body = serde_json::to_vec_pretty(self).expect("plain data serializes");
+        body.push(b'\n');
+        write_atomically(dir, FILE_NAME, &body)
+    }
+}
+
+/// Writes `name` in `dir` through a temporary file, fsynced before and
+/// after the rename so that the new content survives a power cut.
+fn write_atomically(dir: &Path, name: &str, body: &[u8]) -> Result<(), SyncError> {
+    let temp = dir.join(format!("{name}.tmp"));
+    let mut file = std::fs::File::create(&temp).map_err(SyncError::io(&temp))?;
+    file.write_all(body).and_then(|()| file.sync_all()).map_err(SyncError::io(&temp))?;
+    let path = dir.join(name);
+    std::fs::rename(&temp, &path).map_err(SyncError::io(&path))?;
+    sync_dir(dir)
+}
+
+/// Makes a rename in `dir` durable.
+pub fn sync_dir(dir: &Path) -> Result<(), SyncError> {
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(SyncError::io(dir))
+}
+
+/// What a local file is, from its metadata.
+pub fn stat(path: &Path) -> std::io::Result<Option<(u64, u64)>> {
+    match std::fs::metadata(path) {
+        Ok(meta) => {
+            let mtime = meta.modified()?.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+            Ok(Some((meta.len(), mtime)))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The sha256 of what is on disk under `name`, trusting the state while the
+/// size and mtime are the ones it recorded (or hashing anyway with
+/// `rehash`). Returns the file's current record, or `None` if it is absent.
+pub fn local_file(
+    dir: &Path,
+    name: &str,
+    recorded: Option<&FileState>,
+    rehash: bool,
+) -> Result<Option<FileState>, SyncError> {
+    let path = dir.join(name);
+    let Some((size, mtime_ns)) = stat(&path).map_err(SyncError::io(&path))? else { return Ok(None) };
+    if let Some(known) = recorded.filter(|k| !rehash && k.size == size && k.mtime_ns == mtime_ns) {
+        return Ok(Some(known.clone()));
+    }
+    let sha256 = hash_file(&path).map_err(SyncError::io(&path))?;
+    Ok(Some(FileState { sha256, size, mtime_ns }))
+}
+
+pub fn hash_file(path: &Path) -> std::io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    hash_into(&mut file, &mut hasher)?;
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// Feeds everything `reader` gives into `hasher`, in bounded memory.
+pub fn hash_into(reader: &mut impl Read, hasher: &mut Sha256) -> std::io::Result<u64> {
+    let mut buffer = vec![0u8; 1 << 16];
+    let mut total = 0;
+    loop {
+        let n = reader.read(&mut buffer)?;
+        if n == 0 {
+            return Ok(total);
+        }
+        hasher.update(&buffer[..n]);
+        total += n as u64;
+    }
+}
