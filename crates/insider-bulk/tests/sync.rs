@@ -69,7 +69,7 @@ async fn index(base: &str, key: &str, form: u8) -> serde_json::Value {
     reqwest::get(url).await.unwrap().json().await.unwrap()
 }
 
-fn entry<'a>(index: &'a serde_json::Value, month: Month) -> &'a serde_json::Value {
+fn entry(index: &serde_json::Value, month: Month) -> &serde_json::Value {
     index["months"]
         .as_array()
         .unwrap()

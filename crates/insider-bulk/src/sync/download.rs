@@ -18,6 +18,9 @@ use super::error::SyncError;
 use super::progress::Progress;
 use super::state::{hash_into, stat, sync_dir, FileState};
 
+/// Failures are reported under their month already: this names the step.
+const WHAT: &str = "download";
+
 /// What the file must be.
 pub struct Want<'a> {
     pub form: FormType,
@@ -80,7 +83,6 @@ impl Partial {
 
 pub async fn fetch(client: &Client, dir: &Path, want: &Want<'_>, progress: &Progress) -> Result<FileState, SyncError> {
     let name = file_name(want.form, want.month);
-    let what = format!("form {} {}", want.form, want.month);
     let path = partial_path(dir, &name, want.sha256);
     remove_other_partials(dir, &name, &path)?;
     let mut partial = Partial::open(path)?;
@@ -91,19 +93,19 @@ pub async fn fetch(client: &Client, dir: &Path, want: &Want<'_>, progress: &Prog
     if partial.len > 0 && want.size == Some(partial.len) && partial.sha256() == want.sha256 {
         return finish(dir, &name, partial);
     }
-    let mut response = open(client, want, &what, partial.len).await?;
+    let mut response = open(client, want, WHAT, partial.len).await?;
     if response.status() == StatusCode::RANGE_NOT_SATISFIABLE && partial.len > 0 {
         partial.restart()?;
-        response = open(client, want, &what, 0).await?;
+        response = open(client, want, WHAT, 0).await?;
     }
     let total = match response.status() {
         StatusCode::PARTIAL_CONTENT => {
             let (start, total) = content_range(&response).ok_or_else(|| {
-                SyncError::protocol(&what, "a 206 without a Content-Range of the form bytes START-END/SIZE")
+                SyncError::protocol(WHAT, "a 206 without a Content-Range of the form bytes START-END/SIZE")
             })?;
             if start != partial.len {
                 partial.restart()?;
-                return Err(SyncError::protocol(&what, format!("asked for bytes {}- and got {start}-", partial.len)));
+                return Err(SyncError::protocol(WHAT, format!("asked for bytes {}- and got {start}-", partial.len)));
             }
             Some(total)
         }
@@ -112,7 +114,7 @@ pub async fn fetch(client: &Client, dir: &Path, want: &Want<'_>, progress: &Prog
             partial.restart()?;
             response.content_length()
         }
-        _ => return Err(failure(&what, response).await),
+        _ => return Err(failure(WHAT, response).await),
     }
     .or(want.size);
     let bar = progress.bar(&name, total, partial.len);
@@ -131,7 +133,7 @@ pub async fn fetch(client: &Client, dir: &Path, want: &Want<'_>, progress: &Prog
                 partial.sync()?;
                 let had = total.map_or_else(String::new, |t| format!(" of {t}"));
                 let reason = format!("cut off after {}{had} bytes (kept for resuming): {}", partial.len, chain(e));
-                return Err(SyncError::protocol(&what, reason));
+                return Err(SyncError::protocol(WHAT, reason));
             }
         }
     }
@@ -139,14 +141,14 @@ pub async fn fetch(client: &Client, dir: &Path, want: &Want<'_>, progress: &Prog
     partial.sync()?;
     if let Some(total) = total.filter(|&t| partial.len < t) {
         return Err(SyncError::protocol(
-            &what,
+            WHAT,
             format!("ended after {} of {total} bytes (kept for resuming)", partial.len),
         ));
     }
     let got = partial.sha256();
     if got != want.sha256 {
         let _ = std::fs::remove_file(&partial.path);
-        return Err(SyncError::Mismatch { what, want: want.sha256.to_owned(), got });
+        return Err(SyncError::Mismatch { what: WHAT.to_owned(), want: want.sha256.to_owned(), got });
     }
     finish(dir, &name, partial)
 }

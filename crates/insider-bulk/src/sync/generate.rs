@@ -92,7 +92,7 @@ pub async fn start_all(
             )));
             continue;
         }
-        let what = format!("generate form {form} {month}");
+        let what = "generate".to_owned();
         let path = format!("/api/insiders/bulk/form-{form}/generate/{}/{}", month.year(), month.month());
         let url = client.api_url(&path);
         // One key per form, month and run: a retried call of this run is not charged twice.
@@ -135,7 +135,6 @@ pub async fn start_all(
                     shown(detail.cost),
                     detail.message
                 );
-                progress.failure(&message);
                 started.push(Started::Failed(SyncError::Status { what, status: 402, message }));
                 stopped = Some("not generated: generating stopped after a 402".to_owned());
             }

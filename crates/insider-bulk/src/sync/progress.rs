@@ -30,7 +30,8 @@ impl Progress {
             return Bar(None);
         }
         let bar = ProgressBar::new(total.unwrap_or(0));
-        let template = "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}";
+        // wide_bar takes what the terminal has left, so the line never wraps.
+        let template = "{msg} [{wide_bar}] {bytes}/{total_bytes} {bytes_per_sec}";
         bar.set_style(ProgressStyle::with_template(template).expect("a valid template").progress_chars("=> "));
         bar.set_message(name.to_owned());
         bar.set_position(start);
