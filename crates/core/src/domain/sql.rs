@@ -1,6 +1,10 @@
 //! Domain types as typed database columns, on both backends: a column holds
 //! a `Cik` or a `JobState`, not a string that every reader parses again.
 //! A value that does not parse is a corrupt row, reported with the value.
+//!
+//! Each type writes itself for PostgreSQL and SQLite, and for the
+//! `MultiBackend` of [`crate::db::DbConnection`], which hands the value on to
+//! whichever of the two the connection holds.
 
 use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql};
@@ -8,6 +12,8 @@ use diesel::pg::Pg;
 use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::{Integer, SmallInt, Text};
 use diesel::sqlite::Sqlite;
+
+use crate::db::MultiBackend;
 
 /// A type stored as its `Display` text and read back through its `FromStr`.
 /// The type itself derives `AsExpression` and `FromSqlRow` for `Text`.
@@ -24,6 +30,13 @@ macro_rules! text_column {
         impl ToSql<Text, Sqlite> for $t {
             fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
                 out.set_value(self.to_string());
+                Ok(IsNull::No)
+            }
+        }
+
+        impl ToSql<Text, MultiBackend> for $t {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+                out.set_value((Text, self));
                 Ok(IsNull::No)
             }
         }
@@ -69,6 +82,13 @@ impl ToSql<Integer, Sqlite> for super::FormType {
     }
 }
 
+impl ToSql<Integer, MultiBackend> for super::FormType {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+        out.set_value((Integer, self));
+        Ok(IsNull::No)
+    }
+}
+
 impl<DB: Backend> FromSql<Integer, DB> for super::FormType
 where
     i32: FromSql<Integer, DB>,
@@ -91,6 +111,13 @@ impl ToSql<SmallInt, Pg> for super::Flag {
 impl ToSql<SmallInt, Sqlite> for super::Flag {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
         out.set_value(i32::from(self.code()));
+        Ok(IsNull::No)
+    }
+}
+
+impl ToSql<SmallInt, MultiBackend> for super::Flag {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+        out.set_value((SmallInt, self));
         Ok(IsNull::No)
     }
 }
