@@ -119,7 +119,7 @@ pub async fn one_process_sigkill_mid_job_then_restart_finishes_it() {
     let account = one.demo_account().await;
     let entries = ledger(&db, &account.id).await;
     assert_eq!(charges_and_refunds(&entries, &id), (vec![-25], vec![]), "one charge of 25, no refund: {entries:?}");
-    assert_eq!(entries.iter().filter(|e| e.entry_kind == "refund").count(), 0);
+    assert_eq!(entries.iter().filter(|e| e.entry_kind == LedgerKind::Refund).count(), 0);
     assert_eq!(account.balance, 1000 - 25);
 
     let later = generate(&one.http, &base, &key, 4, m).await;

@@ -381,7 +381,7 @@ async fn joining_another_account_s_job_lets_it_see_the_job() {
 
     let entries = ledger(&split.db, &b.id).await;
     assert_eq!(entries.len(), 1, "B: only its grant, no charge: {entries:?}");
-    assert_eq!(entries[0].entry_kind, "grant");
+    assert_eq!(entries[0].entry_kind, LedgerKind::Grant);
     let entries = ledger(&split.db, &a.id).await;
     assert_eq!(charges_and_refunds(&entries, &id), (vec![-25], vec![]));
 

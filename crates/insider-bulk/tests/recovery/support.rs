@@ -12,7 +12,7 @@ pub use insider_bulk_core::db::accounts::{self, LedgerEntry};
 pub use insider_bulk_core::db::filings::{store_filings, FilingToStore};
 pub use insider_bulk_core::db::jobs::{self, JobRow};
 pub use insider_bulk_core::db::{bundles, outbox, Database, DatabaseUrl};
-pub use insider_bulk_core::domain::{FormType, Month, Tier};
+pub use insider_bulk_core::domain::{FormType, LedgerKind, Month, Tier};
 pub use insider_bulk_core::job_message::GenerateJob;
 pub use insider_bulk_core::queue::{JobQueue, RabbitConfig, RabbitQueue};
 pub use insider_bulk_core::store::{BundleStore, StoreUrl};
@@ -72,14 +72,14 @@ pub async fn ledger(db: &Database, account_id: &str) -> Vec<LedgerEntry> {
 
 /// (charges, refunds) the ledger records for `job_id`.
 pub fn charges_and_refunds(entries: &[LedgerEntry], job_id: &str) -> (Vec<i64>, Vec<i64>) {
-    let of = |kind: &str| {
+    let of = |kind: LedgerKind| {
         entries
             .iter()
             .filter(|e| e.job_id.as_deref() == Some(job_id) && e.entry_kind == kind)
             .map(|e| e.amount)
             .collect::<Vec<_>>()
     };
-    (of("charge"), of("refund"))
+    (of(LedgerKind::Charge), of(LedgerKind::Refund))
 }
 
 pub async fn outbox_backlog(db: &Database) -> i64 {
