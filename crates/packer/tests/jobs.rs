@@ -49,7 +49,7 @@ async fn packs_then_skips_when_unchanged_and_ignores_redelivery() {
         "a redelivered finished job does nothing"
     );
     let stored = jobs::get(&mut conn, &first.id).unwrap().unwrap();
-    assert_eq!((stored.state().unwrap(), stored.attempts), (JobState::Succeeded, 1));
+    assert_eq!((stored.state, stored.attempts), (JobState::Succeeded, 1));
     assert_eq!(stored.result_sha256.as_deref(), Some(sha256.as_str()));
     assert_eq!(stored.rows_done, stored.rows_total);
 }
@@ -70,7 +70,7 @@ async fn worker_dead_letters_poison_and_completes_jobs() {
     let running = tokio::spawn(worker::run(fx.packer.clone(), queue.clone(), config, shutdown));
     let mut conn = fx.test_db.connect();
     for _ in 0..200 {
-        if jobs::get(&mut conn, &good.id).unwrap().is_some_and(|j| j.state == "succeeded") {
+        if jobs::get(&mut conn, &good.id).unwrap().is_some_and(|j| j.state == JobState::Succeeded) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -78,7 +78,7 @@ async fn worker_dead_letters_poison_and_completes_jobs() {
     stop.send(true).unwrap();
     running.await.unwrap().unwrap();
     relay.abort();
-    assert_eq!(jobs::get(&mut conn, &good.id).unwrap().unwrap().state, "succeeded");
+    assert_eq!(jobs::get(&mut conn, &good.id).unwrap().unwrap().state, JobState::Succeeded);
     assert_eq!(queue.dead_letters().len(), 1, "the undecodable message is dead-lettered, not retried forever");
     assert_eq!(queue.depth().await.unwrap(), 0);
 }
@@ -116,7 +116,7 @@ async fn a_failing_store_leaves_no_object_and_the_job_retries() {
 
     std::fs::remove_file(&blocker).unwrap();
     for _ in 0..200 {
-        if jobs::get(&mut conn, &attempt.id).unwrap().is_some_and(|j| j.state == "succeeded") {
+        if jobs::get(&mut conn, &attempt.id).unwrap().is_some_and(|j| j.state == JobState::Succeeded) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -124,7 +124,7 @@ async fn a_failing_store_leaves_no_object_and_the_job_retries() {
     stop.send(true).unwrap();
     running.await.unwrap().unwrap();
     relay.abort();
-    assert_eq!(jobs::get(&mut conn, &attempt.id).unwrap().unwrap().state, "succeeded");
+    assert_eq!(jobs::get(&mut conn, &attempt.id).unwrap().unwrap().state, JobState::Succeeded);
     assert!(bundles::get(&mut conn, form, m).unwrap().is_some());
 }
 

@@ -59,6 +59,7 @@ text_column!(
     super::Month,
     super::JobState,
     super::JobReason,
+    super::RecoveryReason,
     super::BundleStatus,
     super::StorageTier,
     super::FilingSource,

@@ -128,7 +128,7 @@ async fn build(state: &AppState, form: FormType, base_url: &str) -> Result<Index
         .await?;
     let filing_counts: HashMap<String, i64> = stats.into_iter().map(|s| (s.period_month, s.filing_count)).collect();
     let mut bundles: HashMap<Month, bundles::BundleRow> = bundles.into_iter().map(|b| (b.period_month, b)).collect();
-    let mut jobs: HashMap<String, jobs::JobRow> = jobs.into_iter().map(|j| (j.period_month.clone(), j)).collect();
+    let mut jobs: HashMap<Month, jobs::JobRow> = jobs.into_iter().map(|j| (j.period_month, j)).collect();
     let months = Month::current()
         .coverage_through()
         .map(|month| {
@@ -147,7 +147,7 @@ async fn build(state: &AppState, form: FormType, base_url: &str) -> Result<Index
                 filing_count: filing_counts.get(&name).copied().unwrap_or(0),
                 storage: bundle.map(|b| b.storage.to_string()),
                 url: available.then(|| download_url(base_url, form, month)),
-                job: jobs.remove(&name).map(|j| JobRef { id: j.id, state: j.state }),
+                job: jobs.remove(&month).map(|j| JobRef { id: j.id, state: j.state.to_string() }),
             }
         })
         .collect();

@@ -104,7 +104,7 @@ pub async fn one_process_sigkill_mid_job_then_restart_finishes_it() {
     service.child.wait().unwrap();
     let db = one.db().await;
     let killed = job(&db, &id).await;
-    assert_eq!(killed.state, "running", "killed mid-job (did it finish too fast to test the kill?)");
+    assert_eq!(killed.state, JobState::Running, "killed mid-job (did it finish too fast to test the kill?)");
     assert!(db.run(move |c| bundles::get(c, FormType::Form4, m)).await.unwrap().is_none(), "nothing indexed");
 
     let (again, _) = one.start("insider-bulk-again", false).await;
@@ -157,7 +157,10 @@ pub async fn one_process_sigterm_with_a_job_waiting_loses_nothing() {
     let db = one.db().await;
     for id in [&job_a, &job_b] {
         let row = job(&db, id).await;
-        assert!(row.state == "queued" || row.state == "succeeded", "left open for the next start, or done: {row:?}");
+        assert!(
+            row.state == JobState::Queued || row.state == JobState::Succeeded,
+            "left open for the next start, or done: {row:?}"
+        );
     }
 
     let (again, _) = one.start("insider-bulk-again", false).await;
