@@ -40,16 +40,16 @@ impl GenerateJob {
     }
 
     /// The message for a job as its row stands: what the relay publishes.
-    pub fn from_row(row: &crate::db::jobs::JobRow) -> Result<Self, crate::db::DbError> {
-        Ok(GenerateJob {
+    pub fn from_row(row: &crate::db::jobs::JobRow) -> Self {
+        GenerateJob {
             id: row.id.clone(),
-            form: row.form()?,
-            month: row.month()?,
-            reason: row.reason()?,
+            form: row.form_type,
+            month: row.period_month,
+            reason: row.reason,
             requested_at: row.queued_at,
             account_id: row.account_id.clone(),
             trace_id: row.trace_id.clone(),
-        })
+        }
     }
 
     /// The row a new job of this message starts as (queued, nothing charged).

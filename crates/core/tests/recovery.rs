@@ -10,7 +10,7 @@ use insider_bulk_core::db::jobs::recovery::{self, StuckRules};
 use insider_bulk_core::db::jobs::{self, JobRow};
 use insider_bulk_core::db::schema::{jobs as jobs_table, outbox as outbox_table};
 use insider_bulk_core::db::{now_utc, outbox, DbConnection};
-use insider_bulk_core::domain::{FormType, JobReason, Month, RecoveryReason};
+use insider_bulk_core::domain::{FormType, JobReason, JobState, Month, RecoveryReason};
 use insider_bulk_testing::{Backend, TestDatabase};
 
 fn lease(owner: &str, seconds: u64) -> Lease {
@@ -70,7 +70,7 @@ fn leases_admit_one_holder(backend: Backend) {
     assert!(!lease::retry_later(&mut conn, &other, "a", "late", Duration::ZERO).unwrap(), "a's lease is gone");
     assert!(lease::retry_later(&mut conn, &other, "b", "broken", Duration::from_secs(60)).unwrap());
     let row = jobs::get(&mut conn, &other).unwrap().unwrap();
-    assert_eq!((row.state.as_str(), row.lease_owner, row.error.as_deref()), ("queued", None, Some("broken")));
+    assert_eq!((row.state, row.lease_owner, row.error.as_deref()), (JobState::Queued, None, Some("broken")));
     assert_eq!(waiting_messages(&mut conn, &other), 1, "the retry waits in the outbox");
 }
 
@@ -98,7 +98,7 @@ fn the_sweeper_recovers_what_is_stuck_and_nothing_else(backend: Backend) {
         vec![(expired.as_str(), RecoveryReason::LeaseExpired)]
     );
     let row = jobs::get(&mut conn, &expired).unwrap().unwrap();
-    assert_eq!((row.state.as_str(), row.lease_owner, row.attempts), ("queued", None, 1), "the claim counted");
+    assert_eq!((row.state, row.lease_owner, row.attempts), (JobState::Queued, None, 1), "the claim counted");
     assert_eq!(waiting_messages(&mut conn, &expired), 1, "re-published through the outbox");
     assert!(recovery::sweep(&mut conn, &rules(false), 100).unwrap().is_empty(), "recovered once");
 
@@ -109,7 +109,7 @@ fn the_sweeper_recovers_what_is_stuck_and_nothing_else(backend: Backend) {
         vec![(lost.as_str(), RecoveryReason::MessageLost)]
     );
     let row = jobs::get(&mut conn, &lost).unwrap().unwrap();
-    assert_eq!((row.state.as_str(), row.attempts, row.dispatched_at), ("queued", 1, None), "a lost message counts");
+    assert_eq!((row.state, row.attempts, row.dispatched_at), (JobState::Queued, 1, None), "a lost message counts");
     assert_eq!(waiting_messages(&mut conn, &lost), 1);
     for untouched in [&live, &waiting, &fresh] {
         let row = jobs::get(&mut conn, untouched).unwrap().unwrap();
@@ -161,7 +161,7 @@ fn a_stuck_job_is_recovered_on_demand_and_a_restart_requeues_every_open_job(back
     expected.sort();
     assert_eq!(restarted.iter().map(|r| r.job_id.clone()).collect::<Vec<_>>(), expected);
     assert!(restarted.iter().all(|r| r.reason == RecoveryReason::ProcessRestart));
-    assert_eq!(jobs::get(&mut conn, &running).unwrap().unwrap().state, "queued");
+    assert_eq!(jobs::get(&mut conn, &running).unwrap().unwrap().state, JobState::Queued);
 }
 
 #[test]

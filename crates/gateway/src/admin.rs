@@ -118,7 +118,7 @@ pub async fn run(db: &Database, command: AdminCommand, out: &mut impl Write) -> 
         }
         AdminCommand::Accounts => {
             for a in db.run(accounts::list).await? {
-                writeln!(out, "{}  {:<10} {:>10}  {}", a.id, a.tier, a.balance, a.name)?;
+                writeln!(out, "{}  {:<10} {:>10}  {}", a.id, a.tier.as_str(), a.balance, a.name)?;
             }
         }
         AdminCommand::IssueKey { account, label } => {
@@ -158,7 +158,7 @@ pub async fn run(db: &Database, command: AdminCommand, out: &mut impl Write) -> 
                     "{:>6}  {}  {:<6} {:>8} -> {:>8}  {}  {}",
                     e.id,
                     e.created_at,
-                    e.entry_kind,
+                    e.entry_kind.as_str(),
                     e.amount,
                     e.balance_after,
                     e.job_id.as_deref().unwrap_or("-"),

@@ -64,20 +64,12 @@ impl Relay {
         for (message, row) in batch {
             // Only a queued job needs its message: a running or finished one
             // (a packer got an earlier copy) would only be acked.
-            let payload = row
-                .filter(|job| job.state().is_ok_and(|state| state == JobState::Queued))
-                .map(|job| GenerateJob::from_row(&job).map(|m| m.encode()));
-            let payload = match payload {
-                Some(Ok(payload)) => payload,
-                Some(Err(e)) => {
-                    tracing::error!(job = %message.job_id, error = %e, "outbox relay: cannot build the message");
-                    continue;
-                }
-                None => {
-                    let id = message.id;
-                    self.db.run(move |conn| outbox::delete(conn, id)).await?;
-                    continue;
-                }
+            let payload =
+                row.filter(|job| job.state == JobState::Queued).map(|job| GenerateJob::from_row(&job).encode());
+            let Some(payload) = payload else {
+                let id = message.id;
+                self.db.run(move |conn| outbox::delete(conn, id)).await?;
+                continue;
             };
             let queue = self.queue.clone();
             publishes.spawn(async move {

@@ -7,7 +7,7 @@ mod common;
 use common::{error_of, TestGateway};
 use diesel::connection::SimpleConnection;
 use insider_bulk_core::db::{accounts, jobs, outbox};
-use insider_bulk_core::domain::{Month, Tier};
+use insider_bulk_core::domain::{LedgerKind, Month, Tier};
 use insider_bulk_testing::Backend;
 
 async fn hundred_calls_pay_for_three(backend: Backend) {
@@ -33,7 +33,7 @@ async fn hundred_calls_pay_for_three(backend: Backend) {
         .unwrap();
     assert_eq!(row.balance, 0);
     assert_eq!(ledger.iter().map(|e| e.amount).sum::<i64>(), row.balance, "the ledger sums to the balance");
-    assert_eq!(ledger.iter().filter(|e| e.entry_kind == "charge").count(), 3);
+    assert_eq!(ledger.iter().filter(|e| e.entry_kind == LedgerKind::Charge).count(), 3);
     assert_eq!(open, 3, "three jobs recorded");
     // Every charged job reaches the queue through the outbox, which then empties.
     let (mut depth, mut backlog) = (0, -1);
@@ -111,8 +111,8 @@ async fn a_job_that_fails_for_good_is_refunded_once() {
     assert_eq!(gw.balance(&account).await, 50, "refunded, once");
     let id = account.clone();
     let ledger = gw.db.run(move |c| accounts::ledger(c, &id)).await.unwrap();
-    let kinds: Vec<&str> = ledger.iter().map(|e| e.entry_kind.as_str()).collect();
-    assert_eq!(kinds, ["grant", "charge", "refund"]);
+    let kinds: Vec<LedgerKind> = ledger.iter().map(|e| e.entry_kind).collect();
+    assert_eq!(kinds, [LedgerKind::Grant, LedgerKind::Charge, LedgerKind::Refund]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,7 +8,7 @@ use common::{error_of, TestGateway};
 use insider_bulk_core::db::bundles::{self, BundleRow};
 use insider_bulk_core::db::now_utc;
 use insider_bulk_core::domain::Tier;
-use insider_bulk_core::domain::{FormType, Month, StorageTier};
+use insider_bulk_core::domain::{BundleStatus, FormType, Month, StorageTier};
 use insider_bulk_core::store::object_key;
 use insider_bulk_testing::Backend;
 use sha2::{Digest, Sha256};
@@ -17,10 +17,10 @@ use sha2::{Digest, Sha256};
 fn bundle_row(month: Month, key: String, content: &[u8], storage: StorageTier) -> (BundleRow, String) {
     let sha = hex::encode(Sha256::digest(content));
     let row = BundleRow {
-        form_type: 4,
-        period_month: month.to_string(),
-        status: if storage == StorageTier::Hot { "available" } else { "pending" }.into(),
-        storage: storage.as_str().into(),
+        form_type: FormType::Form4,
+        period_month: month,
+        status: if storage == StorageTier::Hot { BundleStatus::Available } else { BundleStatus::Pending },
+        storage,
         file_name: format!("form-4-{month}.tar.gz"),
         object_key: key,
         generated_at: now_utc(),
@@ -30,6 +30,7 @@ fn bundle_row(month: Month, key: String, content: &[u8], storage: StorageTier) -
         row_count: 1,
         source_fingerprint: "f".repeat(64),
         last_job_id: None,
+        synthetic: false,
     };
     (row, sha)
 }

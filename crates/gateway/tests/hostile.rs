@@ -12,7 +12,7 @@ use std::time::Duration;
 use common::{error_of, TestGateway};
 use insider_bulk_core::db::bundles::{self, BundleRow};
 use insider_bulk_core::db::now_utc;
-use insider_bulk_core::domain::{Month, Tier};
+use insider_bulk_core::domain::{BundleStatus, FormType, Month, StorageTier, Tier};
 use insider_bulk_gateway::config::TrustedProxies;
 use insider_bulk_testing::Backend;
 
@@ -23,10 +23,10 @@ const INDEX: &str = "/api/insiders/bulk/form-4/index.json";
 async fn an_available_month(gw: &TestGateway) {
     let month = Month::current().previous().unwrap();
     let row = BundleRow {
-        form_type: 4,
-        period_month: month.to_string(),
-        status: "available".into(),
-        storage: "hot".into(),
+        form_type: FormType::Form4,
+        period_month: month,
+        status: BundleStatus::Available,
+        storage: StorageTier::Hot,
         file_name: format!("form-4-{month}.tar.gz"),
         object_key: format!("hot/form-4/{month}/x.tar.gz"),
         generated_at: now_utc(),
@@ -36,6 +36,7 @@ async fn an_available_month(gw: &TestGateway) {
         row_count: 1,
         source_fingerprint: "f".repeat(64),
         last_job_id: None,
+        synthetic: false,
     };
     gw.db.run(move |c| bundles::upsert(c, &row)).await.unwrap();
 }

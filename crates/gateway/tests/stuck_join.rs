@@ -11,7 +11,7 @@ use common::TestGateway;
 use insider_bulk_core::db::jobs::lease::{self, Claim, Lease};
 use insider_bulk_core::db::schema::jobs as jobs_table;
 use insider_bulk_core::db::{jobs, now_utc, outbox};
-use insider_bulk_core::domain::{Month, Tier};
+use insider_bulk_core::domain::{JobState, Month, Tier};
 use insider_bulk_core::queue::{JobConsumer, JobQueue};
 use insider_bulk_testing::Backend;
 
@@ -71,7 +71,7 @@ async fn a_call_for_a_month_whose_message_was_lost_recovers_the_job() {
     assert_eq!(recovered(&gw, "message_lost"), before + 1, "the call recovered it, and counted it");
     let job_id = id.clone();
     let row = gw.db.run(move |c| jobs::get(c, &job_id)).await.unwrap().unwrap();
-    assert_eq!((row.state.as_str(), row.attempts), ("queued", 1), "queued again; the lost message counts");
+    assert_eq!((row.state, row.attempts), (JobState::Queued, 1), "queued again; the lost message counts");
     assert_eq!(gw.balance(&a).await, 75, "the first charge stands");
     assert_eq!(gw.balance(&b).await, 100, "joining is free");
     wait_until("the job's message to go out again", async || gw.queue.depth().await.unwrap() == 1).await;
@@ -98,6 +98,6 @@ async fn a_call_for_a_month_whose_packer_died_recovers_the_job() {
     assert_eq!(recovered(&gw, "lease_expired"), before + 1, "the call recovered it, and counted it");
     let job_id = id.clone();
     let row = gw.db.run(move |c| jobs::get(c, &job_id)).await.unwrap().unwrap();
-    assert_eq!((row.state.as_str(), row.lease_owner), ("queued", None), "taken from the dead packer");
+    assert_eq!((row.state, row.lease_owner), (JobState::Queued, None), "taken from the dead packer");
     assert_eq!(gw.balance(&a).await, 75, "charged once");
 }

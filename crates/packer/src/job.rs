@@ -181,7 +181,7 @@ impl Packer {
             .await?;
         let fingerprint = stats.map_or(EMPTY_FINGERPRINT.to_owned(), |s| s.fingerprint);
         if let Some(bundle) = current.filter(|b| b.source_fingerprint == fingerprint) {
-            if bundle.storage()? == StorageTier::Cold {
+            if bundle.storage == StorageTier::Cold {
                 let hot_key = object_key(StorageTier::Hot, form, month, &bundle.sha256, Uuid::new_v4());
                 self.store.copy_verified(&bundle.object_key, &hot_key, &bundle.sha256).await?;
                 self.metrics.hydrations.inc();
@@ -226,10 +226,10 @@ impl Packer {
         self.metrics.rows_packed.inc_by(built.row_count);
         self.metrics.bytes_packed.inc_by(built.size);
         let row = BundleRow {
-            form_type: i32::from(form.number()),
-            period_month: month.to_string(),
-            status: BundleStatus::Available.as_str().into(),
-            storage: StorageTier::Hot.as_str().into(),
+            form_type: form,
+            period_month: month,
+            status: BundleStatus::Available,
+            storage: StorageTier::Hot,
             file_name: bundle::file_name(form, month),
             object_key: key,
             generated_at: now(),
@@ -239,6 +239,7 @@ impl Packer {
             row_count: built.row_count as i64,
             source_fingerprint: built.source_fingerprint.clone(),
             last_job_id: None,
+            synthetic: built.synthetic,
         };
         self.publish(job, row).await?;
         Ok(Outcome::Packed { sha256: built.sha256, size: built.size, rows: built.row_count })
@@ -248,8 +249,8 @@ impl Packer {
     /// file is durable in the store.
     async fn publish(&self, job: &GenerateJob, row: BundleRow) -> Result<(), JobError> {
         let row = BundleRow {
-            status: BundleStatus::Available.as_str().into(),
-            storage: StorageTier::Hot.as_str().into(),
+            status: BundleStatus::Available,
+            storage: StorageTier::Hot,
             generated_at: now(),
             last_job_id: Some(job.id.clone()),
             ..row

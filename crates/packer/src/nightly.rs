@@ -74,14 +74,13 @@ pub async fn run(packer: &Packer, current: Month, retention: std::time::Duration
     for form in FormType::ALL {
         let (stats, index) =
             packer.db.run(move |conn| Ok((month_stats::list(conn, form)?, bundles::list(conn, form)?))).await?;
-        let index: HashMap<String, bundles::BundleRow> =
-            index.into_iter().map(|b| (b.period_month.clone(), b)).collect();
-        for s in stats.iter().filter(|s| s.filing_count > 0 || index.contains_key(&s.period_month)) {
+        let index: HashMap<Month, bundles::BundleRow> = index.into_iter().map(|b| (b.period_month, b)).collect();
+        for s in &stats {
             let Ok(month) = s.period_month.parse::<Month>() else { continue };
-            if month < oldest_hot {
+            let bundle = index.get(&month);
+            if month < oldest_hot || (s.filing_count == 0 && bundle.is_none()) {
                 continue;
             }
-            let bundle = index.get(&s.period_month);
             if bundle.is_some_and(|b| b.source_fingerprint == s.fingerprint) {
                 continue;
             }
@@ -90,8 +89,8 @@ pub async fn run(packer: &Packer, current: Month, retention: std::time::Duration
             }
         }
         for bundle in index.values() {
-            let Ok(month) = bundle.period_month.parse::<Month>() else { continue };
-            if month >= oldest_hot || bundle.storage()? == StorageTier::Cold {
+            let month = bundle.period_month;
+            if month >= oldest_hot || bundle.storage == StorageTier::Cold {
                 continue;
             }
             let cold = object_key(StorageTier::Cold, form, month, &bundle.sha256, uuid::Uuid::new_v4());

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{enqueue, fill, job, month, packer, relay};
 use insider_bulk_core::db::jobs;
-use insider_bulk_core::domain::{FormType, JobReason};
+use insider_bulk_core::domain::{FormType, JobReason, JobState};
 use insider_bulk_core::queue::{JobQueue, MemoryQueue};
 use insider_bulk_packer::worker;
 use insider_bulk_testing::Backend;
@@ -33,7 +33,7 @@ async fn fails_for_good_after_the_attempt_limit() {
     let strict = insider_bulk_packer::job::Packer { max_attempts: 3, ..fx.packer.clone() };
     let running = tokio::spawn(worker::run(strict, queue.clone(), config, shutdown));
     for _ in 0..200 {
-        if jobs::get(&mut conn, &job.id).unwrap().is_some_and(|j| j.state == "failed") {
+        if jobs::get(&mut conn, &job.id).unwrap().is_some_and(|j| j.state == JobState::Failed) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -42,7 +42,7 @@ async fn fails_for_good_after_the_attempt_limit() {
     running.await.unwrap().unwrap();
     relay.abort();
     let failed = jobs::get(&mut conn, &job.id).unwrap().unwrap();
-    assert_eq!((failed.state.as_str(), failed.attempts), ("failed", 3));
+    assert_eq!((failed.state, failed.attempts), (JobState::Failed, 3));
     assert!(failed.error.unwrap().contains("bundle store"), "the reason is kept");
     assert_eq!(queue.dead_letters(), vec![job.encode()], "the message is in the dead-letter queue");
     assert_eq!(queue.depth().await.unwrap(), 0);

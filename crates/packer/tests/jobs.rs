@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{enqueue, fill, job, month, packer, relay};
 use insider_bulk_core::db::{bundles, jobs, maintenance, now_utc, outbox, superseded};
-use insider_bulk_core::domain::{FormType, JobReason, JobState, Month};
+use insider_bulk_core::domain::{BundleStatus, FormType, JobReason, JobState, Month, StorageTier};
 use insider_bulk_core::queue::{JobQueue, MemoryQueue};
 use insider_bulk_packer::job::Outcome;
 use insider_bulk_packer::{nightly, worker};
@@ -30,7 +30,10 @@ async fn packs_then_skips_when_unchanged_and_ignores_redelivery() {
     let first = job(form, m, JobReason::OnDemand);
     let Outcome::Packed { sha256, .. } = fx.packer.run_now(&first).await.unwrap() else { panic!("first job packs") };
     let row = bundles::get(&mut conn, form, m).unwrap().unwrap();
-    assert_eq!((row.sha256.as_str(), row.status.as_str(), row.storage.as_str()), (sha256.as_str(), "available", "hot"));
+    assert_eq!(
+        (row.sha256.as_str(), row.status, row.storage),
+        (sha256.as_str(), BundleStatus::Available, StorageTier::Hot)
+    );
     assert_eq!(fx.packer.store.sha256(&row.object_key).await.unwrap(), sha256, "the stored object is the indexed one");
 
     tokio::time::sleep(Duration::from_millis(5)).await;
@@ -46,7 +49,7 @@ async fn packs_then_skips_when_unchanged_and_ignores_redelivery() {
         "a redelivered finished job does nothing"
     );
     let stored = jobs::get(&mut conn, &first.id).unwrap().unwrap();
-    assert_eq!((stored.state().unwrap(), stored.attempts), (JobState::Succeeded, 1));
+    assert_eq!((stored.state, stored.attempts), (JobState::Succeeded, 1));
     assert_eq!(stored.result_sha256.as_deref(), Some(sha256.as_str()));
     assert_eq!(stored.rows_done, stored.rows_total);
 }
@@ -67,7 +70,7 @@ async fn worker_dead_letters_poison_and_completes_jobs() {
     let running = tokio::spawn(worker::run(fx.packer.clone(), queue.clone(), config, shutdown));
     let mut conn = fx.test_db.connect();
     for _ in 0..200 {
-        if jobs::get(&mut conn, &good.id).unwrap().is_some_and(|j| j.state == "succeeded") {
+        if jobs::get(&mut conn, &good.id).unwrap().is_some_and(|j| j.state == JobState::Succeeded) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -75,7 +78,7 @@ async fn worker_dead_letters_poison_and_completes_jobs() {
     stop.send(true).unwrap();
     running.await.unwrap().unwrap();
     relay.abort();
-    assert_eq!(jobs::get(&mut conn, &good.id).unwrap().unwrap().state, "succeeded");
+    assert_eq!(jobs::get(&mut conn, &good.id).unwrap().unwrap().state, JobState::Succeeded);
     assert_eq!(queue.dead_letters().len(), 1, "the undecodable message is dead-lettered, not retried forever");
     assert_eq!(queue.depth().await.unwrap(), 0);
 }
@@ -113,7 +116,7 @@ async fn a_failing_store_leaves_no_object_and_the_job_retries() {
 
     std::fs::remove_file(&blocker).unwrap();
     for _ in 0..200 {
-        if jobs::get(&mut conn, &attempt.id).unwrap().is_some_and(|j| j.state == "succeeded") {
+        if jobs::get(&mut conn, &attempt.id).unwrap().is_some_and(|j| j.state == JobState::Succeeded) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -121,7 +124,7 @@ async fn a_failing_store_leaves_no_object_and_the_job_retries() {
     stop.send(true).unwrap();
     running.await.unwrap().unwrap();
     relay.abort();
-    assert_eq!(jobs::get(&mut conn, &attempt.id).unwrap().unwrap().state, "succeeded");
+    assert_eq!(jobs::get(&mut conn, &attempt.id).unwrap().unwrap().state, JobState::Succeeded);
     assert!(bundles::get(&mut conn, form, m).unwrap().is_some());
 }
 
@@ -139,7 +142,7 @@ async fn old_months_go_cold_and_a_warm_job_hydrates_them() {
     assert_eq!(report.moved_to_cold, vec![(form, old)]);
     assert!(report.enqueued.is_empty(), "an old month is not re-packed nightly");
     let cold = bundles::get(&mut conn, form, old).unwrap().unwrap();
-    assert_eq!((cold.status.as_str(), cold.storage.as_str()), ("pending", "cold"));
+    assert_eq!((cold.status, cold.storage), (BundleStatus::Pending, StorageTier::Cold));
     assert!(cold.object_key.starts_with(&format!("cold/form-5/2023/form-5-2023-05.{}.", &sha256[..16])));
     assert_eq!(fx.packer.store.sha256(&cold.object_key).await.unwrap(), sha256);
     // The hot copy stays for downloads already under way until its retention
@@ -159,7 +162,10 @@ async fn old_months_go_cold_and_a_warm_job_hydrates_them() {
     let warm = fx.packer.run_now(&job(form, old, JobReason::Warm)).await.unwrap();
     assert_eq!(warm, Outcome::Hydrated { sha256: sha256.clone() });
     let hot = bundles::get(&mut conn, form, old).unwrap().unwrap();
-    assert_eq!((hot.status.as_str(), hot.storage.as_str(), hot.sha256.as_str()), ("available", "hot", sha256.as_str()));
+    assert_eq!(
+        (hot.status, hot.storage, hot.sha256.as_str()),
+        (BundleStatus::Available, StorageTier::Hot, sha256.as_str())
+    );
     assert!(!superseded_hot.contains(&hot.object_key), "the same bytes, a new key");
     for key in &superseded_hot {
         fx.packer.store.delete(key).await.unwrap();

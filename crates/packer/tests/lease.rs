@@ -10,7 +10,7 @@ use common::{enqueue, fill, job, month, packer};
 use diesel::prelude::*;
 use insider_bulk_core::db::schema::jobs as jobs_table;
 use insider_bulk_core::db::{bundles, jobs};
-use insider_bulk_core::domain::{FormType, JobReason};
+use insider_bulk_core::domain::{FormType, JobReason, JobState};
 use insider_bulk_packer::job::{GenerateJob, Outcome, Packer};
 use insider_bulk_testing::Backend;
 
@@ -34,7 +34,7 @@ async fn running_under_a_short_lease(
         tokio::spawn(async move { short.run(&job).await })
     };
     let mut waited = 0;
-    while jobs::get(&mut conn, &job.id).unwrap().unwrap().state != "running" {
+    while jobs::get(&mut conn, &job.id).unwrap().unwrap().state != JobState::Running {
         assert!(waited < 600, "the job never started");
         tokio::time::sleep(Duration::from_millis(10)).await;
         waited += 1;
@@ -54,7 +54,7 @@ async fn a_run_whose_lease_is_taken_back_stops_and_writes_nothing() {
     assert_eq!(outcome, Outcome::LeaseLost, "the run stopped when its lease was gone");
     assert!(bundles::get(&mut conn, form, m).unwrap().is_none(), "no index row written by a packer without the lease");
     let row = jobs::get(&mut conn, &job.id).unwrap().unwrap();
-    assert_eq!((row.state.as_str(), row.lease_owner.as_deref()), ("running", Some("the-next-packer")));
+    assert_eq!((row.state, row.lease_owner.as_deref()), (JobState::Running, Some("the-next-packer")));
     assert!(row.result_sha256.is_none());
 }
 
@@ -74,7 +74,7 @@ async fn a_run_that_cannot_renew_its_lease_gives_it_up() {
     assert_eq!(outcome, Outcome::LeaseLost, "the run stopped once its lease could not be renewed in time");
     assert!(bundles::get(&mut conn, form, m).unwrap().is_none(), "no result written");
     let row = jobs::get(&mut conn, &job.id).unwrap().unwrap();
-    assert_eq!(row.state, "running", "left for the sweeper, whose lease rule now applies");
+    assert_eq!(row.state, JobState::Running, "left for the sweeper, whose lease rule now applies");
 }
 
 /// A job handed out `PACKER_MAX_ATTEMPTS` times already (claims and lost
@@ -105,6 +105,6 @@ async fn a_job_past_its_attempts_fails_and_is_refunded() {
     let outcome = fx.packer.run(&message).await.unwrap();
     assert!(matches!(&outcome, Outcome::Failed { error } if error.contains("gave up after 5 attempts")), "{outcome:?}");
     let row = jobs::get(&mut conn, &message.id).unwrap().unwrap();
-    assert_eq!(row.state, "failed");
+    assert_eq!(row.state, JobState::Failed);
     assert_eq!(accounts::get(&mut conn, &account.id).unwrap().unwrap().balance, 100, "refunded");
 }

@@ -39,10 +39,10 @@ fn manifest(conn: &mut DbConnection, filing: &Filing) -> serde_json::Value {
 
 fn published(conn: &mut DbConnection, form: FormType, month: insider_bulk_core::domain::Month, key: &str) {
     let row = bundles::BundleRow {
-        form_type: i32::from(form.number()),
-        period_month: month.to_string(),
-        status: BundleStatus::Available.to_string(),
-        storage: StorageTier::Hot.to_string(),
+        form_type: form,
+        period_month: month,
+        status: BundleStatus::Available,
+        storage: StorageTier::Hot,
         file_name: bundle::file_name(form, month),
         object_key: key.into(),
         generated_at: now_utc(),
@@ -52,6 +52,7 @@ fn published(conn: &mut DbConnection, form: FormType, month: insider_bulk_core::
         row_count: 1,
         source_fingerprint: "0".repeat(64),
         last_job_id: None,
+        synthetic: true,
     };
     bundles::upsert(conn, &row).unwrap();
 }

@@ -14,15 +14,9 @@ use crate::domain::{LedgerKind, Tier};
 pub struct AccountRow {
     pub id: String,
     pub name: String,
-    pub tier: String,
+    pub tier: Tier,
     pub balance: i64,
     pub created_at: PrimitiveDateTime,
-}
-
-impl AccountRow {
-    pub fn tier(&self) -> Result<Tier, DbError> {
-        self.tier.parse().map_err(|e| DbError::Corrupt(format!("account {}: {e}", self.id)))
-    }
 }
 
 #[derive(Queryable, Selectable, Insertable, Debug, Clone, PartialEq)]
@@ -42,7 +36,7 @@ pub struct ApiKeyRow {
 pub struct LedgerEntry {
     pub id: i64,
     pub account_id: String,
-    pub entry_kind: String,
+    pub entry_kind: LedgerKind,
     pub amount: i64,
     pub balance_after: i64,
     pub job_id: Option<String>,
@@ -54,7 +48,7 @@ pub struct LedgerEntry {
 #[diesel(table_name = ledger)]
 struct NewLedgerEntry<'a> {
     account_id: &'a str,
-    entry_kind: &'a str,
+    entry_kind: LedgerKind,
     amount: i64,
     balance_after: i64,
     job_id: Option<&'a str>,
@@ -67,7 +61,7 @@ pub fn create(conn: &mut DbConnection, name: &str, tier: Tier, tokens: i64) -> R
     let row = AccountRow {
         id: uuid::Uuid::new_v4().to_string(),
         name: name.to_owned(),
-        tier: tier.as_str().to_owned(),
+        tier,
         balance: 0,
         created_at: now_utc(),
     };
@@ -131,15 +125,8 @@ pub(crate) fn try_append_entry(
         return Ok(None);
     }
     let balance_after = accounts::table.find(account_id).select(accounts::balance).first(conn)?;
-    let entry = NewLedgerEntry {
-        account_id,
-        entry_kind: kind.as_str(),
-        amount,
-        balance_after,
-        job_id,
-        note,
-        created_at: now_utc(),
-    };
+    let entry =
+        NewLedgerEntry { account_id, entry_kind: kind, amount, balance_after, job_id, note, created_at: now_utc() };
     diesel::insert_into(ledger::table).values(&entry).execute(conn)?;
     Ok(Some(balance_after))
 }

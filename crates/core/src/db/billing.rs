@@ -162,12 +162,12 @@ pub fn refund_job(conn: &mut DbConnection, job: &JobRow) -> Result<i64, DbError>
     }
     let charged: i64 = ledger::table
         .filter(ledger::job_id.eq(&job.id))
-        .filter(ledger::entry_kind.eq(LedgerKind::Charge.as_str()))
+        .filter(ledger::entry_kind.eq(LedgerKind::Charge))
         .count()
         .get_result(conn)?;
     let refunded: i64 = ledger::table
         .filter(ledger::job_id.eq(&job.id))
-        .filter(ledger::entry_kind.eq(LedgerKind::Refund.as_str()))
+        .filter(ledger::entry_kind.eq(LedgerKind::Refund))
         .count()
         .get_result(conn)?;
     if charged == 0 || refunded > 0 {

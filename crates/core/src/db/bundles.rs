@@ -12,10 +12,10 @@ use crate::domain::{BundleStatus, FormType, Month, StorageTier};
 #[diesel(table_name = bundles)]
 #[diesel(treat_none_as_default_value = false)]
 pub struct BundleRow {
-    pub form_type: i32,
-    pub period_month: String,
-    pub status: String,
-    pub storage: String,
+    pub form_type: FormType,
+    pub period_month: Month,
+    pub status: BundleStatus,
+    pub storage: StorageTier,
     pub file_name: String,
     pub object_key: String,
     pub generated_at: PrimitiveDateTime,
@@ -25,29 +25,17 @@ pub struct BundleRow {
     pub row_count: i64,
     pub source_fingerprint: String,
     pub last_job_id: Option<String>,
-}
-
-impl BundleRow {
-    pub fn status(&self) -> Result<BundleStatus, DbError> {
-        self.status.parse().map_err(|e| DbError::Corrupt(format!("bundle {}: {e}", self.period_month)))
-    }
-
-    pub fn storage(&self) -> Result<StorageTier, DbError> {
-        self.storage.parse().map_err(|e| DbError::Corrupt(format!("bundle {}: {e}", self.period_month)))
-    }
+    /// Built from the first-start sample, not real filings.
+    pub synthetic: bool,
 }
 
 pub fn get(conn: &mut DbConnection, form: FormType, month: Month) -> Result<Option<BundleRow>, DbError> {
-    Ok(bundles::table
-        .find((i32::from(form.number()), month.to_string()))
-        .select(BundleRow::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(bundles::table.find((form, month)).select(BundleRow::as_select()).first(conn).optional()?)
 }
 
 pub fn list(conn: &mut DbConnection, form: FormType) -> Result<Vec<BundleRow>, DbError> {
     Ok(bundles::table
-        .filter(bundles::form_type.eq(i32::from(form.number())))
+        .filter(bundles::form_type.eq(form))
         .order(bundles::period_month)
         .select(BundleRow::as_select())
         .load(conn)?)
@@ -58,7 +46,7 @@ pub fn list(conn: &mut DbConnection, form: FormType) -> Result<Vec<BundleRow>, D
 /// not deleted: a download may be reading it.
 pub fn upsert(conn: &mut DbConnection, row: &BundleRow) -> Result<(), DbError> {
     super::write_transaction(conn, |conn| {
-        let previous = current_key(conn, row.form_type, &row.period_month)?;
+        let previous = current_key(conn, row.form_type, row.period_month)?;
         crate::on_backend!(conn, c => diesel::insert_into(bundles::table)
             .values(row)
             .on_conflict((bundles::form_type, bundles::period_month))
@@ -69,8 +57,8 @@ pub fn upsert(conn: &mut DbConnection, row: &BundleRow) -> Result<(), DbError> {
     })
 }
 
-fn current_key(conn: &mut DbConnection, form_type: i32, month: &str) -> Result<Option<String>, DbError> {
-    Ok(bundles::table.find((form_type, month)).select(bundles::object_key).first(conn).optional()?)
+fn current_key(conn: &mut DbConnection, form: FormType, month: Month) -> Result<Option<String>, DbError> {
+    Ok(bundles::table.find((form, month)).select(bundles::object_key).first(conn).optional()?)
 }
 
 /// The row now points to `current`, so the object it pointed to before is
@@ -96,15 +84,10 @@ pub fn set_tier(
         StorageTier::Hot => BundleStatus::Available,
         StorageTier::Cold => BundleStatus::Pending,
     };
-    let (form_type, month) = (i32::from(form.number()), month.to_string());
     super::write_transaction(conn, |conn| {
-        let previous = current_key(conn, form_type, &month)?;
-        diesel::update(bundles::table.find((form_type, &month)))
-            .set((
-                bundles::storage.eq(tier.as_str()),
-                bundles::status.eq(status.as_str()),
-                bundles::object_key.eq(object_key),
-            ))
+        let previous = current_key(conn, form, month)?;
+        diesel::update(bundles::table.find((form, month)))
+            .set((bundles::storage.eq(tier), bundles::status.eq(status), bundles::object_key.eq(object_key)))
             .execute(conn)?;
         switched(conn, previous, object_key)
     })

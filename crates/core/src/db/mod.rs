@@ -17,6 +17,7 @@ mod rows;
 pub mod schema;
 pub mod superseded;
 
+pub(crate) use connection::MultiBackend;
 pub use connection::{DatabaseUrl, DbConnection};
 pub use migrate::run_migrations;
 pub use pool::Database;

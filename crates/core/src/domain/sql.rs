@@ -9,9 +9,9 @@ use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::{Integer, SmallInt, Text};
 use diesel::sqlite::Sqlite;
 
-/// The backend of the one connection type over both databases: a value is
-/// handed to whichever backend the connection is.
-type Multi = <crate::db::DbConnection as diesel::Connection>::Backend;
+/// The backend of [`crate::db::DbConnection`], the one connection type over
+/// both databases: it hands a value on to whichever backend it holds.
+type Multi = crate::db::MultiBackend;
 
 /// `ToSql` for the multi-backend, given `ToSql` for both backends.
 macro_rules! multi_to_sql {
@@ -64,6 +64,7 @@ text_column!(
     super::Month,
     super::JobState,
     super::JobReason,
+    super::RecoveryReason,
     super::BundleStatus,
     super::StorageTier,
     super::FilingSource,

@@ -86,7 +86,7 @@ impl Authenticator {
         let found = self.db.run(move |conn| accounts::find_key(conn, &id)).await?;
         let caller = match found {
             Some((key, account)) if key.revoked_at.is_none() && api_key::matches(secret, &key.secret_sha256) => {
-                Some(Caller { account_id: account.id.clone(), tier: account.tier()? })
+                Some(Caller { account_id: account.id.clone(), tier: account.tier })
             }
             _ => None,
         };
@@ -107,10 +107,7 @@ impl Authenticator {
         }
         let id = account_id.clone();
         let account = self.db.run(move |conn| accounts::get(conn, &id)).await?;
-        let caller = match account {
-            Some(account) => Some(Caller { account_id, tier: account.tier()? }),
-            None => None,
-        };
+        let caller = account.map(|account| Caller { account_id, tier: account.tier });
         self.remember(fingerprint, caller.clone());
         caller.ok_or_else(unknown)
     }

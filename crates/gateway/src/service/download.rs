@@ -23,7 +23,7 @@ pub async fn locate(state: &AppState, form: FormType, month: Month) -> Result<Do
             month.month()
         )));
     };
-    if bundle.status()? != BundleStatus::Available {
+    if bundle.status != BundleStatus::Available {
         return Err(ApiError::NotFound(format!(
             "form {form} {month} is in cold storage: POST /api/insiders/bulk/form-{form}/generate/{}/{} to warm it",
             month.year(),

@@ -53,6 +53,10 @@ pub struct IndexEntry {
     pub url: Option<String>,
     /// The month's latest job.
     pub job: Option<JobRef>,
+    /// True when the month's file was built from the first-start sample
+    /// (made-up filings, for trying the service), false for real filings
+    /// and before the first bundle. A file is never a mix of the two.
+    pub synthetic: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -127,15 +131,14 @@ async fn build(state: &AppState, form: FormType, base_url: &str) -> Result<Index
         })
         .await?;
     let filing_counts: HashMap<String, i64> = stats.into_iter().map(|s| (s.period_month, s.filing_count)).collect();
-    let mut bundles: HashMap<String, bundles::BundleRow> =
-        bundles.into_iter().map(|b| (b.period_month.clone(), b)).collect();
-    let mut jobs: HashMap<String, jobs::JobRow> = jobs.into_iter().map(|j| (j.period_month.clone(), j)).collect();
+    let mut bundles: HashMap<Month, bundles::BundleRow> = bundles.into_iter().map(|b| (b.period_month, b)).collect();
+    let mut jobs: HashMap<Month, jobs::JobRow> = jobs.into_iter().map(|j| (j.period_month, j)).collect();
     let months = Month::current()
         .coverage_through()
         .map(|month| {
             let name = month.to_string();
-            let bundle = bundles.remove(&name);
-            let available = bundle.as_ref().is_some_and(|b| b.status().ok() == Some(BundleStatus::Available));
+            let bundle = bundles.remove(&month);
+            let available = bundle.as_ref().is_some_and(|b| b.status == BundleStatus::Available);
             IndexEntry {
                 year: month.year(),
                 month: month.month(),
@@ -146,9 +149,10 @@ async fn build(state: &AppState, form: FormType, base_url: &str) -> Result<Index
                 sha256: bundle.as_ref().map(|b| b.sha256.clone()),
                 status: if available { BundleStatus::Available.as_str() } else { BundleStatus::Pending.as_str() },
                 filing_count: filing_counts.get(&name).copied().unwrap_or(0),
-                storage: bundle.map(|b| b.storage),
+                synthetic: bundle.as_ref().is_some_and(|b| b.synthetic),
+                storage: bundle.map(|b| b.storage.to_string()),
                 url: available.then(|| download_url(base_url, form, month)),
-                job: jobs.remove(&name).map(|j| JobRef { id: j.id, state: j.state }),
+                job: jobs.remove(&month).map(|j| JobRef { id: j.id, state: j.state.to_string() }),
             }
         })
         .collect();

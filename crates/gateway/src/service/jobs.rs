@@ -58,12 +58,11 @@ pub async fn job(state: &AppState, caller: &Caller, id: uuid::Uuid) -> Result<Jo
         })
         .await?;
     let row = row.ok_or_else(|| ApiError::NotFound("no such job".into()))?;
-    let (year, month) = row.period_month.split_once('-').unwrap_or(("0", "0"));
     let fraction = if row.rows_total > 0 { row.rows_done as f64 / row.rows_total as f64 } else { 0.0 };
     Ok(JobView {
         form_type: row.form_type.to_string(),
-        year: year.parse().unwrap_or(0),
-        month: month.parse().unwrap_or(0),
+        year: row.period_month.year(),
+        month: row.period_month.month(),
         progress: Progress { rows_done: row.rows_done, rows_total: row.rows_total, fraction: fraction.clamp(0.0, 1.0) },
         queued_at: timestamp(row.queued_at),
         started_at: row.started_at.map(timestamp),
@@ -72,8 +71,8 @@ pub async fn job(state: &AppState, caller: &Caller, id: uuid::Uuid) -> Result<Jo
         sha256: row.result_sha256,
         error: row.error,
         tokens_charged: row.tokens_charged,
-        state: row.state,
-        reason: row.reason,
+        state: row.state.to_string(),
+        reason: row.reason.to_string(),
         job_id: row.id,
     })
 }

@@ -104,7 +104,7 @@ pub async fn one_process_sigkill_mid_job_then_restart_finishes_it() {
     service.child.wait().unwrap();
     let db = one.db().await;
     let killed = job(&db, &id).await;
-    assert_eq!(killed.state, "running", "killed mid-job (did it finish too fast to test the kill?)");
+    assert_eq!(killed.state, JobState::Running, "killed mid-job (did it finish too fast to test the kill?)");
     assert!(db.run(move |c| bundles::get(c, FormType::Form4, m)).await.unwrap().is_none(), "nothing indexed");
 
     let (again, _) = one.start("insider-bulk-again", false).await;
@@ -119,7 +119,7 @@ pub async fn one_process_sigkill_mid_job_then_restart_finishes_it() {
     let account = one.demo_account().await;
     let entries = ledger(&db, &account.id).await;
     assert_eq!(charges_and_refunds(&entries, &id), (vec![-25], vec![]), "one charge of 25, no refund: {entries:?}");
-    assert_eq!(entries.iter().filter(|e| e.entry_kind == "refund").count(), 0);
+    assert_eq!(entries.iter().filter(|e| e.entry_kind == LedgerKind::Refund).count(), 0);
     assert_eq!(account.balance, 1000 - 25);
 
     let later = generate(&one.http, &base, &key, 4, m).await;
@@ -157,7 +157,10 @@ pub async fn one_process_sigterm_with_a_job_waiting_loses_nothing() {
     let db = one.db().await;
     for id in [&job_a, &job_b] {
         let row = job(&db, id).await;
-        assert!(row.state == "queued" || row.state == "succeeded", "left open for the next start, or done: {row:?}");
+        assert!(
+            row.state == JobState::Queued || row.state == JobState::Succeeded,
+            "left open for the next start, or done: {row:?}"
+        );
     }
 
     let (again, _) = one.start("insider-bulk-again", false).await;

@@ -15,12 +15,12 @@ async fn a_killed_packer_s_job_is_recovered_by_the_gateway_sweeper() {
     split.wait_consumers(&base, 1, &gateway).await;
 
     let id = generate(&split.http, &base, &key, 4, m).await;
-    let running = split.wait_state(&id, "running", Duration::from_secs(60), &[&gateway, &first]).await;
+    let running = split.wait_state(&id, JobState::Running, Duration::from_secs(60), &[&gateway, &first]).await;
     assert_eq!(running.attempts, 1);
     first.child.kill().unwrap();
     first.child.wait().unwrap();
     let after_kill = job(&split.db, &id).await;
-    assert_eq!(after_kill.state, "running", "killed mid-job (did it finish too fast to test the kill?)");
+    assert_eq!(after_kill.state, JobState::Running, "killed mid-job (did it finish too fast to test the kill?)");
     let indexed = split.db.run(move |c| bundles::get(c, form, m)).await.unwrap();
     assert!(indexed.is_none(), "killed mid-job: the month must not be indexed: {indexed:?}");
     let visible = files_under(&split.store_dir());
@@ -32,11 +32,11 @@ async fn a_killed_packer_s_job_is_recovered_by_the_gateway_sweeper() {
         deadline.tick(|| format!("{:?}; {}", after_kill, gateway.log_text())).await;
     }
     let requeued = job(&split.db, &id).await;
-    assert_eq!(requeued.state, "queued", "recovered: queued again, no lease: {requeued:?}");
+    assert_eq!(requeued.state, JobState::Queued, "recovered: queued again, no lease: {requeued:?}");
     assert_eq!(requeued.lease_owner, None);
 
     let second = split.packer("packer-2");
-    let done = split.wait_state(&id, "succeeded", Duration::from_secs(120), &[&gateway, &second]).await;
+    let done = split.wait_state(&id, JobState::Succeeded, Duration::from_secs(120), &[&gateway, &second]).await;
     assert_eq!(done.attempts, 2, "claimed once by each packer: {done:?}");
     let bundle = split.db.run(move |c| bundles::get(c, form, m)).await.unwrap().expect("indexed");
     assert_eq!(bundle.filing_count, BIG as i64);
@@ -53,7 +53,7 @@ async fn a_killed_packer_s_job_is_recovered_by_the_gateway_sweeper() {
 
     let again = generate(&split.http, &base, &key, 4, m).await;
     assert_ne!(again, id, "a finished job is not joined: a new call gets a new job");
-    split.wait_state(&again, "succeeded", Duration::from_secs(120), &[&gateway, &second]).await;
+    split.wait_state(&again, JobState::Succeeded, Duration::from_secs(120), &[&gateway, &second]).await;
     let mut second = second;
     signal(&second, "TERM");
     let status = wait_exit(&mut second, Duration::from_secs(60));
@@ -216,7 +216,7 @@ async fn a_purged_queue_and_a_deleted_queue_lose_no_job() {
     assert_eq!(purged, 4, "the four messages were purged");
     let mut packer = split.packer("packer-1");
     for id in &ids {
-        let done = split.wait_state(id, "succeeded", Duration::from_secs(120), &[&gateway, &packer]).await;
+        let done = split.wait_state(id, JobState::Succeeded, Duration::from_secs(120), &[&gateway, &packer]).await;
         assert!(done.attempts >= 2, "the lost message counts an attempt, the run another: {done:?}");
     }
     assert!(metric(&split.http, &base, &lost).await >= 4.0, "four messages were recovered as lost");
@@ -230,7 +230,7 @@ async fn a_purged_queue_and_a_deleted_queue_lose_no_job() {
     let _ = conn.close(200, "done".into()).await;
     let packer = split.packer("packer-2");
     for id in &more {
-        let done = split.wait_state(id, "succeeded", Duration::from_secs(120), &[&gateway, &packer]).await;
+        let done = split.wait_state(id, JobState::Succeeded, Duration::from_secs(120), &[&gateway, &packer]).await;
         assert!(done.attempts >= 2, "{done:?}");
     }
     assert!(queue_depth(&split.queue).await.is_some(), "the packer declared the queue again");
@@ -305,7 +305,7 @@ async fn generate_and_wait_in_queue(
     }
     for id in &ids {
         let row = job(&split.db, id).await;
-        assert_eq!(row.state, "queued");
+        assert_eq!(row.state, JobState::Queued);
         assert!(row.dispatched_at.is_some(), "the relay stamped the dispatch: {row:?}");
     }
     ids
@@ -323,20 +323,20 @@ async fn one_message_delivered_twice_packs_the_month_once() {
     let logs = [&gateway, &packers[0], &packers[1]];
 
     let id = generate(&split.http, &base, &key.plaintext, 4, m).await;
-    let running = split.wait_state(&id, "running", Duration::from_secs(60), &logs).await;
+    let running = split.wait_state(&id, JobState::Running, Duration::from_secs(60), &logs).await;
     // The same message again, while the first delivery runs.
     let rabbit = RabbitQueue::connect(RabbitConfig { url: amqp_url(), queue: split.queue.clone(), quorum: false })
         .await
         .unwrap();
-    rabbit.publish(GenerateJob::from_row(&running).unwrap().encode()).await.unwrap();
+    rabbit.publish(GenerateJob::from_row(&running).encode()).await.unwrap();
     let deadline = Deadline::new("the other packer to settle the duplicate", Duration::from_secs(60));
     while !packers.iter().any(|p| p.log_text().contains("HeldElsewhere")) {
         deadline.tick(|| describe(&logs)).await;
     }
     let still = job(&split.db, &id).await;
-    assert_eq!(still.state, "running", "the duplicate arrived while the job ran: {still:?}");
+    assert_eq!(still.state, JobState::Running, "the duplicate arrived while the job ran: {still:?}");
 
-    let done = split.wait_state(&id, "succeeded", Duration::from_secs(120), &logs).await;
+    let done = split.wait_state(&id, JobState::Succeeded, Duration::from_secs(120), &logs).await;
     assert_eq!(done.attempts, 1, "the duplicate did not count as a run: {done:?}");
     assert_eq!(done.lease_owner, None);
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -371,7 +371,7 @@ async fn joining_another_account_s_job_lets_it_see_the_job() {
     let joined = generate(&split.http, &base, &b_key, 4, m).await;
     assert_eq!(joined, id, "the month's open job is joined");
     let open = job(&split.db, &id).await;
-    assert!(open.state == "queued" || open.state == "running", "B joined an open job: {open:?}");
+    assert!(open.state.is_open(), "B joined an open job: {open:?}");
 
     let (status, view) = job_view(&split.http, &base, &b_key, &id).await;
     assert_eq!(status, 200, "B joined the job and may see it: {view}");
@@ -381,11 +381,11 @@ async fn joining_another_account_s_job_lets_it_see_the_job() {
 
     let entries = ledger(&split.db, &b.id).await;
     assert_eq!(entries.len(), 1, "B: only its grant, no charge: {entries:?}");
-    assert_eq!(entries[0].entry_kind, "grant");
+    assert_eq!(entries[0].entry_kind, LedgerKind::Grant);
     let entries = ledger(&split.db, &a.id).await;
     assert_eq!(charges_and_refunds(&entries, &id), (vec![-25], vec![]));
 
-    split.wait_state(&id, "succeeded", Duration::from_secs(120), &[&gateway, &packer]).await;
+    split.wait_state(&id, JobState::Succeeded, Duration::from_secs(120), &[&gateway, &packer]).await;
     let (status, view) = job_view(&split.http, &base, &b_key, &id).await;
     assert_eq!((status, view["state"].as_str()), (200, Some("succeeded")), "{view}");
     drop(packer);

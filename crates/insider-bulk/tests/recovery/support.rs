@@ -12,7 +12,7 @@ pub use insider_bulk_core::db::accounts::{self, LedgerEntry};
 pub use insider_bulk_core::db::filings::{store_filings, FilingToStore};
 pub use insider_bulk_core::db::jobs::{self, JobRow};
 pub use insider_bulk_core::db::{bundles, outbox, Database, DatabaseUrl};
-pub use insider_bulk_core::domain::{FormType, Month, Tier};
+pub use insider_bulk_core::domain::{FormType, JobState, LedgerKind, Month, Tier};
 pub use insider_bulk_core::job_message::GenerateJob;
 pub use insider_bulk_core::queue::{JobQueue, RabbitConfig, RabbitQueue};
 pub use insider_bulk_core::store::{BundleStore, StoreUrl};
@@ -71,14 +71,14 @@ pub async fn ledger(db: &Database, account_id: &str) -> Vec<LedgerEntry> {
 
 /// (charges, refunds) the ledger records for `job_id`.
 pub fn charges_and_refunds(entries: &[LedgerEntry], job_id: &str) -> (Vec<i64>, Vec<i64>) {
-    let of = |kind: &str| {
+    let of = |kind: LedgerKind| {
         entries
             .iter()
             .filter(|e| e.job_id.as_deref() == Some(job_id) && e.entry_kind == kind)
             .map(|e| e.amount)
             .collect::<Vec<_>>()
     };
-    (of("charge"), of("refund"))
+    (of(LedgerKind::Charge), of(LedgerKind::Refund))
 }
 
 pub async fn outbox_backlog(db: &Database) -> i64 {
@@ -277,14 +277,14 @@ impl Split {
         }
     }
 
-    pub async fn wait_state(&self, id: &str, state: &str, timeout: Duration, logs: &[&Process]) -> JobRow {
+    pub async fn wait_state(&self, id: &str, state: JobState, timeout: Duration, logs: &[&Process]) -> JobRow {
         let deadline = Deadline::new(format!("job {id} to be {state}"), timeout);
         loop {
             let row = job(&self.db, id).await;
             if row.state == state {
                 return row;
             }
-            assert_ne!(row.state, "failed", "the job failed: {row:?}");
+            assert_ne!(row.state, JobState::Failed, "the job failed: {row:?}");
             deadline.tick(|| format!("{row:?}; {}", describe(logs))).await;
         }
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use insider_bulk_core::db::filings::{store_filings, FilingToStore};
 use insider_bulk_core::db::{jobs, now_utc, outbox, Database, DbConnection};
-use insider_bulk_core::domain::{FormType, Month};
+use insider_bulk_core::domain::{FormType, JobState, Month};
 use insider_bulk_core::queue::{JobQueue, MemoryQueue};
 use insider_bulk_core::store::{BundleStore, StoreUrl};
 use insider_bulk_ingest::synth::synth_month;
@@ -79,8 +79,8 @@ pub fn relay(db: Database, queue: MemoryQueue) -> tokio::task::JoinHandle<()> {
             let batch = db.run(|conn| outbox::lease(conn, 100, std::time::Duration::from_secs(30))).await.unwrap();
             for (message, row) in batch {
                 let id = message.id;
-                if let Some(row) = row.filter(|r| r.state == "queued") {
-                    queue.publish(GenerateJob::from_row(&row).unwrap().encode()).await.unwrap();
+                if let Some(row) = row.filter(|r| r.state == JobState::Queued) {
+                    queue.publish(GenerateJob::from_row(&row).encode()).await.unwrap();
                     let job_id = row.id.clone();
                     db.run(move |conn| outbox::confirmed(conn, id, &job_id, now_utc())).await.unwrap();
                 } else {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use diesel::prelude::*;
 
-use super::{get, JobRow};
+use super::{get, JobRow, OPEN};
 use crate::db::schema::jobs;
 use crate::db::{billing, now_utc, outbox, write_transaction, DbConnection, DbError};
 use crate::domain::JobState;
@@ -35,19 +35,17 @@ pub enum Claim {
     Missing,
 }
 
-const OPEN: [&str; 2] = ["queued", "running"];
-
 /// Claims a queued job, or a running one whose lease has run out, counting
 /// one more attempt. One statement, so two deliveries of one job never
 /// both start it.
 pub fn claim(conn: &mut DbConnection, id: &str, lease: &Lease) -> Result<Claim, DbError> {
     let now = now_utc();
-    let claimable = jobs::state.eq(JobState::Queued.as_str()).or(jobs::state
-        .eq(JobState::Running.as_str())
-        .and(jobs::lease_expires_at.is_null().or(jobs::lease_expires_at.lt(now))));
+    let claimable = jobs::state
+        .eq(JobState::Queued)
+        .or(jobs::state.eq(JobState::Running).and(jobs::lease_expires_at.is_null().or(jobs::lease_expires_at.lt(now))));
     let claimed = diesel::update(jobs::table.find(id).filter(claimable))
         .set((
-            jobs::state.eq(JobState::Running.as_str()),
+            jobs::state.eq(JobState::Running),
             jobs::attempts.eq(jobs::attempts + 1),
             jobs::started_at.eq(Some(now)),
             jobs::rows_done.eq(0),
@@ -59,7 +57,7 @@ pub fn claim(conn: &mut DbConnection, id: &str, lease: &Lease) -> Result<Claim, 
     if claimed == 1 {
         return Ok(Claim::Started(Box::new(row)));
     }
-    Ok(match row.state()? {
+    Ok(match row.state {
         JobState::Succeeded | JobState::Failed => Claim::Finished,
         JobState::Queued | JobState::Running => Claim::HeldElsewhere,
     })
@@ -89,7 +87,7 @@ pub fn renew(
 pub fn succeed(conn: &mut DbConnection, id: &str, owner: &str, sha256: &str) -> Result<bool, DbError> {
     let done = diesel::update(held(id, owner))
         .set((
-            jobs::state.eq(JobState::Succeeded.as_str()),
+            jobs::state.eq(JobState::Succeeded),
             jobs::finished_at.eq(Some(now_utc())),
             jobs::result_sha256.eq(Some(sha256)),
             jobs::error.eq(None::<String>),
@@ -117,7 +115,7 @@ pub fn fail(conn: &mut DbConnection, id: &str, owner: Option<&str>, error: &str)
         }
         diesel::update(jobs::table.find(id))
             .set((
-                jobs::state.eq(JobState::Failed.as_str()),
+                jobs::state.eq(JobState::Failed),
                 jobs::finished_at.eq(Some(now_utc())),
                 jobs::error.eq(Some(error)),
                 jobs::lease_owner.eq(None::<String>),
@@ -162,7 +160,7 @@ fn requeue_held(
     write_transaction(conn, |conn| {
         let requeued = diesel::update(held(id, owner))
             .set((
-                jobs::state.eq(JobState::Queued.as_str()),
+                jobs::state.eq(JobState::Queued),
                 jobs::lease_owner.eq(None::<String>),
                 jobs::lease_expires_at.eq(None::<time::PrimitiveDateTime>),
                 jobs::dispatched_at.eq(None::<time::PrimitiveDateTime>),
@@ -180,10 +178,10 @@ fn requeue_held(
 }
 
 type RunningJob<'a> =
-    diesel::dsl::Filter<diesel::dsl::Find<jobs::table, &'a str>, diesel::dsl::Eq<jobs::state, &'static str>>;
+    diesel::dsl::Filter<diesel::dsl::Find<jobs::table, &'a str>, diesel::dsl::Eq<jobs::state, JobState>>;
 type HeldJob<'a> = diesel::dsl::Filter<RunningJob<'a>, diesel::dsl::Eq<jobs::lease_owner, &'a str>>;
 
 /// The job `id` while `owner` runs it.
 fn held<'a>(id: &'a str, owner: &'a str) -> HeldJob<'a> {
-    jobs::table.find(id).filter(jobs::state.eq(JobState::Running.as_str())).filter(jobs::lease_owner.eq(owner))
+    jobs::table.find(id).filter(jobs::state.eq(JobState::Running)).filter(jobs::lease_owner.eq(owner))
 }

@@ -18,15 +18,18 @@ use super::schema::{job_followers, jobs};
 use super::{now_utc, outbox, write_transaction, DbConnection, DbError};
 use crate::domain::{FormType, JobReason, JobState, Month};
 
+/// Queued and running: the states of an open job.
+const OPEN: [JobState; 2] = [JobState::Queued, JobState::Running];
+
 #[derive(Queryable, Selectable, Insertable, Debug, Clone, PartialEq)]
 #[diesel(table_name = jobs)]
 #[diesel(treat_none_as_default_value = false)]
 pub struct JobRow {
     pub id: String,
-    pub form_type: i32,
-    pub period_month: String,
-    pub reason: String,
-    pub state: String,
+    pub form_type: FormType,
+    pub period_month: Month,
+    pub reason: JobReason,
+    pub state: JobState,
     pub attempts: i32,
     pub queued_at: PrimitiveDateTime,
     pub started_at: Option<PrimitiveDateTime>,
@@ -51,10 +54,10 @@ impl JobRow {
     pub fn queued(id: String, form: FormType, month: Month, reason: JobReason, queued_at: PrimitiveDateTime) -> Self {
         JobRow {
             id,
-            form_type: i32::from(form.number()),
-            period_month: month.to_string(),
-            reason: reason.as_str().to_owned(),
-            state: JobState::Queued.as_str().to_owned(),
+            form_type: form,
+            period_month: month,
+            reason,
+            state: JobState::Queued,
             attempts: 0,
             queued_at,
             started_at: None,
@@ -71,22 +74,6 @@ impl JobRow {
             dispatched_at: None,
         }
     }
-
-    pub fn state(&self) -> Result<JobState, DbError> {
-        self.state.parse().map_err(|e| DbError::Corrupt(format!("job {}: {e}", self.id)))
-    }
-
-    pub fn form(&self) -> Result<FormType, DbError> {
-        FormType::from_number(i64::from(self.form_type)).map_err(|e| DbError::Corrupt(format!("job {}: {e}", self.id)))
-    }
-
-    pub fn month(&self) -> Result<Month, DbError> {
-        self.period_month.parse().map_err(|e| DbError::Corrupt(format!("job {}: {e}", self.id)))
-    }
-
-    pub fn reason(&self) -> Result<JobReason, DbError> {
-        self.reason.parse().map_err(|e| DbError::Corrupt(format!("job {}: {e}", self.id)))
-    }
 }
 
 /// Jobs of an account, newest first (for an account's own job listing).
@@ -102,7 +89,7 @@ pub fn for_account(conn: &mut DbConnection, account_id: &str, limit: i64) -> Res
 /// The latest job of every month of a form type, for the index.
 pub fn latest_per_month(conn: &mut DbConnection, form: FormType) -> Result<Vec<JobRow>, DbError> {
     let rows: Vec<JobRow> = jobs::table
-        .filter(jobs::form_type.eq(i32::from(form.number())))
+        .filter(jobs::form_type.eq(form))
         .order((jobs::period_month, jobs::queued_at))
         .select(JobRow::as_select())
         .load(conn)?;
@@ -128,7 +115,7 @@ pub fn enqueue(conn: &mut DbConnection, job: &JobRow) -> Result<(), DbError> {
 /// jobs no account asked for (nightly, backfills, the first-start sample).
 pub fn enqueue_unless_open(conn: &mut DbConnection, job: &JobRow) -> Result<bool, DbError> {
     use diesel::result::{DatabaseErrorKind, Error as DieselError};
-    let (form, month) = (job.form()?, job.month()?);
+    let (form, month) = (job.form_type, job.period_month);
     let placed = write_transaction(conn, |conn| {
         if open_for_month(conn, form, month)?.is_some() {
             return Ok(false);
@@ -180,9 +167,9 @@ pub fn get(conn: &mut DbConnection, id: &str) -> Result<Option<JobRow>, DbError>
 /// The queued or running job of a month, if any: a new request joins it.
 pub fn open_for_month(conn: &mut DbConnection, form: FormType, month: Month) -> Result<Option<JobRow>, DbError> {
     Ok(jobs::table
-        .filter(jobs::form_type.eq(i32::from(form.number())))
-        .filter(jobs::period_month.eq(month.to_string()))
-        .filter(jobs::state.eq_any([JobState::Queued.as_str(), JobState::Running.as_str()]))
+        .filter(jobs::form_type.eq(form))
+        .filter(jobs::period_month.eq(month))
+        .filter(jobs::state.eq_any(OPEN))
         .order(jobs::queued_at)
         .select(JobRow::as_select())
         .first(conn)
@@ -191,12 +178,10 @@ pub fn open_for_month(conn: &mut DbConnection, form: FormType, month: Month) -> 
 
 /// Jobs waiting or running, for the queue-ahead part of an estimate.
 pub fn open_count(conn: &mut DbConnection) -> Result<i64, DbError> {
-    let open = [JobState::Queued.as_str(), JobState::Running.as_str()];
-    Ok(jobs::table.filter(jobs::state.eq_any(open)).count().get_result(conn)?)
+    Ok(jobs::table.filter(jobs::state.eq_any(OPEN)).count().get_result(conn)?)
 }
 
 /// When the oldest job still open (queued or running) was queued.
 pub fn oldest_open_queued_at(conn: &mut DbConnection) -> Result<Option<PrimitiveDateTime>, DbError> {
-    let open = [JobState::Queued.as_str(), JobState::Running.as_str()];
-    Ok(jobs::table.filter(jobs::state.eq_any(open)).select(diesel::dsl::min(jobs::queued_at)).first(conn)?)
+    Ok(jobs::table.filter(jobs::state.eq_any(OPEN)).select(diesel::dsl::min(jobs::queued_at)).first(conn)?)
 }

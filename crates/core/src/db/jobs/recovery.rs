@@ -57,7 +57,7 @@ struct StuckRow {
     #[diesel(sql_type = Text)]
     job_id: String,
     #[diesel(sql_type = Text)]
-    reason: String,
+    reason: RecoveryReason,
 }
 
 /// Which jobs are stuck. Binds, in order: `now`, `cutoff`, `queue_idle`,
@@ -122,7 +122,7 @@ pub fn recover_if_stuck(
     rules: &StuckRules,
 ) -> Result<Option<Recovered>, DbError> {
     let cutoff = rules.now - rules.redispatch_after;
-    let candidate = match job.state()? {
+    let candidate = match job.state {
         JobState::Running => job.lease_expires_at.is_none_or(|expiry| expiry < rules.now),
         JobState::Queued => job.dispatched_at.unwrap_or(job.queued_at) < cutoff,
         JobState::Succeeded | JobState::Failed => false,
@@ -166,17 +166,12 @@ fn recover(
             let query = diesel::sql_query(format!("{} ORDER BY j.queued_at LIMIT {limit}", stuck_sql(false)));
             let stuck: Vec<StuckRow> = bind_stuck!(query, rules, cutoff, only).load(lite)?;
             for row in &stuck {
-                requeue(conn, &row.job_id, row.reason == RecoveryReason::MessageLost.as_str())?;
+                requeue(conn, &row.job_id, row.reason == RecoveryReason::MessageLost)?;
             }
             Ok(stuck)
         })?,
     };
-    rows.into_iter()
-        .map(|row| {
-            let reason = row.reason.parse().map_err(|e| DbError::Corrupt(format!("recovery reason: {e}")))?;
-            Ok(Recovered { job_id: row.job_id, reason })
-        })
-        .collect()
+    Ok(rows.into_iter().map(|row| Recovered { job_id: row.job_id, reason: row.reason }).collect())
 }
 
 /// At the start of the one-process service, whose in-process queue died
@@ -184,15 +179,14 @@ fn recover(
 /// again. Nothing else runs jobs from that queue, so no lease is live.
 pub fn recover_after_restart(conn: &mut DbConnection) -> Result<Vec<Recovered>, DbError> {
     write_transaction(conn, |conn| {
-        let open = [JobState::Queued.as_str(), JobState::Running.as_str()];
         let waiting = crate::db::schema::outbox::table.select(crate::db::schema::outbox::job_id);
-        let lost: Vec<(String, String)> = jobs::table
-            .filter(jobs::state.eq_any(open))
+        let lost: Vec<(String, JobState)> = jobs::table
+            .filter(jobs::state.eq_any(super::OPEN))
             .filter(jobs::id.ne_all(waiting))
             .select((jobs::id, jobs::state))
             .load(conn)?;
         for (id, state) in &lost {
-            requeue(conn, id, state == JobState::Queued.as_str())?;
+            requeue(conn, id, *state == JobState::Queued)?;
         }
         Ok(lost.into_iter().map(|(job_id, _)| Recovered { job_id, reason: RecoveryReason::ProcessRestart }).collect())
     })
@@ -203,7 +197,7 @@ pub fn recover_after_restart(conn: &mut DbConnection) -> Result<Vec<Recovered>, 
 fn requeue(conn: &mut DbConnection, id: &str, count_attempt: bool) -> Result<(), DbError> {
     diesel::update(jobs::table.find(id))
         .set((
-            jobs::state.eq(JobState::Queued.as_str()),
+            jobs::state.eq(JobState::Queued),
             jobs::lease_owner.eq(None::<String>),
             jobs::lease_expires_at.eq(None::<PrimitiveDateTime>),
             jobs::dispatched_at.eq(None::<PrimitiveDateTime>),
