@@ -247,6 +247,29 @@ async fn mirrors_the_sample_then_answers_304_and_refetches_a_damaged_file() {
     }
     assert_eq!(snapshot(mirror.path()), before, "an idle run writes nothing");
 
+    // The URL and key may come from the environment.
+    let mut command = std::process::Command::new(binary("insider-bulk"));
+    command.arg("sync").arg("--dir").arg(mirror.path()).args(range);
+    command.env("INSIDER_BULK_URL", &proxy.base).env("INSIDER_BULK_API_TOKEN", &key);
+    let from_env = tokio::task::spawn_blocking(move || command.output().unwrap()).await.unwrap();
+    assert_eq!(summary(&from_env), "downloaded 0, unchanged 6, generated 0, failed 0", "{}", text(&from_env));
+
+    // A refused key, an unreachable server, a bad URL: one line each, exit 2, nothing written.
+    let nowhere = format!("http://127.0.0.1:{}", free_port());
+    for (url, key, said) in [
+        (proxy.base.as_str(), "ibk_0000000000000000_nope", "the server refused the API key (401): "),
+        (nowhere.as_str(), key.as_str(), "cannot reach "),
+        ("ftp://example.com", key.as_str(), "invalid --url"),
+    ] {
+        let refused = sync(url, key, mirror.path(), &range).await;
+        assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{}", text(&refused));
+        assert!(stderr.starts_with(&format!("insider-bulk sync: {said}")), "{}", text(&refused));
+        assert!(!stderr.contains(&key), "the key is never printed: {stderr}");
+        assert_eq!(snapshot(mirror.path()), before, "{url}");
+    }
+
     // A damaged file (same size, new mtime) is hashed again and fetched again.
     let damaged = mirror.path().join(format!("form-4-{to}.tar.gz"));
     let good = sha_of(&damaged);

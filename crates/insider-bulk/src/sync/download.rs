@@ -210,7 +210,14 @@ async fn open(client: &Client, want: &Want<'_>, what: &str, from: u64) -> Result
             }
             request.header(header::RANGE, format!("bytes={from}-"))
         })
-        .await?;
+        .await
+        // The store being down is this file's failure, not the service's.
+        .map_err(|e| match e {
+            SyncError::Unreachable { url, reason } => {
+                SyncError::protocol(what, format!("cannot reach {url}: {reason}"))
+            }
+            e => e,
+        })?;
     if followed.status().is_redirection() {
         return Err(SyncError::protocol(what, "the signed URL redirects again"));
     }
