@@ -266,7 +266,7 @@ async fn mirrors_the_sample_then_answers_304_and_refetches_a_damaged_file() {
         let stderr = String::from_utf8_lossy(&refused.stderr);
         assert_eq!(stderr.lines().count(), 1, "{}", text(&refused));
         assert!(stderr.starts_with(&format!("insider-bulk sync: {said}")), "{}", text(&refused));
-        assert!(!stderr.contains(&key), "the key is never printed: {stderr}");
+        assert!(!stderr.contains(key), "the key is never printed: {stderr}");
         assert_eq!(snapshot(mirror.path()), before, "{url}");
     }
 
