@@ -166,3 +166,18 @@ pub fn chain(e: reqwest::Error) -> String {
     }
     parts.join(": ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn takes_a_base_url_and_keeps_the_key_out_of_what_it_shows() {
+        for bad in ["foo", "ftp://host", "http://host/?api_Token=x", "http://"] {
+            assert!(matches!(Client::new(bad, "k".into()), Err(SyncError::BadUrl { .. })), "{bad}");
+        }
+        let client = Client::new("https://host:8443/prefix/", "ibk_a_b".into()).unwrap();
+        assert_eq!(client.shown("/x.json"), "https://host:8443/prefix/x.json");
+        assert_eq!(client.api_url("/x.json").as_str(), "https://host:8443/prefix/x.json?api_Token=ibk_a_b");
+    }
+}

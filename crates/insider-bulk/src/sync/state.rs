@@ -146,3 +146,35 @@ pub fn hash_into(reader: &mut impl Read, hasher: &mut Sha256) -> std::io::Result
         total += n as u64;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trusts_size_and_mtime_and_rehashes_when_asked_or_moved() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("f"), b"one").unwrap();
+        let fresh = local_file(dir.path(), "f", None, false).unwrap().unwrap();
+        assert_eq!(fresh.sha256, hex::encode(Sha256::digest(b"one")));
+        let recorded = FileState { sha256: "recorded".into(), ..fresh.clone() };
+        assert_eq!(local_file(dir.path(), "f", Some(&recorded), false).unwrap().unwrap().sha256, "recorded");
+        assert_eq!(local_file(dir.path(), "f", Some(&recorded), true).unwrap().unwrap(), fresh, "--verify");
+        let moved = FileState { mtime_ns: fresh.mtime_ns - 1, ..recorded };
+        assert_eq!(local_file(dir.path(), "f", Some(&moved), false).unwrap().unwrap(), fresh);
+        assert_eq!(local_file(dir.path(), "absent", None, false).unwrap(), None);
+    }
+
+    #[test]
+    fn saves_whole_and_loads_what_it_saved() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(State::load(dir.path()).unwrap(), State::default(), "no state file yet");
+        let mut state = State::default();
+        state.files.insert("form-4-2024-09.tar.gz".into(), FileState { sha256: "ab".into(), size: 1, mtime_ns: 2 });
+        state.save(dir.path()).unwrap();
+        assert_eq!(State::load(dir.path()).unwrap(), state);
+        assert!(!dir.path().join(format!("{FILE_NAME}.tmp")).exists());
+        std::fs::write(dir.path().join(FILE_NAME), b"{").unwrap();
+        assert!(matches!(State::load(dir.path()), Err(SyncError::State { .. })));
+    }
+}
