@@ -27,19 +27,19 @@ use state::State;
 #[derive(clap::Args, Debug)]
 pub struct SyncArgs {
     /// The service's base URL, e.g. https://bulk.example.com.
-    #[arg(long, env = "INSIDER_BULK_URL")]
+    #[arg(long, value_name = "URL", env = "INSIDER_BULK_URL")]
     url: String,
     /// An API key (sent as the api_Token query parameter).
-    #[arg(long = "api-token", env = "INSIDER_BULK_API_TOKEN", hide_env_values = true)]
+    #[arg(long = "api-token", value_name = "KEY", env = "INSIDER_BULK_API_TOKEN", hide_env_values = true)]
     api_token: String,
     /// Form type 3, 4 or 5; repeat for several (--form 3 --form 4).
-    #[arg(long = "form", required = true)]
+    #[arg(long = "form", value_name = "3|4|5", required = true)]
     forms: Vec<FormType>,
-    /// First month, YYYY-MM.
-    #[arg(long)]
+    /// First month.
+    #[arg(long, value_name = "YYYY-MM")]
     from: Month,
-    /// Last month, YYYY-MM (default: the current month).
-    #[arg(long)]
+    /// Last month (default: the current month).
+    #[arg(long, value_name = "YYYY-MM")]
     to: Option<Month>,
     /// The directory to mirror into (created if missing).
     #[arg(long)]
@@ -48,7 +48,7 @@ pub struct SyncArgs {
     #[arg(long, requires = "max_tokens")]
     generate_pending: bool,
     /// The most tokens the generate calls of this run may spend.
-    #[arg(long, requires = "generate_pending")]
+    #[arg(long, value_name = "N", requires = "generate_pending")]
     max_tokens: Option<u64>,
     /// Hash every local file again, not only those whose size or mtime moved.
     #[arg(long)]
