@@ -8,5 +8,6 @@ pub mod edgar;
 pub mod files;
 pub mod parse;
 pub mod pipeline;
+pub mod sec_dataset;
 pub mod store;
 pub mod synth;
