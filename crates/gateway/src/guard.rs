@@ -111,6 +111,7 @@ pub async fn middleware(
         }
         None => {
             req.extensions_mut().insert(caller);
+            req.extensions_mut().insert(crate::service::account::CheckedLimits(checked.clone()));
             next.call(req).await?.map_into_boxed_body()
         }
     };
@@ -172,6 +173,9 @@ fn api_token(query: &str) -> Result<QueryKey<'_>, ApiError> {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         let name = percent_decode(name);
         if !name.eq_ignore_ascii_case(API_TOKEN) {
+            if found.value.is_none() && found.misnamed.is_none() && is_near_miss(&name) {
+                found.misnamed = Some(name.chars().take(32).collect());
+            }
             continue;
         }
         count += 1;
@@ -188,6 +192,14 @@ fn api_token(query: &str) -> Result<QueryKey<'_>, ApiError> {
         ));
     }
     Ok(found)
+}
+
+/// A query parameter a caller plausibly meant as `api_Token`: `apiToken`,
+/// `api-key`, `token`, `key`… (letters compared ignoring case and `_`/`-`).
+fn is_near_miss(name: &str) -> bool {
+    const MEANT: &[&str] = &["apitoken", "apikey", "token", "key", "accesstoken", "authtoken", "auth"];
+    let letters: String = name.chars().filter(|c| !matches!(c, '_' | '-')).map(|c| c.to_ascii_lowercase()).collect();
+    MEANT.contains(&letters.as_str())
 }
 
 /// `%XX` escapes decoded (not `+`, which RFC 3986 leaves alone); a broken
@@ -236,6 +248,12 @@ mod tests {
             QueryKey { value: None, misnamed: Some("api_token".into()) },
             "another case is no credential, but is noticed"
         );
+        for near in ["apiToken", "api-key", "token", "API_KEY", "key"] {
+            let query = format!("{near}=K");
+            assert_eq!(api_token(&query).unwrap().misnamed.as_deref(), Some(near), "{near} is noticed");
+        }
+        assert_eq!(api_token("token=K&api_Token=L").unwrap(), key("L"), "the right name wins over a near miss");
+        assert_eq!(api_token("month=9&form=4").unwrap(), QueryKey::default(), "other parameters are not near misses");
     }
 
     #[test]

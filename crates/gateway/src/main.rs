@@ -66,8 +66,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let state = server::state(gateway, db, store, &config, Vec::new()).await?;
             let (stop, shutdown) = tokio::sync::watch::channel(false);
             server::spawn_background(&state, queue, shutdown);
+            tokio::spawn(insider_bulk_core::logging::shutdown_signal("gateway"));
             server::http(state, listener)?.await?;
             let _ = stop.send(true);
+            insider_bulk_core::logging::stopped("gateway");
         }
     }
     Ok(())

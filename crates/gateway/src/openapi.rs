@@ -5,6 +5,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{self, ErrorBody, ErrorDetail};
+use crate::service::account::{AccountView, LedgerView, RateLimitView};
 use crate::service::generate::GenerateResponse;
 use crate::service::index::{IndexDocument, IndexEntry, JobRef};
 use crate::service::jobs::{JobView, Progress};
@@ -19,12 +20,16 @@ what is ready, the downloads, and a paid endpoint that regenerates a month on de
 authenticated request carries `RateLimit-Policy` and `RateLimit`; a 429 adds `Retry-After`. Errors share one shape: \
 `{\"error\": {\"code\", \"message\", \"param\", \"request_id\"}}`."
     ),
-    paths(routes::bulk::generate, routes::bulk::index, routes::bulk::download, routes::jobs::job),
-    components(schemas(GenerateResponse, IndexDocument, IndexEntry, JobRef, JobView, Progress, ErrorBody, ErrorDetail)),
+    paths(routes::bulk::generate, routes::bulk::index, routes::bulk::download, routes::jobs::job, routes::account::account),
+    components(schemas(
+        GenerateResponse, IndexDocument, IndexEntry, JobRef, JobView, Progress, AccountView, RateLimitView, LedgerView,
+        ErrorBody, ErrorDetail
+    )),
     modifiers(&Security),
     tags(
         (name = "bulk", description = "Monthly files: generate, index and download"),
         (name = "jobs", description = "Generation jobs"),
+        (name = "account", description = "The caller's account: balance, limits, ledger"),
     )
 )]
 pub struct ApiDoc;

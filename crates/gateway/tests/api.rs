@@ -108,8 +108,8 @@ async fn missing_wrong_and_revoked_keys_are_401() {
     assert_eq!(status, 401);
     let tampered = format!("{}B", &key[..key.len() - 1]);
     let tampered = if tampered == key { format!("{}C", &key[..key.len() - 1]) } else { tampered };
-    let (status, _) = error_of(gw.http.get(gw.url(index, &tampered)).send().await.unwrap()).await;
-    assert_eq!(status, 401, "a key with the right id and the wrong secret");
+    let (status, error) = error_of(gw.http.get(gw.url(index, &tampered)).send().await.unwrap()).await;
+    assert_eq!((status, error["message"].as_str()), (401, Some("invalid API key")), "the right id, the wrong secret");
     let (status, _) =
         error_of(gw.http.get(format!("{}{index}", gw.base)).bearer_auth("not.a.jwt").send().await.unwrap()).await;
     assert_eq!(status, 401);
@@ -118,8 +118,14 @@ async fn missing_wrong_and_revoked_keys_are_401() {
     let key_id = key.split('_').nth(1).unwrap().to_owned();
     let revoked = gw.db.run(move |c| insider_bulk_core::db::accounts::revoke_key(c, &key_id)).await.unwrap();
     assert!(revoked);
-    let (status, _) = error_of(gw.http.get(gw.url(index, &key)).send().await.unwrap()).await;
+    let (status, error) = error_of(gw.http.get(gw.url(index, &key)).send().await.unwrap()).await;
     assert_eq!(status, 401, "a revoked key");
+    assert!(error["message"].as_str().unwrap().contains("revoked"), "says it was revoked: {error}");
+    let (_, error) = error_of(gw.http.get(gw.url(index, &tampered)).send().await.unwrap()).await;
+    assert_eq!(error["message"], "invalid API key", "only the secret's holder learns the key was revoked");
+    let (status, error) = error_of(gw.http.get(format!("{}{index}?apiKey={key}", gw.base)).send().await.unwrap()).await;
+    assert_eq!(status, 401);
+    assert!(error["message"].as_str().unwrap().contains("not apiKey="), "a near miss is named: {error}");
     // An unauthenticated caller learns nothing about a job or a month.
     let (status, error) =
         error_of(gw.http.get(format!("{}/api/insiders/bulk/jobs/{account}", gw.base)).send().await.unwrap()).await;
@@ -243,4 +249,39 @@ async fn meta_endpoints_answer_without_credentials() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(ready, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_root_leads_to_the_docs() {
+    let gw = TestGateway::start(Backend::Sqlite).await;
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let response = http.get(format!("{}/", gw.base)).send().await.unwrap();
+    assert_eq!(response.status(), 302);
+    assert_eq!(response.headers()["location"], "/docs");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_that_found_its_month_unchanged_is_done_all_the_way() {
+    use insider_bulk_core::db::jobs::lease::{self, Claim, Lease};
+    let gw = TestGateway::start(Backend::Sqlite).await;
+    let (_, key) = gw.account(Tier::Pro, 100).await;
+    let m = Month::current().previous().unwrap();
+    let url = gw.url(&format!("/api/insiders/bulk/form-4/generate/{}/{}", m.year(), m.month()), &key);
+    let body: serde_json::Value = gw.http.post(url).send().await.unwrap().json().await.unwrap();
+    let id = body["job_id"].as_str().unwrap().to_owned();
+    let job = id.clone();
+    // A packer claims it and, the month being unchanged, packs no rows.
+    gw.db
+        .run(move |c| {
+            let lease = Lease { owner: "packer-1".into(), duration: std::time::Duration::from_secs(30) };
+            assert!(matches!(lease::claim(c, &job, &lease)?, Claim::Started(_)));
+            assert!(lease::succeed(c, &job, "packer-1", &"0".repeat(64))?);
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let view: serde_json::Value =
+        gw.http.get(gw.url(&format!("/api/insiders/bulk/jobs/{id}"), &key)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(view["state"], "succeeded");
+    assert_eq!((view["progress"]["rows_total"].as_i64(), view["progress"]["fraction"].as_f64()), (Some(0), Some(1.0)));
 }

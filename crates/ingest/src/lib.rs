@@ -9,5 +9,6 @@ pub mod files;
 pub mod parse;
 pub mod pipeline;
 pub mod sample;
+pub mod sec_dataset;
 pub mod store;
 pub mod synth;

@@ -38,6 +38,12 @@ enum Command {
     /// Discover Forms 3/4/5 (and amendments) in EDGAR's daily form indexes,
     /// download and load them, recording each processed day.
     Edgar(commands::edgar::EdgarArgs),
+    /// Import SEC's quarterly Insider Transactions Data Sets: zips, directories
+    /// or table files on disk, or downloaded from SEC with --from/--to.
+    ///
+    /// Each bad row is named on stderr with its table and line; the rest loads.
+    /// A filing already loaded from its EDGAR document keeps the document.
+    SecDataset(commands::sec_dataset::SecDatasetArgs),
     /// Write a realistic synthetic month straight into the database.
     Synth {
         /// Form type: 3, 4 or 5.
@@ -62,6 +68,7 @@ async fn main() -> ExitCode {
         Command::Parse { files } => commands::parse::run(&files),
         Command::Load { paths } => commands::load::run(&paths).await,
         Command::Edgar(args) => commands::edgar::run(args).await,
+        Command::SecDataset(args) => commands::sec_dataset::run(args).await,
         Command::Synth { form, month, filings, seed } => commands::synth::run(form, month, filings, seed).await,
     };
     match outcome {

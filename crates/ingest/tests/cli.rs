@@ -20,8 +20,14 @@ fn text(bytes: &[u8]) -> String {
 
 #[test]
 fn every_subcommand_has_help() {
-    for sub in [&["--help"][..], &["parse", "--help"], &["load", "--help"], &["edgar", "--help"], &["synth", "--help"]]
-    {
+    for sub in [
+        &["--help"][..],
+        &["parse", "--help"],
+        &["load", "--help"],
+        &["edgar", "--help"],
+        &["synth", "--help"],
+        &["sec-dataset", "--help"],
+    ] {
         let out = ingest(sub, None);
         assert!(out.status.success(), "{sub:?}");
         assert!(text(&out.stdout).contains("Usage"), "{sub:?}");

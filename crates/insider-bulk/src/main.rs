@@ -126,9 +126,11 @@ async fn serve() -> anyhow::Result<()> {
     let worker = tokio::spawn(worker::run(packer, queue, worker_config, shutdown));
     let http = server::http(state, listener)?;
     print_banner(&base, &config, demo.as_deref());
+    tokio::spawn(insider_bulk_core::logging::shutdown_signal("insider-bulk"));
     http.await?;
     let _ = stop.send(true);
     worker.await??;
+    insider_bulk_core::logging::stopped("insider-bulk");
     Ok(())
 }
 

@@ -106,6 +106,7 @@ async fn credentials_never_reach_logs_or_error_bodies() {
     delete_queues(&queue).await;
     let log = gateway.log_text();
     assert!(log.contains("GET") || log.lines().count() > 5, "debug logging produced output: {log}");
+    assert!(log.contains("SIGTERM") && log.contains("stopped"), "the gateway logs its shutdown: {log}");
 
     let key_secret = key.splitn(3, '_').nth(2).unwrap();
     assert!(key_secret.len() >= 20, "the key's secret part: {key_secret}");

@@ -132,7 +132,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let queue = rabbit(&config).await?;
             let (stop, shutdown) = tokio::sync::watch::channel(false);
             tokio::spawn(async move {
-                wait_for_signal().await;
+                insider_bulk_core::logging::shutdown_signal("packer").await;
                 let _ = stop.send(true);
             });
             let listener = std::net::TcpListener::bind(&config.packer_metrics_addr)?;
@@ -152,6 +152,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             });
             worker::run(packer, queue, worker_config, shutdown).await?;
             server.abort();
+            insider_bulk_core::logging::stopped("packer");
         }
     }
     Ok(())
@@ -163,16 +164,4 @@ async fn rabbit(config: &Config) -> anyhow::Result<RabbitQueue> {
     };
     let rabbit = RabbitConfig { url, queue: config.queue_name.clone(), quorum: config.queue_quorum };
     Ok(RabbitQueue::connect(rabbit).await?)
-}
-
-async fn wait_for_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
-        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
 }

@@ -140,6 +140,16 @@ pub fn ledger(conn: &mut DbConnection, account_id: &str) -> Result<Vec<LedgerEnt
         .load(conn)?)
 }
 
+/// An account's latest `limit` ledger entries, newest first (one index range).
+pub fn recent_ledger(conn: &mut DbConnection, account_id: &str, limit: i64) -> Result<Vec<LedgerEntry>, DbError> {
+    Ok(ledger::table
+        .filter(ledger::account_id.eq(account_id))
+        .order(ledger::id.desc())
+        .limit(limit)
+        .select(LedgerEntry::as_select())
+        .load(conn)?)
+}
+
 pub fn insert_key(conn: &mut DbConnection, key: &ApiKeyRow) -> Result<(), DbError> {
     diesel::insert_into(api_keys::table).values(key).execute(conn)?;
     Ok(())

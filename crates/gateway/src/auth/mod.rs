@@ -41,7 +41,31 @@ pub struct Authenticator {
 }
 
 /// Verdicts on presented credentials (by their SHA-256), with when they were reached.
-type CredentialCache = HashMap<[u8; 32], (Option<Caller>, Instant)>;
+type CredentialCache = HashMap<[u8; 32], (Verdict, Instant)>;
+
+type Verdict = Result<Caller, Refusal>;
+
+/// Why credentials were refused: each gets its own message, so that a
+/// revoked key does not look like a typo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    InvalidKey,
+    RevokedKey,
+    UnknownAccount,
+}
+
+impl Refusal {
+    fn error(self) -> ApiError {
+        ApiError::Unauthorized(
+            match self {
+                Refusal::InvalidKey => "invalid API key",
+                Refusal::RevokedKey => "this API key was revoked; ask the service's operator for a new one",
+                Refusal::UnknownAccount => "the Bearer token names no account",
+            }
+            .into(),
+        )
+    }
+}
 
 /// Bound on cached credentials, so a flood of distinct bad keys cannot grow memory.
 const CACHE_LIMIT: usize = 100_000;
@@ -67,8 +91,8 @@ impl Authenticator {
             (Some(caller), _) | (None, Some(caller)) => Ok(caller),
             (None, None) => Err(ApiError::Unauthorized(match credentials.misnamed_api_key {
                 Some(sent) => format!(
-                    "missing credentials: the query parameter's name is case-sensitive: \
-                     send ?api_Token=YOUR_API_KEY, not {sent}= (or Authorization: Bearer <JWT>)"
+                    "missing credentials: the API key goes in the query parameter api_Token, spelled exactly so \
+                     (case-sensitive): send ?api_Token=YOUR_API_KEY, not {sent}= (or Authorization: Bearer <JWT>)"
                 ),
                 None => "missing credentials: pass ?api_Token=YOUR_API_KEY or Authorization: Bearer <JWT>".into(),
             })),
@@ -76,22 +100,24 @@ impl Authenticator {
     }
 
     async fn api_key(&self, presented: &str) -> Result<Caller, ApiError> {
-        let invalid = || ApiError::Unauthorized("invalid API key".into());
-        let (id, secret) = api_key::parse(presented).ok_or_else(invalid)?;
+        let (id, secret) = api_key::parse(presented).ok_or(Refusal::InvalidKey).map_err(Refusal::error)?;
         let fingerprint: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
         if let Some(cached) = self.cached(&fingerprint) {
-            return cached.ok_or_else(invalid);
+            return cached.map_err(Refusal::error);
         }
         let id = id.to_owned();
         let found = self.db.run(move |conn| accounts::find_key(conn, &id)).await?;
-        let caller = match found {
-            Some((key, account)) if key.revoked_at.is_none() && api_key::matches(secret, &key.secret_sha256) => {
-                Some(Caller { account_id: account.id.clone(), tier: account.tier })
-            }
-            _ => None,
+        // Revoked is said only to the holder of the key's secret: anyone
+        // else learns nothing about which key ids exist.
+        let verdict = match found {
+            Some((key, account)) if api_key::matches(secret, &key.secret_sha256) => match key.revoked_at {
+                None => Ok(Caller { account_id: account.id.clone(), tier: account.tier }),
+                Some(_) => Err(Refusal::RevokedKey),
+            },
+            _ => Err(Refusal::InvalidKey),
         };
-        self.remember(fingerprint, caller.clone());
-        caller.ok_or_else(invalid)
+        self.remember(fingerprint, verdict.clone());
+        verdict.map_err(Refusal::error)
     }
 
     async fn jwt(&self, token: &str) -> Result<Caller, ApiError> {
@@ -101,23 +127,22 @@ impl Authenticator {
         let account_id =
             verifier.verify(token).map_err(|e| ApiError::Unauthorized(format!("invalid Bearer token: {e}")))?;
         let fingerprint: [u8; 32] = Sha256::digest(format!("account:{account_id}").as_bytes()).into();
-        let unknown = || ApiError::Unauthorized("the Bearer token names no account".into());
         if let Some(cached) = self.cached(&fingerprint) {
-            return cached.ok_or_else(unknown);
+            return cached.map_err(Refusal::error);
         }
         let id = account_id.clone();
         let account = self.db.run(move |conn| accounts::get(conn, &id)).await?;
-        let caller = account.map(|account| Caller { account_id, tier: account.tier });
-        self.remember(fingerprint, caller.clone());
-        caller.ok_or_else(unknown)
+        let verdict = account.map(|account| Caller { account_id, tier: account.tier }).ok_or(Refusal::UnknownAccount);
+        self.remember(fingerprint, verdict.clone());
+        verdict.map_err(Refusal::error)
     }
 
-    fn cached(&self, fingerprint: &[u8; 32]) -> Option<Option<Caller>> {
+    fn cached(&self, fingerprint: &[u8; 32]) -> Option<Verdict> {
         let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         cache.get(fingerprint).filter(|(_, at)| at.elapsed() < self.cache_for).map(|(caller, _)| caller.clone())
     }
 
-    fn remember(&self, fingerprint: [u8; 32], caller: Option<Caller>) {
+    fn remember(&self, fingerprint: [u8; 32], caller: Verdict) {
         if self.cache_for.is_zero() {
             return;
         }

@@ -10,6 +10,11 @@ pub async fn openapi(description: web::Data<ApiDescription>) -> HttpResponse {
     HttpResponse::Ok().content_type("application/json").body(description.json.clone())
 }
 
+/// `/` is where a person lands first: send them to the documentation.
+pub async fn root() -> HttpResponse {
+    HttpResponse::Found().insert_header(("Location", "/docs")).finish()
+}
+
 pub async fn docs(description: web::Data<ApiDescription>) -> HttpResponse {
     HttpResponse::Ok().content_type("text/html; charset=utf-8").body(description.html.clone())
 }

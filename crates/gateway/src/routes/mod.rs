@@ -1,6 +1,7 @@
 //! HTTP routes, kept thin: each reads its inputs, calls the service layer
 //! and shapes the answer. Errors render in [`crate::error`].
 
+pub mod account;
 pub mod bulk;
 pub mod jobs;
 pub mod meta;
@@ -64,9 +65,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .default_service(method_not_allowed()),
             )
             .service(
+                web::resource("/account").route(web::get().to(account::account)).default_service(method_not_allowed()),
+            )
+            .service(
                 web::resource("/jobs/{job_id}").route(web::get().to(jobs::job)).default_service(method_not_allowed()),
             ),
     )
+    .route("/", web::get().to(meta::root))
     .route("/openapi.json", web::get().to(meta::openapi))
     .route("/docs", web::get().to(meta::docs))
     .route("/metrics", web::get().to(meta::metrics))

@@ -1,6 +1,7 @@
 //! One job's state and progress, for its owner.
 
 use insider_bulk_core::db::jobs;
+use insider_bulk_core::domain::JobState;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -58,7 +59,12 @@ pub async fn job(state: &AppState, caller: &Caller, id: uuid::Uuid) -> Result<Jo
         })
         .await?;
     let row = row.ok_or_else(|| ApiError::NotFound("no such job".into()))?;
-    let fraction = if row.rows_total > 0 { row.rows_done as f64 / row.rows_total as f64 } else { 0.0 };
+    // A job that found its month unchanged packs no rows, and is done all the same.
+    let fraction = match (row.state, row.rows_total) {
+        (JobState::Succeeded, _) => 1.0,
+        (_, total) if total > 0 => row.rows_done as f64 / total as f64,
+        _ => 0.0,
+    };
     Ok(JobView {
         form_type: row.form_type.to_string(),
         year: row.period_month.year(),

@@ -1,6 +1,7 @@
 //! What the routes do, apart from HTTP: each function takes validated
 //! inputs and the shared state and returns a value or an [`ApiError`].
 
+pub mod account;
 pub mod download;
 pub mod estimate;
 pub mod generate;

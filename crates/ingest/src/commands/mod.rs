@@ -4,6 +4,7 @@
 pub mod edgar;
 pub mod load;
 pub mod parse;
+pub mod sec_dataset;
 pub mod synth;
 
 use std::process::ExitCode;

@@ -22,6 +22,8 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 /// A misbehaving server must not be able to park a download for an hour.
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+/// A quarter's data-set zip is up to ~100 MB: at 1 MB/s that is minutes.
+const LARGE_FILE_TIMEOUT: Duration = Duration::from_secs(1800);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 
 #[derive(Debug, thiserror::Error)]
@@ -222,8 +224,23 @@ impl EdgarClient {
         }
     }
 
-    /// GET with rate limiting on every attempt and retries on 429, 5xx and transport errors.
+    /// A large file under the base URL, such as a quarter's data-set zip
+    /// (`files/structureddata/...`); a 404 is [`EdgarError::NotFound`].
+    pub async fn fetch_file(&self, relative: &str) -> Result<Vec<u8>, EdgarError> {
+        let fetched = self.get_within(relative, LARGE_FILE_TIMEOUT).await?;
+        match fetched.status {
+            s if s.is_success() => Ok(fetched.body),
+            StatusCode::NOT_FOUND => Err(EdgarError::NotFound { url: fetched.url.into() }),
+            status => Err(EdgarError::Status { url: fetched.url.into(), status }),
+        }
+    }
+
     async fn get(&self, relative: &str) -> Result<Fetched, EdgarError> {
+        self.get_within(relative, REQUEST_TIMEOUT).await
+    }
+
+    /// GET with rate limiting on every attempt and retries on 429, 5xx and transport errors.
+    async fn get_within(&self, relative: &str, timeout: Duration) -> Result<Fetched, EdgarError> {
         let url = self.base.join(relative).map_err(|e| EdgarError::InvalidBaseUrl {
             url: format!("{}{relative}", self.base),
             reason: e.to_string(),
@@ -232,7 +249,7 @@ impl EdgarClient {
         let mut answered = false;
         for attempt in 1..=self.max_attempts {
             self.limiter.acquire().await;
-            let server_wait = match self.http.get(url.clone()).send().await {
+            let server_wait = match self.http.get(url.clone()).timeout(timeout).send().await {
                 Ok(response) => {
                     answered = true;
                     let status = response.status();

@@ -1,0 +1,31 @@
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+
+use super::{caller, ErrorBody};
+use crate::error::ApiError;
+use crate::service::account::{self, AccountView, CheckedLimits};
+use crate::state::AppState;
+
+/// The caller's account.
+///
+/// Tier, token balance, the cost of a generate call, the rate-limit
+/// budgets with what is left of the current window, and the latest 50
+/// ledger entries (grants, charges and refunds, each with its job).
+/// Only ever the account of the credentials sent.
+#[utoipa::path(
+    get,
+    path = "/api/insiders/bulk/account",
+    tag = "account",
+    params(("api_Token" = Option<String>, Query, description = "API key (or send a Bearer JWT)")),
+    responses(
+        (status = 200, description = "The caller's account", body = AccountView),
+        (status = 401, description = "Missing or invalid credentials", body = ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = ErrorBody),
+        (status = 503, description = "Database unavailable", body = ErrorBody),
+    ),
+    security(("api_key" = []), ("bearer" = []))
+)]
+pub async fn account(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let checked = req.extensions().get::<CheckedLimits>().cloned().unwrap_or_default();
+    let view = account::account(&state, &caller(&req)?, &checked).await?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(view))
+}
