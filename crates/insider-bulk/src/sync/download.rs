@@ -93,10 +93,10 @@ pub async fn fetch(client: &Client, dir: &Path, want: &Want<'_>, progress: &Prog
     if partial.len > 0 && want.size == Some(partial.len) && partial.sha256() == want.sha256 {
         return finish(dir, &name, partial);
     }
-    let mut response = open(client, want, WHAT, partial.len).await?;
+    let mut response = open(client, want, partial.len).await?;
     if response.status() == StatusCode::RANGE_NOT_SATISFIABLE && partial.len > 0 {
         partial.restart()?;
-        response = open(client, want, WHAT, 0).await?;
+        response = open(client, want, 0).await?;
     }
     let total = match response.status() {
         StatusCode::PARTIAL_CONTENT => {
@@ -173,13 +173,13 @@ fn finish(dir: &Path, name: &str, partial: Partial) -> Result<FileState, SyncErr
 /// URL, without the API key and without `If-Range` (the store's ETag is not
 /// the sha256; its object key carries the sha256, so it cannot change under
 /// the same URL, and the whole file is hashed at the end anyway).
-async fn open(client: &Client, want: &Want<'_>, what: &str, from: u64) -> Result<Response, SyncError> {
+async fn open(client: &Client, want: &Want<'_>, from: u64) -> Result<Response, SyncError> {
     let path = format!("/api/insiders/bulk/form-{}/{}/{:02}.tar.gz", want.form, want.month.year(), want.month.month());
     let url = client.api_url(&path);
     let etag = format!("\"{}\"", want.sha256);
     let shown = client.shown(&path);
     let response = client
-        .send(what, &shown, || {
+        .send(WHAT, &shown, || {
             // The bytes on disk are already gzip: no transfer coding on top, so ranges count file bytes.
             let request = client.get(url.clone()).header(header::ACCEPT_ENCODING, "identity");
             if from == 0 {
@@ -190,20 +190,20 @@ async fn open(client: &Client, want: &Want<'_>, what: &str, from: u64) -> Result
         .await?;
     if !response.status().is_redirection() {
         if response.status().is_success() {
-            check_validators(&response, want, what, false)?;
+            check_validators(&response, want, false)?;
         }
         return Ok(response);
     }
-    check_validators(&response, want, what, true)?;
+    check_validators(&response, want, true)?;
     let location = response
         .headers()
         .get(header::LOCATION)
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| SyncError::protocol(what, format!("a {} without a Location", response.status())))?;
-    let target = url.join(location).map_err(|e| SyncError::protocol(what, format!("a bad Location: {e}")))?;
+        .ok_or_else(|| SyncError::protocol(WHAT, format!("a {} without a Location", response.status())))?;
+    let target = url.join(location).map_err(|e| SyncError::protocol(WHAT, format!("a bad Location: {e}")))?;
     let shown_target = format!("{}://{}", target.scheme(), target.host_str().unwrap_or(""));
     let followed = client
-        .send(what, &shown_target, || {
+        .send(WHAT, &shown_target, || {
             let request = client.get(target.clone()).header(header::ACCEPT_ENCODING, "identity");
             if from == 0 {
                 return request;
@@ -214,43 +214,43 @@ async fn open(client: &Client, want: &Want<'_>, what: &str, from: u64) -> Result
         // The store being down is this file's failure, not the service's.
         .map_err(|e| match e {
             SyncError::Unreachable { url, reason } => {
-                SyncError::protocol(what, format!("cannot reach {url}: {reason}"))
+                SyncError::protocol(WHAT, format!("cannot reach {url}: {reason}"))
             }
             e => e,
         })?;
     if followed.status().is_redirection() {
-        return Err(SyncError::protocol(what, "the signed URL redirects again"));
+        return Err(SyncError::protocol(WHAT, "the signed URL redirects again"));
     }
     Ok(followed)
 }
 
 /// The server's `ETag` and `Repr-Digest` must name the sha256 expected;
 /// on a redirect they are required, as nothing else vouches for its target.
-fn check_validators(response: &Response, want: &Want<'_>, what: &str, required: bool) -> Result<(), SyncError> {
+fn check_validators(response: &Response, want: &Want<'_>, required: bool) -> Result<(), SyncError> {
     let headers = response.headers();
     let etag = headers.get(header::ETAG).and_then(|v| v.to_str().ok());
     let digest = headers.get("repr-digest").and_then(|v| v.to_str().ok());
     if required && (etag.is_none() || digest.is_none()) {
-        return Err(SyncError::protocol(what, "a redirect without ETag and Repr-Digest"));
+        return Err(SyncError::protocol(WHAT, "a redirect without ETag and Repr-Digest"));
     }
     if let Some(etag) = etag {
         let served = etag.trim().trim_start_matches("W/").trim_matches('"');
         if !served.eq_ignore_ascii_case(want.sha256) {
-            return Err(changed(what, want, served));
+            return Err(changed(want, served));
         }
     }
     if let Some(digest) = digest {
         let served = repr_sha256(digest)
-            .ok_or_else(|| SyncError::protocol(what, format!("Repr-Digest {digest:?} has no sha-256")))?;
+            .ok_or_else(|| SyncError::protocol(WHAT, format!("Repr-Digest {digest:?} has no sha-256")))?;
         if served != want.sha256 {
-            return Err(changed(what, want, &served));
+            return Err(changed(want, &served));
         }
     }
     Ok(())
 }
 
-fn changed(what: &str, want: &Want<'_>, served: &str) -> SyncError {
-    SyncError::protocol(what, format!("the server now serves sha256 {served}, not {}; run again", want.sha256))
+fn changed(want: &Want<'_>, served: &str) -> SyncError {
+    SyncError::protocol(WHAT, format!("the server now serves sha256 {served}, not {}; run again", want.sha256))
 }
 
 /// The `sha-256` member of a `Repr-Digest` dictionary (RFC 9530), in hex.
