@@ -7,6 +7,9 @@ pub fn init() {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,insider_bulk=info".into()),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal: a log collector
+        // (kubectl logs, a file) gets plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 }
 

@@ -84,7 +84,7 @@ fn operation(page: &mut String, i: usize, method: &str, path: &str, op: &Value) 
                 escape(&text(&p["in"])),
                 if p["required"].as_bool() == Some(true) { "yes" } else { "no" },
                 escape(&type_of(&p["schema"])),
-                escape(&text(&p["description"])),
+                inline(&text(&p["description"])),
                 escape(&text(&p["example"]))
             );
         }
@@ -102,7 +102,7 @@ fn operation(page: &mut String, i: usize, method: &str, path: &str, op: &Value) 
                 page,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 escape(status),
-                escape(&text(&response["description"])),
+                inline(&text(&response["description"])),
                 escape(&headers.unwrap_or_default()),
                 escape(&body)
             );
@@ -145,7 +145,7 @@ fn fields(page: &mut String, schema: &Value, spec: &Value, depth: usize) {
             escape(name),
             escape(&type_of(property)),
             if required.contains(&name.as_str()) { "yes" } else { "no" },
-            escape(&text(&property["description"]))
+            inline(&text(&property["description"]))
         );
         let inner = resolve(property, spec);
         if depth < 3 && (inner["properties"].is_object() || property["$ref"].is_string()) {
@@ -199,9 +199,27 @@ fn security(page: &mut String, schemes: &Value) {
     page.push_str("</ul>");
 }
 
+/// A description rendered as CommonMark. Raw HTML in it is shown as text,
+/// never passed through: the descriptions are ours, but the page must stay
+/// safe whatever a description says.
 fn paragraphs(page: &mut String, text: &str) {
-    for paragraph in text.split("\n\n").filter(|p| !p.trim().is_empty()) {
-        let _ = write!(page, "<p>{}</p>", escape(paragraph.trim()));
+    use pulldown_cmark::{html, Event, Parser};
+    let events = Parser::new(text).map(|event| match event {
+        Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+        other => other,
+    });
+    html::push_html(page, events);
+}
+
+/// A short description for a table cell: markdown without the paragraph
+/// around it.
+fn inline(text: &str) -> String {
+    let mut rendered = String::new();
+    paragraphs(&mut rendered, text);
+    let trimmed = rendered.trim();
+    match trimmed.strip_prefix("<p>").and_then(|t| t.strip_suffix("</p>")) {
+        Some(one) if !one.contains("<p>") => one.to_owned(),
+        _ => trimmed.to_owned(),
     }
 }
 
@@ -262,5 +280,15 @@ mod tests {
             assert!(!page.contains(external), "{external}");
         }
         assert!(!render(&json!({})).is_empty());
+    }
+
+    #[test]
+    fn descriptions_are_markdown() {
+        let mut page = String::new();
+        paragraphs(&mut page, "Send `api_Token` once.\n\n- first\n- second <b>bold</b>");
+        assert!(page.contains("<code>api_Token</code>") && !page.contains('`'), "{page}");
+        assert!(page.contains("<li>first</li>"), "{page}");
+        assert!(page.contains("&lt;b&gt;bold&lt;/b&gt;"), "raw HTML is shown as text: {page}");
+        assert_eq!(inline("the `sha256` of the file"), "the <code>sha256</code> of the file");
     }
 }

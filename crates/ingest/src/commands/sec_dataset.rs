@@ -132,6 +132,9 @@ async fn import(db: &Database, source: DataSetSource, totals: &mut Totals) -> an
         println!("{}: {} has no column {} (read as empty)", set.name, t.table, t.missing_columns.join(", "));
     }
     let name = set.name.clone();
+    if set.filing_count() > 0 {
+        crate::sample::make_way_for_real_filings(db).await?;
+    }
     let progress = pipeline::progress_bar(set.filing_count() as u64, "importing");
     let mut writer = BatchWriter::new(db.clone());
     pipeline::run(set.into_items(), &mut writer, &progress).await?;
