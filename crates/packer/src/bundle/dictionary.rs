@@ -129,7 +129,7 @@ pub fn readme_txt(form: FormType, month: Month, synthetic: bool) -> Vec<u8> {
         "insider-bulk: SEC Form {form} filings for {month}, bundle format version {FORMAT_VERSION}
 
 A filing is in the month of its period of report (PERIOD_OF_REPORT), amendments
-included: a 4/A filed later for a {month} period is in this bundle.
+included: a {form}/A filed later for a {month} period is in this bundle.
 
 Files
   SUBMISSION.tsv, REPORTINGOWNER.tsv, NONDERIV_TRANS.tsv, NONDERIV_HOLDING.tsv,
@@ -146,9 +146,10 @@ Files
 
 Where the data comes from: EDGAR ownership filings (the XML document, with the
 SEC header of a full submission where one was read) and SEC's quarterly data sets;
-filings.jsonl's \"source\" says which for each filing ({sources}).
+filings.jsonl's \"source\" says which for each filing:
+  {sources}.
 
-Synthetic: {sample} (manifest.json \"synthetic\").
+Synthetic (manifest.json \"synthetic\"): {sample}
 
 Verify: the sha256 of every other file is in manifest.json \"files\"; for example
   sha256sum SUBMISSION.tsv   and compare with its entry.
