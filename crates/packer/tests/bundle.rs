@@ -13,6 +13,10 @@ use insider_bulk_core::filing::Filing;
 use insider_bulk_packer::bundle::{self, sec_tables::TABLES, BuiltBundle};
 use insider_bulk_testing::{fixtures_dir, Backend, TestDatabase};
 
+fn sha256_hex(data: &[u8]) -> String {
+    bundle::archive::sha256_hex(data)
+}
+
 fn pack(conn: &mut DbConnection, form: FormType, month: Month) -> (Vec<u8>, BuiltBundle) {
     bundle::build(conn, form, month, Vec::new(), &mut |_, _| {}).unwrap()
 }
@@ -69,9 +73,11 @@ fn same_bytes_twice_and_complete_contents(backend: Backend) -> String {
 
     let entries = unpack(&first);
     let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
-    let mut expected: Vec<&str> = TABLES.iter().map(|(n, _)| *n).collect();
-    expected.extend(["filings.jsonl", "manifest.json"]);
-    assert_eq!(names, expected, "sorted entries");
+    let mut expected: Vec<&str> = TABLES.iter().map(|t| t.file).collect();
+    expected.extend(["README.txt", "filings.jsonl", "metadata.json"]);
+    expected.sort();
+    expected.push("manifest.json");
+    assert_eq!(names, expected, "sorted entries, the manifest last");
     let files: BTreeMap<&str, &[u8]> = entries.iter().map(|(n, d)| (n.as_str(), d.as_slice())).collect();
 
     // The JSONL is the database's filings, in accession order.
@@ -86,7 +92,18 @@ fn same_bytes_twice_and_complete_contents(backend: Backend) -> String {
 
     // TSV headers are SEC's; row counts are the database's.
     let manifest: serde_json::Value = serde_json::from_slice(files["manifest.json"]).unwrap();
-    for (name, _) in TABLES {
+    assert_eq!(manifest["format_version"], bundle::FORMAT_VERSION);
+    let listed: Vec<&str> = manifest["files"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert_eq!(listed, &expected[..expected.len() - 1], "every other file in the manifest");
+    for (name, data) in &entries[..entries.len() - 1] {
+        let entry = manifest["files"].as_array().unwrap().iter().find(|f| f["name"] == name.as_str()).unwrap();
+        assert_eq!(entry["sha256"], sha256_hex(data), "{name}");
+        assert_eq!(entry["size"], data.len(), "{name}");
+    }
+    assert_eq!(files["metadata.json"], bundle::dictionary::metadata_json().as_slice());
+    let readme = std::str::from_utf8(files["README.txt"]).unwrap();
+    assert!(readme.contains("Form 4 filings for 2025-09") && readme.contains("YES: this bundle holds"), "{readme}");
+    for name in TABLES.map(|t| t.file) {
         let text = std::str::from_utf8(files[name]).unwrap();
         assert_eq!(text.lines().next().unwrap(), sec_header(name), "{name} header");
         let columns = text.lines().next().unwrap().split('\t').count();
@@ -121,7 +138,7 @@ fn empty_month_is_a_valid_bundle() {
     let (bytes, built) = pack(&mut conn, FormType::Form5, month("2019-02"));
     assert_eq!((built.filing_count, built.row_count), (0, 0));
     let entries = unpack(&bytes);
-    assert_eq!(entries.len(), 10);
+    assert_eq!(entries.len(), 12);
     for (name, data) in &entries {
         if name.ends_with(".tsv") {
             assert_eq!(std::str::from_utf8(data).unwrap().lines().count(), 1, "{name}: header only");

@@ -11,6 +11,10 @@ use sha2::{Digest, Sha256};
 
 /// gzip level: the `gzip -6` default, a good size/speed balance for text.
 pub const GZIP_LEVEL: u32 = 6;
+/// The entry written after all others whatever its name: the manifest holds
+/// every other file's sha256, so a streaming reader has them all in hand
+/// when it reaches it.
+pub const LAST: &str = "manifest.json";
 /// The gzip header's OS byte: 255, "unknown", so the host does not show.
 const GZIP_OS_UNKNOWN: u8 = 255;
 
@@ -56,10 +60,14 @@ pub enum EntrySource {
     Bytes(Vec<u8>),
 }
 
-/// Writes `entries` (sorted here by name) as a tar.gz into `out` and returns
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Writes `entries` (sorted here by name, [`LAST`] last) as a tar.gz into `out` and returns
 /// `out` with the sha256 and size of the compressed bytes.
 pub fn write_tar_gz<W: Write>(out: W, mut entries: Vec<Entry>, mtime: u64) -> io::Result<(W, String, u64)> {
-    entries.sort_by(|a, b| a.name.cmp(&b.name));
+    entries.sort_by(|a, b| (a.name == LAST, &a.name).cmp(&(b.name == LAST, &b.name)));
     let gz = GzBuilder::new()
         .mtime(0)
         .operating_system(GZIP_OS_UNKNOWN)

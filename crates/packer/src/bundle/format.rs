@@ -28,6 +28,10 @@ impl Line {
     /// Text as SEC writes it: a value holding a double quote is wrapped in
     /// quotes with the inner ones doubled (CSV style), and the characters
     /// that would break a TSV row are made spaces.
+    pub fn fields(&self) -> usize {
+        self.fields
+    }
+
     pub fn text(&mut self, value: &str) -> &mut Self {
         self.sep();
         let plain = |c: char| if matches!(c, '\t' | '\n' | '\r') { ' ' } else { c };

@@ -1,11 +1,15 @@
-//! Builds one month's bundle: `manifest.json`, `filings.jsonl` and SEC's
-//! eight data-set tables, as a deterministic tar.gz. The month is read in
-//! pages inside one snapshot and spooled to temporary files, so memory does
-//! not grow with the month; the manifest (with every file's sha256) comes
-//! last because it is the last entry in name order.
+//! Builds one month's bundle: SEC's eight data-set tables, `filings.jsonl`,
+//! the data dictionary `metadata.json`, a `README.txt` and `manifest.json`,
+//! as a deterministic tar.gz. The month is read in pages inside one
+//! snapshot and spooled to temporary files, so memory does not grow with
+//! the month; the manifest (with every other file's sha256) is written
+//! last, and the archive puts it last (`archive::LAST`).
 
 pub mod archive;
+pub mod columns;
+pub mod dictionary;
 mod format;
+mod jsonl_doc;
 pub mod sec_tables;
 
 use std::collections::BTreeMap;
@@ -28,7 +32,10 @@ use sec_tables::{SecTables, TABLES};
 /// (also REPORTINGOWNER.FILE_NUMBER); booleans keep the filer's spelling and
 /// values with a double quote are quoted, as in SEC's data sets; the
 /// manifest counts filings by source.
-pub const FORMAT_VERSION: u32 = 2;
+/// 3: a data dictionary (`metadata.json`, CSV on the Web) and a `README.txt`
+/// in every bundle, both listed in the manifest's `files` (without `rows`);
+/// the manifest stays the last entry though no longer last in name order.
+pub const FORMAT_VERSION: u32 = 3;
 /// Filings read from the database per query.
 const PAGE: usize = 500;
 
@@ -81,7 +88,9 @@ struct ManifestFile {
     name: String,
     sha256: String,
     size: u64,
-    rows: u64,
+    /// Data rows (lines of filings.jsonl); absent for the documentation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rows: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -121,7 +130,7 @@ pub fn build<W: Write>(
         let open = |name: &str| -> io::Result<HashingWriter<BufWriter<File>>> {
             Ok(HashingWriter::new(BufWriter::with_capacity(1 << 16, File::create(spool.path().join(name))?)))
         };
-        let sinks = [0, 1, 2, 3, 4, 5, 6, 7].map(|i| open(TABLES[i].0));
+        let sinks = [0, 1, 2, 3, 4, 5, 6, 7].map(|i| open(TABLES[i].file));
         let sinks = sinks.into_iter().collect::<io::Result<Vec<_>>>()?;
         let sinks: [_; 8] = sinks.try_into().unwrap_or_else(|_| unreachable!("eight tables"));
         let mut tables = SecTables::new(sinks)?;
@@ -149,11 +158,12 @@ pub fn build<W: Write>(
 
         let mut files = Vec::new();
         let mut entries = Vec::new();
-        for ((name, _), (sink, rows)) in TABLES.iter().zip(tables.into_sinks().into_iter().zip(row_counts)) {
-            files.push(finish_spool(name, sink, rows)?);
-            entries.push(Entry { name: (*name).to_owned(), source: EntrySource::File(spool.path().join(name)) });
+        for (table, (sink, rows)) in TABLES.iter().zip(tables.into_sinks().into_iter().zip(row_counts)) {
+            let name = table.file;
+            files.push(finish_spool(name, sink, Some(rows))?);
+            entries.push(Entry { name: name.to_owned(), source: EntrySource::File(spool.path().join(name)) });
         }
-        files.push(finish_spool("filings.jsonl", jsonl, done)?);
+        files.push(finish_spool("filings.jsonl", jsonl, Some(done))?);
         entries.push(Entry {
             name: "filings.jsonl".into(),
             source: EntrySource::File(spool.path().join("filings.jsonl")),
@@ -164,6 +174,19 @@ pub fn build<W: Write>(
             return Err(BuildError::MixedSample { form_type: form, month, synthetic: synthetic_filings, real });
         }
         let synthetic = synthetic_filings > 0;
+        for (name, bytes) in [
+            ("README.txt", dictionary::readme_txt(form, month, synthetic)),
+            ("metadata.json", dictionary::metadata_json()),
+        ] {
+            files.push(ManifestFile {
+                name: name.into(),
+                sha256: archive::sha256_hex(&bytes),
+                size: bytes.len() as u64,
+                rows: None,
+            });
+            entries.push(Entry { name: name.into(), source: EntrySource::Bytes(bytes) });
+        }
+        files.sort_by(|a, b| a.name.cmp(&b.name));
         let manifest = Manifest {
             format_version: FORMAT_VERSION,
             form_type: form,
@@ -176,7 +199,7 @@ pub fn build<W: Write>(
             files,
         };
         let manifest = serde_json::to_vec_pretty(&manifest).map_err(io::Error::from)?;
-        entries.push(Entry { name: "manifest.json".into(), source: EntrySource::Bytes(manifest) });
+        entries.push(Entry { name: archive::LAST.into(), source: EntrySource::Bytes(manifest) });
 
         let (out, sha256, size) = archive::write_tar_gz(out, entries, month_start_unix(month))?;
         let built =
@@ -185,7 +208,7 @@ pub fn build<W: Write>(
     })
 }
 
-fn finish_spool(name: &str, sink: HashingWriter<BufWriter<File>>, rows: u64) -> io::Result<ManifestFile> {
+fn finish_spool(name: &str, sink: HashingWriter<BufWriter<File>>, rows: Option<u64>) -> io::Result<ManifestFile> {
     let (buffered, sha256, size) = sink.finish();
     buffered.into_inner().map_err(|e| e.into_error())?.sync_all().ok();
     Ok(ManifestFile { name: name.to_owned(), sha256, size, rows })

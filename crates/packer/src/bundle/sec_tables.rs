@@ -1,7 +1,8 @@
 //! SEC's "Insider Transactions Data Sets" tables, written back out from
 //! normalized filings with SEC's own file names, column names and formats
 //! (tab-separated, dates `DD-MON-YYYY`, footnote ids `F1, F2`), so that
-//! loaders written for SEC's quarterly sets read a monthly bundle.
+//! loaders written for SEC's quarterly sets read a monthly bundle. The
+//! columns are defined once, in `columns`.
 //!
 //! As SEC does, booleans keep the filer's spelling (`0`, `1`, `false`,
 //! `true`) and a value holding a double quote is quoted CSV-style.
@@ -17,168 +18,7 @@ use time::Date;
 use crate::bundle::format::{self, Line};
 use insider_bulk_core::filing::{Filing, FootnoteIds};
 
-pub const SUBMISSION: &[&str] = &[
-    "ACCESSION_NUMBER",
-    "FILING_DATE",
-    "PERIOD_OF_REPORT",
-    "DATE_OF_ORIG_SUB",
-    "NO_SECURITIES_OWNED",
-    "NOT_SUBJECT_SEC16",
-    "FORM3_HOLDINGS_REPORTED",
-    "FORM4_TRANS_REPORTED",
-    "DOCUMENT_TYPE",
-    "ISSUERCIK",
-    "ISSUERNAME",
-    "ISSUERTRADINGSYMBOL",
-    "REMARKS",
-];
-pub const REPORTINGOWNER: &[&str] = &[
-    "ACCESSION_NUMBER",
-    "RPTOWNERCIK",
-    "RPTOWNERNAME",
-    "RPTOWNER_RELATIONSHIP",
-    "RPTOWNER_TITLE",
-    "RPTOWNER_TXT",
-    "RPTOWNER_STREET1",
-    "RPTOWNER_STREET2",
-    "RPTOWNER_CITY",
-    "RPTOWNER_STATE",
-    "RPTOWNER_ZIPCODE",
-    "RPTOWNER_STATE_DESC",
-    "FILE_NUMBER",
-];
-pub const NONDERIV_TRANS: &[&str] = &[
-    "ACCESSION_NUMBER",
-    "NONDERIV_TRANS_SK",
-    "SECURITY_TITLE",
-    "SECURITY_TITLE_FN",
-    "TRANS_DATE",
-    "TRANS_DATE_FN",
-    "DEEMED_EXECUTION_DATE",
-    "DEEMED_EXECUTION_DATE_FN",
-    "TRANS_FORM_TYPE",
-    "TRANS_CODE",
-    "EQUITY_SWAP_INVOLVED",
-    "EQUITY_SWAP_TRANS_CD_FN",
-    "TRANS_TIMELINESS",
-    "TRANS_TIMELINESS_FN",
-    "TRANS_SHARES",
-    "TRANS_SHARES_FN",
-    "TRANS_PRICEPERSHARE",
-    "TRANS_PRICEPERSHARE_FN",
-    "TRANS_ACQUIRED_DISP_CD",
-    "TRANS_ACQUIRED_DISP_CD_FN",
-    "SHRS_OWND_FOLWNG_TRANS",
-    "SHRS_OWND_FOLWNG_TRANS_FN",
-    "VALU_OWND_FOLWNG_TRANS",
-    "VALU_OWND_FOLWNG_TRANS_FN",
-    "DIRECT_INDIRECT_OWNERSHIP",
-    "DIRECT_INDIRECT_OWNERSHIP_FN",
-    "NATURE_OF_OWNERSHIP",
-    "NATURE_OF_OWNERSHIP_FN",
-];
-pub const NONDERIV_HOLDING: &[&str] = &[
-    "ACCESSION_NUMBER",
-    "NONDERIV_HOLDING_SK",
-    "SECURITY_TITLE",
-    "SECURITY_TITLE_FN",
-    "TRANS_FORM_TYPE",
-    "TRANS_FORM_TYPE_FN",
-    "SHRS_OWND_FOLWNG_TRANS",
-    "SHRS_OWND_FOLWNG_TRANS_FN",
-    "VALU_OWND_FOLWNG_TRANS",
-    "VALU_OWND_FOLWNG_TRANS_FN",
-    "DIRECT_INDIRECT_OWNERSHIP",
-    "DIRECT_INDIRECT_OWNERSHIP_FN",
-    "NATURE_OF_OWNERSHIP",
-    "NATURE_OF_OWNERSHIP_FN",
-];
-pub const DERIV_TRANS: &[&str] = &[
-    "ACCESSION_NUMBER",
-    "DERIV_TRANS_SK",
-    "SECURITY_TITLE",
-    "SECURITY_TITLE_FN",
-    "CONV_EXERCISE_PRICE",
-    "CONV_EXERCISE_PRICE_FN",
-    "TRANS_DATE",
-    "TRANS_DATE_FN",
-    "DEEMED_EXECUTION_DATE",
-    "DEEMED_EXECUTION_DATE_FN",
-    "TRANS_FORM_TYPE",
-    "TRANS_CODE",
-    "EQUITY_SWAP_INVOLVED",
-    "EQUITY_SWAP_TRANS_CD_FN",
-    "TRANS_TIMELINESS",
-    "TRANS_TIMELINESS_FN",
-    "TRANS_SHARES",
-    "TRANS_SHARES_FN",
-    "TRANS_TOTAL_VALUE",
-    "TRANS_TOTAL_VALUE_FN",
-    "TRANS_PRICEPERSHARE",
-    "TRANS_PRICEPERSHARE_FN",
-    "TRANS_ACQUIRED_DISP_CD",
-    "TRANS_ACQUIRED_DISP_CD_FN",
-    "EXCERCISE_DATE",
-    "EXCERCISE_DATE_FN",
-    "EXPIRATION_DATE",
-    "EXPIRATION_DATE_FN",
-    "UNDLYNG_SEC_TITLE",
-    "UNDLYNG_SEC_TITLE_FN",
-    "UNDLYNG_SEC_SHARES",
-    "UNDLYNG_SEC_SHARES_FN",
-    "UNDLYNG_SEC_VALUE",
-    "UNDLYNG_SEC_VALUE_FN",
-    "SHRS_OWND_FOLWNG_TRANS",
-    "SHRS_OWND_FOLWNG_TRANS_FN",
-    "VALU_OWND_FOLWNG_TRANS",
-    "VALU_OWND_FOLWNG_TRANS_FN",
-    "DIRECT_INDIRECT_OWNERSHIP",
-    "DIRECT_INDIRECT_OWNERSHIP_FN",
-    "NATURE_OF_OWNERSHIP",
-    "NATURE_OF_OWNERSHIP_FN",
-];
-pub const DERIV_HOLDING: &[&str] = &[
-    "ACCESSION_NUMBER",
-    "DERIV_HOLDING_SK",
-    "SECURITY_TITLE",
-    "SECURITY_TITLE_FN",
-    "CONV_EXERCISE_PRICE",
-    "CONV_EXERCISE_PRICE_FN",
-    "TRANS_FORM_TYPE",
-    "TRANS_FORM_TYPE_FN",
-    "EXERCISE_DATE",
-    "EXERCISE_DATE_FN",
-    "EXPIRATION_DATE",
-    "EXPIRATION_DATE_FN",
-    "UNDLYNG_SEC_TITLE",
-    "UNDLYNG_SEC_TITLE_FN",
-    "UNDLYNG_SEC_SHARES",
-    "UNDLYNG_SEC_SHARES_FN",
-    "UNDLYNG_SEC_VALUE",
-    "UNDLYNG_SEC_VALUE_FN",
-    "SHRS_OWND_FOLWNG_TRANS",
-    "SHRS_OWND_FOLWNG_TRANS_FN",
-    "VALU_OWND_FOLWNG_TRANS",
-    "VALU_OWND_FOLWNG_TRANS_FN",
-    "DIRECT_INDIRECT_OWNERSHIP",
-    "DIRECT_INDIRECT_OWNERSHIP_FN",
-    "NATURE_OF_OWNERSHIP",
-    "NATURE_OF_OWNERSHIP_FN",
-];
-pub const FOOTNOTES: &[&str] = &["ACCESSION_NUMBER", "FOOTNOTE_ID", "FOOTNOTE_TXT"];
-pub const OWNER_SIGNATURE: &[&str] = &["ACCESSION_NUMBER", "OWNERSIGNATURENAME", "OWNERSIGNATUREDATE"];
-
-/// The eight tables in bundle order (sorted by file name), with headers.
-pub const TABLES: [(&str, &[&str]); 8] = [
-    ("DERIV_HOLDING.tsv", DERIV_HOLDING),
-    ("DERIV_TRANS.tsv", DERIV_TRANS),
-    ("FOOTNOTES.tsv", FOOTNOTES),
-    ("NONDERIV_HOLDING.tsv", NONDERIV_HOLDING),
-    ("NONDERIV_TRANS.tsv", NONDERIV_TRANS),
-    ("OWNER_SIGNATURE.tsv", OWNER_SIGNATURE),
-    ("REPORTINGOWNER.tsv", REPORTINGOWNER),
-    ("SUBMISSION.tsv", SUBMISSION),
-];
+pub use crate::bundle::columns::TABLES;
 
 /// Writes rows into eight sinks, in the order of `TABLES`.
 pub struct SecTables<W: Write> {
@@ -199,8 +39,8 @@ const SUB: usize = 7;
 impl<W: Write> SecTables<W> {
     /// Starts each table with SEC's header row.
     pub fn new(mut sinks: [W; 8]) -> io::Result<Self> {
-        for (sink, (_, header)) in sinks.iter_mut().zip(TABLES) {
-            sink.write_all(header.join("\t").as_bytes())?;
+        for (sink, table) in sinks.iter_mut().zip(&TABLES) {
+            sink.write_all(table.header().as_bytes())?;
             sink.write_all(b"\n")?;
         }
         Ok(SecTables { sinks, keys: [0; 4], line: Line::default() })
@@ -222,6 +62,8 @@ impl<W: Write> SecTables<W> {
     }
 
     fn emit(&mut self, table: usize) -> io::Result<()> {
+        // The header and metadata.json come from TABLES: a row must match.
+        debug_assert_eq!(self.line.fields(), TABLES[table].columns.len(), "{}", TABLES[table].file);
         self.line.finish_into(&mut self.sinks[table])
     }
 
