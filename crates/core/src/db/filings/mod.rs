@@ -6,7 +6,7 @@ mod read;
 mod store;
 
 pub use read::{amended_filing, amendment_links, load_filings, month_accessions, month_synthetic_count};
-pub use store::{store_filings, FilingToStore, StoreStatus};
+pub use store::{content_hashes, store_filings, store_hashed, FilingToStore, StoreStatus};
 
 use sha2::{Digest, Sha256};
 

@@ -36,15 +36,32 @@ pub enum StoreStatus {
 /// months' stats and amendment links. Returns one status per input.
 pub fn store_filings(conn: &mut DbConnection, batch: &[FilingToStore]) -> Result<Vec<StoreStatus>, DbError> {
     let t0 = std::time::Instant::now();
-    let hashes: Vec<String> = batch.iter().map(|f| hex::encode(f.filing.content_sha256())).collect();
-    tracing::debug!(target: "insider_bulk_core::store_timing", phase = "hash", us = t0.elapsed().as_micros() as u64);
+    let hashes = content_hashes(batch);
+    timing("hash", t0);
+    store_hashed(conn, batch, &hashes)
+}
+
+/// The content hash of each filing of a batch (hex SHA-256 of its JSON,
+/// [`Filing::content_sha256`]), as [`store_hashed`] takes them: a loader
+/// computes these on its own thread, beside the database's work.
+pub fn content_hashes(batch: &[FilingToStore]) -> Vec<String> {
+    batch.iter().map(|f| hex::encode(f.filing.content_sha256())).collect()
+}
+
+/// [`store_filings`] with the batch's [`content_hashes`] already computed.
+pub fn store_hashed(
+    conn: &mut DbConnection,
+    batch: &[FilingToStore],
+    hashes: &[String],
+) -> Result<Vec<StoreStatus>, DbError> {
+    assert_eq!(batch.len(), hashes.len(), "one content hash per filing");
     let mut attempt = 0;
     loop {
         attempt += 1;
         let t0 = std::time::Instant::now();
-        let r = conn.transaction(|tx| store_in_transaction(tx, batch, &hashes));
-        tracing::debug!(target: "insider_bulk_core::store_timing", phase = "transaction", us = t0.elapsed().as_micros() as u64);
-        match r {
+        let result = conn.transaction(|tx| store_in_transaction(tx, batch, hashes));
+        timing("transaction", t0);
+        match result {
             // Two loaders touching the same months can deadlock on PostgreSQL;
             // the loser's whole transaction rolled back, so it is safe to redo.
             Err(DbError::Query(e)) if attempt < 4 && is_retryable(&e) => {
@@ -53,6 +70,12 @@ pub fn store_filings(conn: &mut DbConnection, batch: &[FilingToStore]) -> Result
             other => return other,
         }
     }
+}
+
+/// Where a batch's time goes: `RUST_LOG=insider_bulk_core::store_timing=debug`
+/// logs each phase of each batch.
+fn timing(phase: &'static str, since: std::time::Instant) {
+    tracing::debug!(target: "insider_bulk_core::store_timing", phase, us = since.elapsed().as_micros() as u64);
 }
 
 fn is_retryable(e: &diesel::result::Error) -> bool {
@@ -84,7 +107,7 @@ fn store_in_transaction(
 
     let mut t = std::time::Instant::now();
     let mut lap = |phase: &'static str| {
-        tracing::debug!(target: "insider_bulk_core::store_timing", phase, us = t.elapsed().as_micros() as u64);
+        timing(phase, t);
         t = std::time::Instant::now();
     };
     // Writing first takes SQLite's write lock before anything is read.

@@ -14,7 +14,10 @@
 use std::cell::RefCell;
 use std::marker::PhantomData;
 
-use diesel::pg::{CopyFormat, CopyTarget, Pg, PgConnection, PgMetadataLookup};
+use diesel::pg::{
+    CopyFormat, CopyTarget, FailedToLookupTypeError, Pg, PgConnection, PgMetadataCacheKey, PgMetadataLookup,
+    PgTypeMetadata,
+};
 use diesel::prelude::*;
 use diesel::query_builder::bind_collector::RawBytesBindCollector;
 use diesel::query_builder::{AsQuery, AstPass, QueryFragment};
@@ -69,6 +72,22 @@ where
         .ok_or_else(|| Error::QueryBuilderError(format!("unexpected INSERT for COPY: {sql}").into()))
 }
 
+/// Type lookups for the encoder: the binary COPY format carries no type
+/// OIDs, and the model has no type that must be looked up (a custom SQL
+/// type would fail here, loudly, rather than be sent wrong).
+struct NoLookup;
+
+impl PgMetadataLookup for NoLookup {
+    fn lookup_type(&mut self, type_name: &str, schema: Option<&str>) -> PgTypeMetadata {
+        let key = PgMetadataCacheKey::new(schema.map(|s| s.to_owned().into()), type_name.to_owned().into());
+        PgTypeMetadata::from_result(Err(FailedToLookupTypeError::new(key)))
+    }
+}
+
+/// Bytes handed to the connection at a time: the server parses one chunk
+/// while the next is encoded.
+const CHUNK: usize = 256 * 1024;
+
 /// Copies `rows` into `table`. Returns the number of rows copied.
 pub fn copy_rows<T, R>(conn: &mut PgConnection, table: T, rows: &[R]) -> QueryResult<usize>
 where
@@ -84,36 +103,42 @@ where
     let columns = target.split_once(" (").map_or(0, |(_, list)| list.split(", ").count());
     let columns = i16::try_from(columns).map_err(serialization_error)?;
 
-    let mut data = Vec::with_capacity(HEADER.len() + rows.len() * 256);
-    data.extend_from_slice(HEADER);
-    let mut binds = RawBytesBindCollector::<Pg>::new();
-    for row in rows {
-        row.clone().values().collect_binds(&mut binds, conn as &mut dyn PgMetadataLookup, &Pg)?;
-        if binds.binds.len() != columns as usize {
-            return Err(Error::QueryBuilderError(
-                format!("COPY {target}: a row has {} values", binds.binds.len()).into(),
-            ));
-        }
-        data.extend_from_slice(&columns.to_be_bytes());
-        for value in binds.binds.drain(..) {
-            match value {
-                None => data.extend_from_slice(&(-1i32).to_be_bytes()),
-                Some(bytes) => {
-                    let len = i32::try_from(bytes.len()).map_err(serialization_error)?;
-                    data.extend_from_slice(&len.to_be_bytes());
-                    data.extend_from_slice(&bytes);
+    let encode = |out: &mut dyn std::io::Write| -> QueryResult<()> {
+        let mut data = Vec::with_capacity(CHUNK + 64 * 1024);
+        data.extend_from_slice(HEADER);
+        let mut binds = RawBytesBindCollector::<Pg>::new();
+        for row in rows {
+            row.clone().values().collect_binds(&mut binds, &mut NoLookup, &Pg)?;
+            if binds.binds.len() != columns as usize {
+                return Err(Error::QueryBuilderError(
+                    format!("COPY {}: a row has {} values", TARGET.with(|t| t.borrow().clone()), binds.binds.len())
+                        .into(),
+                ));
+            }
+            data.extend_from_slice(&columns.to_be_bytes());
+            for value in binds.binds.drain(..) {
+                match value {
+                    None => data.extend_from_slice(&(-1i32).to_be_bytes()),
+                    Some(bytes) => {
+                        let len = i32::try_from(bytes.len()).map_err(serialization_error)?;
+                        data.extend_from_slice(&len.to_be_bytes());
+                        data.extend_from_slice(&bytes);
+                    }
                 }
             }
+            binds.metadata.clear();
+            if data.len() >= CHUNK {
+                out.write_all(&data).map_err(serialization_error)?;
+                data.clear();
+            }
         }
-        binds.metadata.clear();
-    }
-    data.extend_from_slice(&(-1i16).to_be_bytes());
+        data.extend_from_slice(&(-1i16).to_be_bytes());
+        out.write_all(&data).map_err(serialization_error)
+    };
 
     TARGET.with(|t| *t.borrow_mut() = target);
     let copied = diesel::copy_from(table)
-        .from_raw_data(InsertColumns::<T>(PhantomData), |out: &mut dyn std::io::Write| {
-            out.write_all(&data).map_err(serialization_error)
-        })
+        .from_raw_data(InsertColumns::<T>(PhantomData), encode)
         .with_format(CopyFormat::Binary)
         .execute(conn);
     TARGET.with(|t| t.borrow_mut().clear());
