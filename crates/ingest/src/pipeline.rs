@@ -5,11 +5,18 @@
 use indicatif::{ProgressBar, ProgressStyle};
 use insider_bulk_core::db::DbError;
 
-use crate::store::{BatchWriter, Item};
+use crate::store::{BatchWriter, Item, Prepared};
 
-/// Filings per transaction: large enough for multi-row inserts to pay off,
-/// small enough that a retry after a deadlock is cheap.
+/// Filings per transaction of the EDGAR crawl, which stores a day's
+/// filings as they download: large enough for one COPY per table to pay
+/// off, small enough that a retry after a deadlock is cheap.
 pub const BATCH_SIZE: usize = 1000;
+
+/// Filings per transaction of a bulk import ([`run`]: `load`, `synth`, SEC's
+/// data sets), whose input is all at hand: fewer commits, round trips and
+/// statements per filing. A batch the database refuses is retried filing by
+/// filing, so one bad filing still costs only itself.
+pub const BULK_BATCH_SIZE: usize = 5000;
 
 /// A progress bar on a terminal, nothing when output is redirected.
 pub fn progress_bar(total: u64, what: &str) -> ProgressBar {
@@ -22,16 +29,19 @@ pub fn progress_bar(total: u64, what: &str) -> ProgressBar {
     bar
 }
 
-/// Drains `items` into `writer` in batches, advancing `progress` as it goes.
+/// Drains `items` into `writer` in batches of [`BULK_BATCH_SIZE`], advancing
+/// `progress` as it goes. The producer thread makes and hashes the next
+/// batch while the database stores this one.
 pub async fn run<I>(items: I, writer: &mut BatchWriter, progress: &ProgressBar) -> Result<(), DbError>
 where
     I: Iterator<Item = Item> + Send + 'static,
 {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Item>>(2);
+    // One batch waiting beside the one being stored and the one being made.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Prepared>(1);
     let producer = std::thread::spawn(move || {
         let mut items = items.peekable();
         while items.peek().is_some() {
-            let batch: Vec<Item> = items.by_ref().take(BATCH_SIZE).collect();
+            let batch = Prepared::new(items.by_ref().take(BULK_BATCH_SIZE).collect());
             if tx.blocking_send(batch).is_err() {
                 break; // the writer stopped on a database error
             }
@@ -40,7 +50,7 @@ where
     let mut result = Ok(());
     while let Some(batch) = rx.recv().await {
         let n = batch.len() as u64;
-        if let Err(e) = writer.write(batch).await {
+        if let Err(e) = writer.write_prepared(batch).await {
             result = Err(e);
             break;
         }

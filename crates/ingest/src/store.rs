@@ -4,15 +4,48 @@
 //! a time, so that one bad filing is reported and the rest still load.
 
 use insider_bulk_core::db::edgar_days;
-use insider_bulk_core::db::filings::{store_filings, FilingToStore, StoreStatus};
+use insider_bulk_core::db::filings::{content_hashes, store_hashed, FilingToStore, StoreStatus};
 use insider_bulk_core::db::{Database, DbError};
 use time::Date;
 
-/// A batch handed back with what storing it did.
-type StoreAttempt = (Vec<FilingToStore>, Result<Vec<StoreStatus>, DbError>);
+/// A batch handed back, with its hashes, and what storing it did.
+type StoreAttempt = (Vec<FilingToStore>, Vec<String>, Result<Vec<StoreStatus>, DbError>);
 
 /// What happened to one input.
 pub type Item = Result<FilingToStore, Failure>;
+
+/// A batch of items with the content hashes of its filings computed, on
+/// whichever thread made it: the pipeline's producer hashes the next batch
+/// while the database stores this one.
+pub struct Prepared {
+    filings: Vec<FilingToStore>,
+    hashes: Vec<String>,
+    failures: Vec<Failure>,
+}
+
+impl Prepared {
+    pub fn new(items: Vec<Item>) -> Self {
+        let mut filings = Vec::with_capacity(items.len());
+        let mut failures = Vec::new();
+        for item in items {
+            match item {
+                Ok(filing) => filings.push(filing),
+                Err(failure) => failures.push(failure),
+            }
+        }
+        let hashes = content_hashes(&filings);
+        Prepared { filings, hashes, failures }
+    }
+
+    /// Inputs in the batch, failed ones included.
+    pub fn len(&self) -> usize {
+        self.filings.len() + self.failures.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
 
 /// An input that did not become a stored filing, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,17 +161,32 @@ impl BatchWriter {
                 Err(failure) => failures.push(failure),
             }
         }
+        self.write_batch(batch, None, failures).await
+    }
+
+    /// [`Self::write`] of a batch whose hashes are already computed.
+    pub async fn write_prepared(&mut self, prepared: Prepared) -> Result<(), DbError> {
+        let Prepared { filings, hashes, failures } = prepared;
+        self.write_batch(filings, Some(hashes), failures).await
+    }
+
+    async fn write_batch(
+        &mut self,
+        batch: Vec<FilingToStore>,
+        hashes: Option<Vec<String>>,
+        mut failures: Vec<Failure>,
+    ) -> Result<(), DbError> {
         let stored_sources: Vec<String> = batch.iter().map(|f| f.loaded_from.clone()).collect();
-        let (batch, result) = self.store(batch).await?;
+        let (batch, hashes, result) = self.store(batch, hashes).await?;
         match result {
             Ok(statuses) => statuses.into_iter().for_each(|s| self.report.count(s)),
             Err(DbError::Query(e)) if batch.len() == 1 => {
                 failures.push(Failure::malformed(stored_sources[0].clone(), e));
             }
             Err(DbError::Query(_)) => {
-                for filing in batch {
+                for (filing, hash) in batch.into_iter().zip(hashes) {
                     let source = filing.loaded_from.clone();
-                    match self.store(vec![filing]).await?.1 {
+                    match self.store(vec![filing], Some(vec![hash])).await?.2 {
                         Ok(statuses) => statuses.into_iter().for_each(|s| self.report.count(s)),
                         Err(DbError::Query(e)) => failures.push(Failure::malformed(source, e)),
                         Err(other) => return Err(other),
@@ -150,16 +198,18 @@ impl BatchWriter {
         self.note_failures(failures, stored_sources).await
     }
 
-    /// Stores a batch and hands it back with the outcome, so that a batch the
-    /// database refused can be retried filing by filing without a copy.
-    async fn store(&self, batch: Vec<FilingToStore>) -> Result<StoreAttempt, DbError> {
+    /// Stores a batch and hands it back with its hashes and the outcome, so
+    /// that a batch the database refused can be retried filing by filing
+    /// without a copy. Hashes not given are computed on the database's thread.
+    async fn store(&self, batch: Vec<FilingToStore>, hashes: Option<Vec<String>>) -> Result<StoreAttempt, DbError> {
         if batch.is_empty() {
-            return Ok((batch, Ok(Vec::new())));
+            return Ok((batch, Vec::new(), Ok(Vec::new())));
         }
         self.db
             .run(move |conn| {
-                let result = store_filings(conn, &batch);
-                Ok((batch, result))
+                let hashes = hashes.unwrap_or_else(|| content_hashes(&batch));
+                let result = store_hashed(conn, &batch, &hashes);
+                Ok((batch, hashes, result))
             })
             .await
     }

@@ -82,6 +82,8 @@ def main():
     ingest = (raw / "ingest.txt").read_text()
     packer = (raw / "packer.txt").read_text()
     gateway = (raw / "gateway.txt").read_text()
+    store_file = raw / "store.txt"
+    store = store_file.read_text() if store_file.exists() else ""
     latency = json.loads((raw / "latency-curve.json").read_text())
     pack = json.loads((raw / "pack-curve.json").read_text())
     plot_latency(latency, plots / "latency.png")
@@ -111,7 +113,7 @@ def main():
         "analysis).",
         "",
         f"- run started {started}; machine: {machine()}",
-        "- commands: `scripts/bench-ingest 20000`, `scripts/bench-packer`,",
+        "- commands: `scripts/bench-ingest 20000`, `scripts/bench-store 36000`, `scripts/bench-packer`,",
         "  `BENCH_SECONDS=10 scripts/bench-gateway`, each with the curves on",
         "",
         "## Each figure beside its anchor",
@@ -130,6 +132,10 @@ def main():
         row("parse (CLI, one core)", find(ingest, r"^parse .*= ([0-9]+ filings/s)"), "", "≥ 5,000 filings/s in memory"),
         row("load into PostgreSQL", find(ingest, r"^load into PostgreSQL: .*= ([0-9]+ filings/s)"), "", "≥ 2,000 filings/s"),
         row("pack 11,000 filings", find(packer, r"^pack 11000 filings .*best of 3 ([0-9.]+s)"), "", "≤ 1.5 s"),
+        row("bulk import into PostgreSQL, 36,000 synth filings (median of 3)",
+            find(store, r"^postgres first load filings/s: .*median ([0-9]+)") + " filings/s",
+            "repeat (unchanged): " + find(store, r"^postgres repeat load filings/s: .*median ([0-9]+)") + " filings/s",
+            "≥ 20,000 filings/s"),
         "",
         "## Peak memory of each process",
         "",
@@ -165,7 +171,9 @@ def main():
         row(*["---"] * 4),
     ]
     lines += [row(f"{p['filings']:,}", f"{p['seconds']}", str(p["rss_mib"]), f"{p['bytes']:,}") for p in pack]
-    for title, text in (("Ingest", ingest), ("Packer", packer), ("Gateway", gateway)):
+    for title, text in (("Ingest", ingest), ("Store", store), ("Packer", packer), ("Gateway", gateway)):
+        if not text:
+            continue
         lines += ["", f"## What `scripts/bench-{title.lower()}` printed", "", "```", text.rstrip(), "```"]
     out.write_text("\n".join(lines) + "\n")
 

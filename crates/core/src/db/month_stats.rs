@@ -43,6 +43,25 @@ pub fn list(conn: &mut DbConnection, form: FormType) -> Result<Vec<MonthStats>, 
         .load(conn)?)
 }
 
+/// A month's fingerprint and counts recomputed from its filings, in one
+/// pass over them: what its stats row must hold (a check of the deltas the
+/// store applies, for tests and for repairs).
+pub fn recount(conn: &mut DbConnection, form: FormType, month: Month) -> Result<(String, i64, i64), DbError> {
+    use super::schema::filings;
+    let rows: Vec<(String, Option<String>, i32)> = filings::table
+        .filter(filings::form_type.eq(i32::from(form.number())))
+        .filter(filings::period_month.eq(month.to_string()))
+        .select((filings::content_sha256, filings::amends_accession_number, filings::row_count))
+        .load(conn)?;
+    let mut delta = MonthDelta::default();
+    for (content, amends, row_count) in &rows {
+        delta.toggle(&super::filings::fingerprint_part(content, amends.as_deref()));
+        delta.filings += 1;
+        delta.rows += i64::from(*row_count);
+    }
+    Ok((hex::encode(delta.xor), delta.filings, delta.rows))
+}
+
 pub(crate) type MonthKey = (i32, String);
 
 /// A change to one month, accumulated over a batch and applied once.
@@ -59,10 +78,23 @@ impl MonthDelta {
     }
 }
 
+/// The month_stats rows of exactly these keys, as a query to refine.
+fn of_keys<'a>(keys: impl IntoIterator<Item = &'a MonthKey>) -> month_stats::BoxedQuery<'a, diesel::pg::Pg> {
+    let mut query = month_stats::table.into_boxed().filter(diesel::dsl::sql::<diesel::sql_types::Bool>("FALSE"));
+    for (form_type, month) in keys {
+        query = query.or_filter(month_stats::form_type.eq(*form_type).and(month_stats::period_month.eq(month)));
+    }
+    query
+}
+
 /// Creates the months' rows if missing and, on PostgreSQL, locks them in key
-/// order so that concurrent loaders of one month queue up instead of losing
-/// each other's deltas (SQLite already serializes writers).
+/// order (one `SELECT … ORDER BY key FOR UPDATE`: rows are locked as the
+/// sort returns them) so that concurrent loaders of one month queue up
+/// instead of losing each other's deltas (SQLite already serializes writers).
 pub(crate) fn ensure_and_lock(conn: &mut DbConnection, keys: &BTreeSet<MonthKey>) -> Result<(), DbError> {
+    if keys.is_empty() {
+        return Ok(());
+    }
     let now = now_utc();
     let fresh: Vec<MonthStats> = keys
         .iter()
@@ -80,12 +112,18 @@ pub(crate) fn ensure_and_lock(conn: &mut DbConnection, keys: &BTreeSet<MonthKey>
         .on_conflict_do_nothing()
         .execute(c))?;
     if let DbConnection::Postgres(pg) = conn {
-        for (form_type, month) in keys {
-            month_stats::table
-                .find((*form_type, month))
-                .select(month_stats::form_type)
-                .for_update()
-                .first::<i32>(pg)?;
+        use diesel::sql_types::{Array, Integer, Text};
+        let (forms, months): (Vec<i32>, Vec<&str>) = keys.iter().map(|(f, m)| (*f, m.as_str())).unzip();
+        let locked = diesel::sql_query(
+            "SELECT form_type FROM month_stats \
+             WHERE (form_type, period_month) IN (SELECT * FROM unnest($1::integer[], $2::text[])) \
+             ORDER BY form_type, period_month FOR UPDATE",
+        )
+        .bind::<Array<Integer>, _>(forms)
+        .bind::<Array<Text>, _>(months)
+        .execute(pg)?;
+        if locked != keys.len() {
+            return Err(DbError::Corrupt(format!("month_stats: locked {locked} of {} months", keys.len())));
         }
     }
     Ok(())
@@ -93,13 +131,32 @@ pub(crate) fn ensure_and_lock(conn: &mut DbConnection, keys: &BTreeSet<MonthKey>
 
 /// Applies accumulated deltas; rows must exist and be locked.
 pub(crate) fn apply(conn: &mut DbConnection, deltas: &BTreeMap<MonthKey, MonthDelta>) -> Result<(), DbError> {
-    let now = now_utc();
-    for ((form_type, month), delta) in deltas {
-        if delta.filings == 0 && delta.rows == 0 && delta.xor == [0; 32] {
-            continue;
+    let changed: BTreeMap<&MonthKey, &MonthDelta> =
+        deltas.iter().filter(|(_, delta)| delta.filings != 0 || delta.rows != 0 || delta.xor != [0; 32]).collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let current: Vec<MonthStats> = match conn {
+        DbConnection::Postgres(pg) => of_keys(changed.keys().copied()).select(MonthStats::as_select()).load(pg)?,
+        DbConnection::Sqlite(_) => {
+            // One indexed lookup per month costs no round trip in-process.
+            let mut rows = Vec::with_capacity(changed.len());
+            for (form_type, month) in changed.keys() {
+                rows.push(month_stats::table.find((*form_type, month)).select(MonthStats::as_select()).first(conn)?);
+            }
+            rows
         }
-        let current: MonthStats =
-            month_stats::table.find((*form_type, month)).select(MonthStats::as_select()).first(conn)?;
+    };
+    if current.len() != changed.len() {
+        return Err(DbError::Corrupt(format!("month_stats: found {} of {} months", current.len(), changed.len())));
+    }
+    let now = now_utc();
+    for current in current {
+        let key = (current.form_type, current.period_month.clone());
+        let (form_type, month) = &key;
+        let delta = changed
+            .get(&key)
+            .ok_or_else(|| DbError::Corrupt(format!("month_stats {form_type} {month}: not asked for")))?;
         let mut fingerprint: [u8; 32] = hex::decode(&current.fingerprint)
             .ok()
             .and_then(|b| b.try_into().ok())

@@ -5,7 +5,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 use time::Date;
 
 use super::fingerprint_part;
@@ -65,6 +67,11 @@ macro_rules! candidate_columns {
     };
 }
 
+/// Links the unlinked amendments of the stored filings' issuers (the batch's
+/// own and older ones whose original may just have arrived) to their
+/// originals: one query finds every amendment with its candidate originals
+/// (a partial index finds the unlinked amendments; the issuer and period
+/// index their candidates), one statement writes the links.
 pub(super) fn link(
     conn: &mut DbConnection,
     stored: &[&Filing],
@@ -74,39 +81,69 @@ pub(super) fn link(
     if issuers.is_empty() {
         return Ok(());
     }
-    // Unlinked amendments of these issuers: the batch's own and older ones
-    // whose original may just have arrived (a partial index keeps this cheap).
-    let amendments: Vec<Candidate> = filings::table
+    let originals = diesel::alias!(filings as originals);
+    let pairs: Vec<(Candidate, Candidate)> = filings::table
+        .inner_join(
+            originals.on(originals
+                .field(filings::issuer_cik)
+                .eq(filings::issuer_cik)
+                .and(originals.field(filings::period_of_report).eq(filings::period_of_report))
+                .and(originals.field(filings::form_type).eq(filings::form_type))
+                .and(sql::<Bool>(r#""originals"."document_type" NOT LIKE '%/A'"#))),
+        )
         .filter(filings::issuer_cik.eq_any(&issuers))
         .filter(filings::amends_accession_number.is_null())
-        .filter(filings::document_type.like("%/A"))
-        .select(candidate_columns!())
-        .order(filings::accession_number)
+        // A literal, not a bound pattern: only then does the planner (of
+        // either backend) see that the partial index of unlinked amendments
+        // applies.
+        .filter(sql::<Bool>(r#""filings"."document_type" LIKE '%/A'"#))
+        .select((candidate_columns!(), originals.fields(candidate_columns!())))
+        .order((filings::accession_number, originals.field(filings::accession_number)))
         .load(conn)?;
-    if amendments.is_empty() {
-        return Ok(());
-    }
-    let wanted_issuers: BTreeSet<&str> = amendments.iter().map(|a| a.issuer_cik.as_str()).collect();
-    let wanted_periods: BTreeSet<Date> = amendments.iter().map(|a| a.period_of_report).collect();
-    let originals: Vec<Candidate> = filings::table
-        .filter(filings::issuer_cik.eq_any(&wanted_issuers))
-        .filter(filings::period_of_report.eq_any(&wanted_periods))
-        .filter(filings::document_type.not_like("%/A"))
-        .select(candidate_columns!())
-        .order(filings::accession_number)
-        .load(conn)?;
-    for amendment in &amendments {
-        let mut matches: Vec<&Candidate> = originals.iter().filter(|o| amendment.could_amend(o)).collect();
+
+    let mut links: Vec<(String, String)> = Vec::new();
+    for group in pairs.chunk_by(|a, b| a.0.accession_number == b.0.accession_number) {
+        let amendment = &group[0].0;
+        let mut matches: Vec<&Candidate> = group.iter().map(|(_, o)| o).filter(|o| amendment.could_amend(o)).collect();
         // An exact filing-date match beats a match on unknown dates; then
         // the earliest accession.
         matches.sort_by_key(|o| (o.filing_date != amendment.date_of_original_submission, &o.accession_number));
         let Some(original) = matches.first() else { continue };
-        diesel::update(filings::table.find(&amendment.accession_number))
-            .set(filings::amends_accession_number.eq(&original.accession_number))
-            .execute(conn)?;
         let delta = deltas.entry((amendment.form_type, amendment.period_month.clone())).or_default();
         delta.toggle(&fingerprint_part(&amendment.content_sha256, amendment.amends_accession_number.as_deref()));
         delta.toggle(&fingerprint_part(&amendment.content_sha256, Some(&original.accession_number)));
+        links.push((amendment.accession_number.clone(), original.accession_number.clone()));
+    }
+    write_links(conn, &links)
+}
+
+/// Sets `amends_accession_number` of each (amendment, original) pair.
+fn write_links(conn: &mut DbConnection, links: &[(String, String)]) -> Result<(), DbError> {
+    if links.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        DbConnection::Postgres(pg) => {
+            use diesel::sql_types::{Array, Text};
+            let (amendments, originals): (Vec<&str>, Vec<&str>) =
+                links.iter().map(|(a, o)| (a.as_str(), o.as_str())).unzip();
+            diesel::sql_query(
+                "UPDATE filings SET amends_accession_number = links.original \
+                 FROM unnest($1::text[], $2::text[]) AS links (accession, original) \
+                 WHERE filings.accession_number = links.accession",
+            )
+            .bind::<Array<Text>, _>(amendments)
+            .bind::<Array<Text>, _>(originals)
+            .execute(pg)?;
+        }
+        // In-process statements cost no round trip.
+        DbConnection::Sqlite(lite) => {
+            for (amendment, original) in links {
+                diesel::update(filings::table.find(amendment))
+                    .set(filings::amends_accession_number.eq(original))
+                    .execute(lite)?;
+            }
+        }
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ mod store;
 
 pub use read::{amended_filing, amendment_links, load_filings, month_accessions};
 pub use sample::{holds_real_filings, holds_sample, remove_sample, RemovedSample};
-pub use store::{store_filings, FilingToStore, StoreStatus};
+pub use store::{content_hashes, store_filings, store_hashed, FilingToStore, StoreStatus};
 
 use sha2::{Digest, Sha256};
 

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use super::{amendments, fingerprint_part};
 use crate::db::month_stats::{self, MonthDelta, MonthKey};
-use crate::db::rows::FilingRows;
+use crate::db::rows::{copy_rows, FilingRows};
 use crate::db::schema::*;
 use crate::db::{now_utc, DbConnection, DbError};
 use crate::domain::FilingSource;
@@ -35,11 +35,33 @@ pub enum StoreStatus {
 /// Upserts a batch of filings in one transaction, with their rows, their
 /// months' stats and amendment links. Returns one status per input.
 pub fn store_filings(conn: &mut DbConnection, batch: &[FilingToStore]) -> Result<Vec<StoreStatus>, DbError> {
-    let hashes: Vec<String> = batch.iter().map(|f| hex::encode(f.filing.content_sha256())).collect();
+    let t0 = std::time::Instant::now();
+    let hashes = content_hashes(batch);
+    timing("hash", t0);
+    store_hashed(conn, batch, &hashes)
+}
+
+/// The content hash of each filing of a batch (hex SHA-256 of its JSON,
+/// [`Filing::content_sha256`]), as [`store_hashed`] takes them: a loader
+/// computes these on its own thread, beside the database's work.
+pub fn content_hashes(batch: &[FilingToStore]) -> Vec<String> {
+    batch.iter().map(|f| hex::encode(f.filing.content_sha256())).collect()
+}
+
+/// [`store_filings`] with the batch's [`content_hashes`] already computed.
+pub fn store_hashed(
+    conn: &mut DbConnection,
+    batch: &[FilingToStore],
+    hashes: &[String],
+) -> Result<Vec<StoreStatus>, DbError> {
+    assert_eq!(batch.len(), hashes.len(), "one content hash per filing");
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match conn.transaction(|tx| store_in_transaction(tx, batch, &hashes)) {
+        let t0 = std::time::Instant::now();
+        let result = conn.transaction(|tx| store_in_transaction(tx, batch, hashes));
+        timing("transaction", t0);
+        match result {
             // Two loaders touching the same months can deadlock on PostgreSQL;
             // the loser's whole transaction rolled back, so it is safe to redo.
             Err(DbError::Query(e)) if attempt < 4 && is_retryable(&e) => {
@@ -48,6 +70,12 @@ pub fn store_filings(conn: &mut DbConnection, batch: &[FilingToStore]) -> Result
             other => return other,
         }
     }
+}
+
+/// Where a batch's time goes: `RUST_LOG=insider_bulk_core::store_timing=debug`
+/// logs each phase of each batch.
+fn timing(phase: &'static str, since: std::time::Instant) {
+    tracing::debug!(target: "insider_bulk_core::store_timing", phase, us = since.elapsed().as_micros() as u64);
 }
 
 fn is_retryable(e: &diesel::result::Error) -> bool {
@@ -77,9 +105,15 @@ fn store_in_transaction(
     let accessions: Vec<&str> = last_index.keys().copied().collect();
     let key_of = |f: &Filing| (i32::from(f.submission.document_type.form_type.number()), f.month().to_string());
 
+    let mut t = std::time::Instant::now();
+    let mut lap = |phase: &'static str| {
+        timing(phase, t);
+        t = std::time::Instant::now();
+    };
     // Writing first takes SQLite's write lock before anything is read.
     let mut keys: BTreeSet<MonthKey> = batch.iter().map(|f| key_of(&f.filing)).collect();
     month_stats::ensure_and_lock(conn, &keys)?;
+    lap("lock");
 
     let existing: HashMap<String, Existing> = filings::table
         .filter(filings::accession_number.eq_any(&accessions))
@@ -103,6 +137,7 @@ fn store_in_transaction(
         month_stats::ensure_and_lock(conn, &old_keys)?;
         keys.extend(old_keys);
     }
+    lap("existing");
 
     let mut deltas: BTreeMap<MonthKey, MonthDelta> = BTreeMap::new();
     let mut statuses = Vec::with_capacity(batch.len());
@@ -142,15 +177,20 @@ fn store_in_transaction(
         statuses.push(status);
     }
 
+    lap("plan");
     if !replaced.is_empty() {
         // Child rows go with them (ON DELETE CASCADE).
         diesel::delete(filings::table.filter(filings::accession_number.eq_any(&replaced))).execute(conn)?;
     }
+    lap("delete");
     insert_rows(conn, &rows)?;
+    lap("insert");
     let stored: Vec<&Filing> =
         batch.iter().zip(&statuses).filter(|(_, s)| is_written(**s)).map(|(f, _)| &f.filing).collect();
     amendments::link(conn, &stored, &mut deltas)?;
+    lap("link");
     month_stats::apply(conn, &deltas)?;
+    lap("apply");
     Ok(statuses)
 }
 
@@ -169,19 +209,34 @@ fn is_written(status: StoreStatus) -> bool {
 macro_rules! insert_chunked {
     ($conn:expr, $table:expr, $rows:expr, $columns:expr) => {
         for chunk in $rows.chunks(30_000 / $columns) {
-            crate::on_backend!($conn, c => diesel::insert_into($table).values(chunk.to_vec()).execute(c))?;
+            diesel::insert_into($table).values(chunk.to_vec()).execute($conn)?;
         }
     };
 }
 
+/// Inserts the rows: COPY on PostgreSQL, multi-row INSERTs on SQLite.
 fn insert_rows(conn: &mut DbConnection, rows: &FilingRows) -> Result<(), DbError> {
-    insert_chunked!(conn, filings::table, rows.filings, 26);
-    insert_chunked!(conn, reporting_owners::table, rows.owners, 17);
-    insert_chunked!(conn, non_derivative_transactions::table, rows.non_derivative_transactions, 17);
-    insert_chunked!(conn, non_derivative_holdings::table, rows.non_derivative_holdings, 9);
-    insert_chunked!(conn, derivative_transactions::table, rows.derivative_transactions, 24);
-    insert_chunked!(conn, derivative_holdings::table, rows.derivative_holdings, 15);
-    insert_chunked!(conn, footnotes::table, rows.footnotes, 4);
-    insert_chunked!(conn, owner_signatures::table, rows.signatures, 4);
+    match conn {
+        DbConnection::Postgres(pg) => {
+            copy_rows(pg, filings::table, &rows.filings)?;
+            copy_rows(pg, reporting_owners::table, &rows.owners)?;
+            copy_rows(pg, non_derivative_transactions::table, &rows.non_derivative_transactions)?;
+            copy_rows(pg, non_derivative_holdings::table, &rows.non_derivative_holdings)?;
+            copy_rows(pg, derivative_transactions::table, &rows.derivative_transactions)?;
+            copy_rows(pg, derivative_holdings::table, &rows.derivative_holdings)?;
+            copy_rows(pg, footnotes::table, &rows.footnotes)?;
+            copy_rows(pg, owner_signatures::table, &rows.signatures)?;
+        }
+        DbConnection::Sqlite(lite) => {
+            insert_chunked!(lite, filings::table, rows.filings, 26);
+            insert_chunked!(lite, reporting_owners::table, rows.owners, 17);
+            insert_chunked!(lite, non_derivative_transactions::table, rows.non_derivative_transactions, 17);
+            insert_chunked!(lite, non_derivative_holdings::table, rows.non_derivative_holdings, 9);
+            insert_chunked!(lite, derivative_transactions::table, rows.derivative_transactions, 24);
+            insert_chunked!(lite, derivative_holdings::table, rows.derivative_holdings, 15);
+            insert_chunked!(lite, footnotes::table, rows.footnotes, 4);
+            insert_chunked!(lite, owner_signatures::table, rows.signatures, 4);
+        }
+    }
     Ok(())
 }

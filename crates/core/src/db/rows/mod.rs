@@ -3,6 +3,8 @@
 //! row's key (accession, position in the document) and the filing's
 //! bookkeeping columns, and groups rows read back under their filing.
 
+mod copy;
+
 use std::collections::HashMap;
 
 use diesel::dsl;
@@ -12,6 +14,8 @@ use time::PrimitiveDateTime;
 use super::schema::*;
 use crate::domain::{AccessionNumber, Cik, FormType, Month};
 use crate::filing::*;
+
+pub(crate) use copy::copy_rows;
 
 /// The filings row: the submission and what the loader derived from it
 /// (what only the database keeps). Tuples of column assignments and rows
