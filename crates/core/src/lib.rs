@@ -9,4 +9,5 @@ pub mod job_message;
 pub mod logging;
 pub mod proto;
 pub mod queue;
+pub mod sec_format;
 pub mod store;

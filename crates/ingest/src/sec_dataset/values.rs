@@ -4,9 +4,8 @@
 //! (crates/packer/src/bundle/format.rs).
 
 use insider_bulk_core::domain::Flag;
+use insider_bulk_core::sec_format::{self, ROLES};
 use time::{Date, Month};
-
-const MONTHS: [&str; 12] = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
 
 /// `27-SEP-2024`.
 pub fn date(s: &str) -> Result<Date, String> {
@@ -18,8 +17,8 @@ pub fn date(s: &str) -> Result<Date, String> {
     if day.len() != 2 || year.len() != 4 {
         return Err(bad());
     }
-    let index = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(month)).ok_or_else(bad)?;
-    let month = Month::try_from(index as u8 + 1).map_err(|_| bad())?;
+    let month = sec_format::month_number(month).ok_or_else(bad)?;
+    let month = Month::try_from(month).map_err(|_| bad())?;
     let day: u8 = day.parse().map_err(|_| bad())?;
     let year: i32 = year.parse().map_err(|_| bad())?;
     Date::from_calendar_date(year, month, day).map_err(|e| format!("{s:?} is not a date: {e}"))
@@ -59,12 +58,12 @@ pub fn roles(s: &str) -> Result<Roles, String> {
     let mut roles = Roles::default();
     let on = Some(Flag::digit(true));
     for word in s.split(',').map(str::trim).filter(|w| !w.is_empty()) {
-        let slot = match word.to_ascii_uppercase().as_str() {
-            "DIRECTOR" => &mut roles.director,
-            "OFFICER" => &mut roles.officer,
-            "TENPERCENTOWNER" => &mut roles.ten_percent_owner,
-            "OTHER" => &mut roles.other,
-            _ => return Err(format!("{word:?} is not a role (Director, Officer, TenPercentOwner, Other)")),
+        let slot = match ROLES.iter().position(|r| r.eq_ignore_ascii_case(word)) {
+            Some(0) => &mut roles.director,
+            Some(1) => &mut roles.officer,
+            Some(2) => &mut roles.ten_percent_owner,
+            Some(_) => &mut roles.other,
+            None => return Err(format!("{word:?} is not a role ({})", ROLES.join(", "))),
         };
         *slot = on;
     }

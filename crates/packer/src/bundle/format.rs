@@ -6,9 +6,8 @@ use std::io::{self, Write};
 
 use insider_bulk_core::domain::Flag;
 use insider_bulk_core::filing::{FootnoteIds, ReportingOwner};
+use insider_bulk_core::sec_format::{self, ROLES};
 use time::Date;
-
-const MONTHS: [&str; 12] = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
 
 /// One TSV row being built: fields are appended, then the row is written.
 #[derive(Default)]
@@ -58,7 +57,7 @@ impl Line {
     pub fn date(&mut self, value: Option<Date>) -> &mut Self {
         self.sep();
         if let Some(d) = value {
-            let _ = write!(self.buf, "{:02}-{}-{:04}", d.day(), MONTHS[usize::from(d.month() as u8) - 1], d.year());
+            let _ = write!(self.buf, "{:02}-{}-{:04}", d.day(), sec_format::month_name(d), d.year());
         }
         self
     }
@@ -114,10 +113,10 @@ impl Line {
 /// RPTOWNER_RELATIONSHIP: the owner's roles, comma-separated.
 pub fn relationship(owner: &ReportingOwner) -> String {
     let roles = [
-        (owner.is_director, "Director"),
-        (owner.is_officer, "Officer"),
-        (owner.is_ten_percent_owner, "TenPercentOwner"),
-        (owner.is_other, "Other"),
+        (owner.is_director, ROLES[0]),
+        (owner.is_officer, ROLES[1]),
+        (owner.is_ten_percent_owner, ROLES[2]),
+        (owner.is_other, ROLES[3]),
     ];
     roles.iter().filter(|(on, _)| on.is_some_and(Flag::value)).map(|(_, name)| *name).collect::<Vec<_>>().join(",")
 }
