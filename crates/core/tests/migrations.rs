@@ -125,3 +125,60 @@ fn old_failed_counts_are_split_on_sqlite() {
 fn old_failed_counts_are_split_on_postgres() {
     old_failed_counts_are_split(Backend::Postgres, "postgres");
 }
+
+/// Migration 000011 on a database written before it: the month's latest
+/// job and the EDGAR mark are filled from the rows already there; after
+/// it, `jobs::insert` and `record_day` keep them.
+fn latest_jobs_and_the_mark_are_kept(backend: Backend, dir: &str) {
+    use diesel::connection::SimpleConnection;
+    use insider_bulk_core::db::jobs::{self, JobRow};
+    use insider_bulk_core::domain::{FormType, JobReason, Month};
+
+    let db = TestDatabase::new(backend);
+    let mut conn = db.connect();
+    let migration = format!("{}/migrations/{dir}/2026-12-02-000011_reads_that_stay_small", env!("CARGO_MANIFEST_DIR"));
+    let sql = |name: &str| std::fs::read_to_string(format!("{migration}/{name}")).unwrap();
+    conn.batch_execute(&sql("down.sql")).unwrap();
+    conn.batch_execute(
+        "INSERT INTO jobs (id, form_type, period_month, reason, state, attempts, queued_at, rows_done, rows_total, \
+         tokens_charged) VALUES \
+         ('old', 4, '2024-05', 'nightly', 'succeeded', 1, '2024-06-01 00:00:00', 0, 0, 0), \
+         ('new', 4, '2024-05', 'on_demand', 'failed', 1, '2024-06-02 00:00:00', 0, 0, 0), \
+         ('other-form', 3, '2024-05', 'nightly', 'succeeded', 1, '2024-06-03 00:00:00', 0, 0, 0), \
+         ('june', 4, '2024-06', 'nightly', 'succeeded', 1, '2024-06-01 00:00:00', 0, 0, 0); \
+         INSERT INTO edgar_days (day, filings_found, loaded, unchanged, failed, completed_at, failed_downloads) VALUES \
+         ('2020-03-16', 1, 1, 0, 0, '2020-03-17 00:00:00', 0), ('2020-03-17', 1, 1, 0, 0, '2020-03-18 00:00:00', 0), \
+         ('2020-03-18', 1, 0, 0, 0, '2020-03-19 00:00:00', 1), ('2020-03-19', 1, 1, 0, 0, '2020-03-20 00:00:00', 0)",
+    )
+    .unwrap();
+    conn.batch_execute(&sql("up.sql")).unwrap();
+    let latest = |conn: &mut DbConnection| -> Vec<(String, String)> {
+        jobs::latest_per_month(conn, FormType::Form4)
+            .unwrap()
+            .into_iter()
+            .map(|j| (j.period_month.to_string(), j.id))
+            .collect()
+    };
+    let pair = |m: &str, id: &str| (m.to_owned(), id.to_owned());
+    assert_eq!(latest(&mut conn), [pair("2024-05", "new"), pair("2024-06", "june")]);
+    assert_eq!(edgar_days::ingested_through(&mut conn).unwrap(), Some(date!(2020 - 03 - 17)));
+
+    let may: Month = "2024-05".parse().unwrap();
+    let now = time::PrimitiveDateTime::new(date!(2024 - 07 - 01), time::Time::MIDNIGHT);
+    jobs::insert(&mut conn, &JobRow::queued("newest".into(), FormType::Form4, may, JobReason::OnDemand, now)).unwrap();
+    assert_eq!(latest(&mut conn), [pair("2024-05", "newest"), pair("2024-06", "june")]);
+    let mut fetched = day(date!(2020 - 03 - 18));
+    fetched.failed_downloads = 0;
+    edgar_days::record_day(&mut conn, &fetched).unwrap();
+    assert_eq!(edgar_days::ingested_through(&mut conn).unwrap(), Some(date!(2020 - 03 - 19)), "the gap is filled");
+}
+
+#[test]
+fn latest_jobs_and_the_mark_are_kept_on_sqlite() {
+    latest_jobs_and_the_mark_are_kept(Backend::Sqlite, "sqlite");
+}
+
+#[test]
+fn latest_jobs_and_the_mark_are_kept_on_postgres() {
+    latest_jobs_and_the_mark_are_kept(Backend::Postgres, "postgres");
+}

@@ -480,3 +480,59 @@ async fn catch_up_states_its_reach() {
     assert_eq!(seen.lock().unwrap().requests, CATCH_UP_DAYS as usize);
     handle.stop(true).await;
 }
+
+/// The crawl SIGKILLed at random while it fetches, stores and records its
+/// days, each time into a new database: after the kill the mark agrees with
+/// the recorded days and never passes a day whose filings are not all
+/// stored, and one more run finishes the range from there.
+#[actix_web::test]
+async fn a_crawl_killed_at_random_never_marks_a_day_it_did_not_store() {
+    let (index, accessions) = trimmed_index(OWNERSHIP_LINES);
+    let upstream = web::Data::new(Upstream { weekday_indexes: true, ..Upstream::default() });
+    let (port, handle, _) = start_edgar(index, upstream);
+    let base = format!("http://127.0.0.1:{port}/");
+    let (from, to) = ("2020-03-16", "2020-03-20");
+    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
+    println!("kill delays seeded with {seed}");
+    let mut rng = seed | 1;
+    for n in 0..4 {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        // Five indexes and the documents at 10 requests/s: about 3 s a run,
+        // the day of filings stored and recorded near its end.
+        let delay = std::time::Duration::from_millis(1_500 + rng % 2_000);
+        let db = TestDatabase::sqlite();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_insider-bulk-ingest"))
+            .args(["edgar", "--from", from, "--to", to, "--base-url", &base])
+            .args(["--user-agent", "insider-bulk tests test@example.com"])
+            .env("DATABASE_URL", sqlite_path(&db))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        actix_web::rt::time::sleep(delay).await;
+        child.kill().unwrap();
+        let status = child.wait().unwrap();
+        assert!(status.code().is_none_or(|c| c == 0), "run {n} failed on its own: {status}");
+        let mut conn = db.connect();
+        let days = edgar_days::list_days(&mut conn).unwrap();
+        let through = edgar_days::ingested_through(&mut conn).unwrap();
+        let complete = days.iter().filter(|d| d.is_complete()).map(|d| d.day);
+        assert_eq!(through, edgar_days::unbroken_through(complete), "run {n}: the mark agrees with the days");
+        let filings = count_filings(&mut conn) as usize;
+        println!(
+            "run {n}: SIGKILL after {delay:?} ({status}): {} days, through {through:?}, {filings} filings",
+            days.len()
+        );
+        if days.iter().any(|d| d.day == date!(2020 - 03 - 18) && d.is_complete()) {
+            assert_eq!(filings, accessions.len(), "run {n}: 2020-03-18 is recorded but its filings are not all stored");
+        }
+        let output = run_edgar(&db, port, from, to).await;
+        let (stdout, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(0), "run {n}, again:\n{stdout}\n{stderr}");
+        assert_eq!(edgar_days::ingested_through(&mut conn).unwrap(), Some(date!(2020 - 03 - 20)), "{stdout}");
+        assert_eq!(count_filings(&mut conn) as usize, accessions.len());
+    }
+    handle.stop(true).await;
+}

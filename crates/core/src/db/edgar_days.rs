@@ -4,8 +4,8 @@
 use diesel::prelude::*;
 use time::{Date, PrimitiveDateTime};
 
-use super::schema::{edgar_days, ingest_failures};
-use super::{now_utc, DbConnection, DbError};
+use super::schema::{edgar_days, edgar_mark, ingest_failures};
+use super::{now_utc, write_transaction, DbConnection, DbError};
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset, Debug, Clone, PartialEq)]
 #[diesel(table_name = edgar_days)]
@@ -36,16 +36,42 @@ impl EdgarDay {
     }
 }
 
-/// Records a processed day; re-running a day replaces its record.
+/// Records a processed day; re-running a day replaces its record. The mark
+/// moves in the same transaction, so it always agrees with the days.
 pub fn record_day(conn: &mut DbConnection, day: &EdgarDay) -> Result<(), DbError> {
-    crate::on_backend!(conn, c => diesel::insert_into(edgar_days::table)
-        .values(day)
-        .on_conflict(edgar_days::day)
-        .do_update()
-        .set(day)
-        .execute(c))?;
-    Ok(())
+    write_transaction(conn, |conn| {
+        // Recorders take turns here, so each recomputes the mark from the
+        // days the others committed (SQLite's write lock already serializes).
+        if let DbConnection::Postgres(pg) = conn {
+            diesel::sql_query("SELECT id FROM edgar_mark FOR UPDATE").execute(pg)?;
+        }
+        crate::on_backend!(conn, c => diesel::insert_into(edgar_days::table)
+            .values(day)
+            .on_conflict(edgar_days::day)
+            .do_update()
+            .set(day)
+            .execute(c))?;
+        // A write path, once per crawled day: reading the complete days'
+        // dates (one per business day since 2003) here keeps every reader of
+        // the mark at one row.
+        let days: Vec<Date> = edgar_days::table
+            .filter(edgar_days::failed_downloads.eq(0))
+            .order(edgar_days::day)
+            .select(edgar_days::day)
+            .load(conn)?;
+        let through = unbroken_through(days);
+        crate::on_backend!(conn, c => diesel::insert_into(edgar_mark::table)
+            .values((edgar_mark::id.eq(MARK_ROW), edgar_mark::ingested_through.eq(through)))
+            .on_conflict(edgar_mark::id)
+            .do_update()
+            .set(edgar_mark::ingested_through.eq(through))
+            .execute(c))?;
+        Ok(())
+    })
 }
+
+/// The one row of `edgar_mark`.
+const MARK_ROW: i32 = 1;
 
 pub fn list_days(conn: &mut DbConnection) -> Result<Vec<EdgarDay>, DbError> {
     Ok(edgar_days::table.order(edgar_days::day).select(EdgarDay::as_select()).load(conn)?)
@@ -54,13 +80,14 @@ pub fn list_days(conn: &mut DbConnection) -> Result<Vec<EdgarDay>, DbError> {
 /// The last day of the unbroken run of complete days that starts at the
 /// first one: a day missing in the middle, or one with failed downloads,
 /// holds the mark back.
+/// [`record_day`] keeps it, so this reads one row.
 pub fn ingested_through(conn: &mut DbConnection) -> Result<Option<Date>, DbError> {
-    let days: Vec<Date> = edgar_days::table
-        .filter(edgar_days::failed_downloads.eq(0))
-        .order(edgar_days::day)
-        .select(edgar_days::day)
-        .load(conn)?;
-    Ok(unbroken_through(days))
+    Ok(edgar_mark::table
+        .find(MARK_ROW)
+        .select(edgar_mark::ingested_through)
+        .first::<Option<Date>>(conn)
+        .optional()?
+        .flatten())
 }
 
 /// The latest day recorded with an index: one EDGAR is known to serve.

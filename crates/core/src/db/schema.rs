@@ -179,6 +179,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// One row (`id` = 1): `ingested_through`, kept by `edgar_days::record_day`.
+    edgar_mark (id) {
+        id -> Integer,
+        ingested_through -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
     ingest_failures (source) {
         source -> Text,
         edgar_day -> Nullable<Date>,
@@ -325,4 +333,13 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(bundles, superseded_objects);
-diesel::allow_tables_to_appear_in_same_query!(jobs, outbox, job_followers);
+diesel::table! {
+    /// Each month's latest job, kept by `jobs::insert`.
+    month_latest_jobs (form_type, period_month) {
+        form_type -> Integer,
+        period_month -> Text,
+        job_id -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(jobs, outbox, job_followers, month_latest_jobs);

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use diesel::prelude::*;
 
 use super::fingerprint_part;
+use super::store::delete_filings;
 use crate::db::month_stats::{self, MonthDelta, MonthKey};
 use crate::db::schema::{bundles, filings};
 use crate::db::{superseded, write_transaction, DbConnection, DbError};
@@ -65,10 +66,7 @@ pub fn remove_sample(conn: &mut DbConnection) -> Result<RemovedSample, DbError> 
         }
         let accessions: Vec<&str> = sample.iter().map(|s| s.0.as_str()).collect();
         unlink_real_amendments(conn, &accessions, &mut deltas)?;
-        for chunk in accessions.chunks(10_000) {
-            // Child rows go with them (ON DELETE CASCADE).
-            diesel::delete(filings::table.filter(filings::accession_number.eq_any(chunk))).execute(conn)?;
-        }
+        delete_filings(conn, &accessions)?;
         month_stats::apply(conn, &deltas)?;
         let mut withdrawn = 0;
         for (form, month) in &keys {

@@ -14,7 +14,7 @@ pub mod recovery;
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
-use super::schema::{job_followers, jobs};
+use super::schema::{job_followers, jobs, month_latest_jobs};
 use super::{now_utc, outbox, write_transaction, DbConnection, DbError};
 use crate::domain::{FormType, JobReason, JobState, Month};
 
@@ -76,31 +76,15 @@ impl JobRow {
     }
 }
 
-/// Jobs of an account, newest first (for an account's own job listing).
-pub fn for_account(conn: &mut DbConnection, account_id: &str, limit: i64) -> Result<Vec<JobRow>, DbError> {
-    Ok(jobs::table
-        .filter(jobs::account_id.eq(account_id))
-        .order(jobs::queued_at.desc())
-        .limit(limit)
+/// The latest job of each month of `form` that has had one, by month: one
+/// row per month (`month_latest_jobs`), however many jobs the months had.
+pub fn latest_per_month(conn: &mut DbConnection, form: FormType) -> Result<Vec<JobRow>, DbError> {
+    Ok(month_latest_jobs::table
+        .inner_join(jobs::table.on(jobs::id.eq(month_latest_jobs::job_id)))
+        .filter(month_latest_jobs::form_type.eq(form))
+        .order(month_latest_jobs::period_month)
         .select(JobRow::as_select())
         .load(conn)?)
-}
-
-/// The latest job of every month of a form type, for the index.
-pub fn latest_per_month(conn: &mut DbConnection, form: FormType) -> Result<Vec<JobRow>, DbError> {
-    let rows: Vec<JobRow> = jobs::table
-        .filter(jobs::form_type.eq(form))
-        .order((jobs::period_month, jobs::queued_at))
-        .select(JobRow::as_select())
-        .load(conn)?;
-    let mut latest: Vec<JobRow> = Vec::new();
-    for row in rows {
-        match latest.last_mut() {
-            Some(last) if last.period_month == row.period_month => *last = row,
-            _ => latest.push(row),
-        }
-    }
-    Ok(latest)
 }
 
 /// The one door into the queue: writes the job and its outbox row inside
@@ -133,8 +117,22 @@ pub fn enqueue_unless_open(conn: &mut DbConnection, job: &JobRow) -> Result<bool
 /// A job row without its message: only for a run that is not queued at all
 /// (`insider-bulk-packer pack`, which claims and runs the job itself).
 pub fn insert(conn: &mut DbConnection, job: &JobRow) -> Result<(), DbError> {
-    diesel::insert_into(jobs::table).values(job).execute(conn)?;
-    Ok(())
+    write_transaction(conn, |conn| {
+        diesel::insert_into(jobs::table).values(job).execute(conn)?;
+        // The newest job is the month's latest: the index reads it from here.
+        let latest = (
+            month_latest_jobs::form_type.eq(job.form_type),
+            month_latest_jobs::period_month.eq(job.period_month),
+            month_latest_jobs::job_id.eq(&job.id),
+        );
+        crate::on_backend!(conn, c => diesel::insert_into(month_latest_jobs::table)
+            .values(latest)
+            .on_conflict((month_latest_jobs::form_type, month_latest_jobs::period_month))
+            .do_update()
+            .set(month_latest_jobs::job_id.eq(&job.id))
+            .execute(c))?;
+        Ok(())
+    })
 }
 
 /// An account joined another account's open job: it may now see it.

@@ -1,0 +1,438 @@
+"""scripts/bench-scale: the whole history in PostgreSQL and the per-month
+costs at 0, 25, 50 and 100 % of it. See the wrapper for usage.
+
+The volume curve (`planned`) follows the shape the issue states, checked
+against SEC's own 2024 Q3 data set in shared/fixtures/edgar (Form 4
+9,555-11,905 a month, Form 3 904-1,007, Form 5 11-39 outside February):
+
+- Form 4: 13,000 a month in 2003-2007 (the Sarbanes-Oxley two-day rule
+  brought everything onto Form 4), 12,000 in 2008-2012, then rising
+  linearly to 17,000 by the current year; earnings-window months higher
+  (Feb x1.35, Mar x1.2, May x1.15, Aug x1.1, Nov x1.1) and Jan x0.9,
+  Dec x0.85.
+- Form 3: 1,700 a month, Feb and Mar x1.2 (new officers with the proxy).
+- Form 5: due 45 days after the fiscal year end: Feb 4,500, Jan 1,200,
+  Mar 800, other months 150.
+- Amendments: synth's shares, measured from the same data set (Form 3
+  2.9 %, Form 4 1.6 %, Form 5 14 %), lower than the issue's "about 5 %".
+
+At --scale 1 that is about 4.9 M filings and 44 M table rows. The probe
+month (Form 4 2024-06) holds 11,000 filings at every scale, and four
+Form 4 months at the end (2026-08 to 2026-11) are kept out of the history:
+each checkpoint synthesizes one of them (12,000 filings) to time ingest at
+that size.
+"""
+import argparse
+import datetime
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+BIN = os.environ["BENCH_BIN"]
+PG = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+PROBE = (4, "2024-06", 11_000)
+RATE_MONTHS = ["2026-08", "2026-09", "2026-10", "2026-11"]
+RATE_FILINGS = 12_000
+CHECKPOINTS = [0, 25, 50, 100]
+FORMS = (3, 4, 5)
+
+
+def months():
+    today = datetime.date.today()
+    y, m = 2003, 1
+    while (y, m) <= (today.year, today.month):
+        yield f"{y:04d}-{m:02d}"
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+
+
+def planned(form, month):
+    year, mon = int(month[:4]), int(month[5:])
+    if form == 4:
+        if year <= 2007:
+            base = 13_000
+        elif year <= 2012:
+            base = 12_000
+        else:
+            base = 13_000 + 4_000 * (year - 2013) / max(1, datetime.date.today().year - 2013)
+        season = {1: 0.9, 2: 1.35, 3: 1.2, 5: 1.15, 8: 1.1, 11: 1.1, 12: 0.85}.get(mon, 1.0)
+        return base * season
+    if form == 3:
+        return 1_700 * (1.2 if mon in (2, 3) else 1.0)
+    return {1: 1_200, 2: 4_500, 3: 800}.get(mon, 150)
+
+
+def plan(scale):
+    """(form, month, filings) in load order: month by month, as history grows."""
+    out = []
+    for month in months():
+        for form in FORMS:
+            if (form, month) == PROBE[:2] or (form == 4 and month in RATE_MONTHS):
+                continue
+            out.append((form, month, max(1, round(planned(form, month) * scale))))
+    return out
+
+
+def sh(*args, env=None, check=True, capture=True):
+    full_env = dict(os.environ, **(env or {}))
+    r = subprocess.run(args, env=full_env, text=True, capture_output=capture)
+    if check and r.returncode != 0:
+        sys.exit(f"bench-scale: {' '.join(args)} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
+    return r
+
+
+def psql(db, sql):
+    return sh("psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", f"{PG}/{db}", "-c", sql).stdout.strip()
+
+
+def timed(*args, env=None):
+    started = time.monotonic()
+    sh(*args, env=env)
+    return time.monotonic() - started
+
+
+class Bench:
+    def __init__(self, args):
+        self.scale = args.scale
+        tag = re.sub(r"[^0-9]", "_", f"{args.scale:g}")
+        self.db = f"insider_bulk_scale_{tag}"
+        self.dir = os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "bench-scale", f"scale-{args.scale:g}")
+        os.makedirs(self.dir, exist_ok=True)
+        self.state_path = os.path.join(self.dir, "state.json")
+        if args.fresh:
+            sh("dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", self.db)
+            if os.path.exists(self.state_path):
+                os.remove(self.state_path)
+        self.state = {"loaded": {}, "checkpoints": {}, "setup": False}
+        if os.path.exists(self.state_path):
+            with open(self.state_path) as f:
+                self.state = json.load(f)
+        exists = psql("postgres", f"SELECT count(*) FROM pg_database WHERE datname = '{self.db}'") == "1"
+        if not exists:
+            if self.state["loaded"]:
+                sys.exit(f"bench-scale: {self.db} is gone but {self.state_path} says months were loaded; use --fresh")
+            sh("createdb", "-h", "127.0.0.1", "-U", "postgres", self.db)
+        self.env = {
+            "DATABASE_URL": f"{PG}/{self.db}",
+            "INSIDER_BULK_DATA_DIR": os.path.join(self.dir, "data"),
+            "BUNDLE_STORE_URL": os.path.join(self.dir, "bundles"),
+            "QUEUE_URL": "amqp://guest:guest@127.0.0.1:5672/%2f",
+            "QUEUE_NAME": f"insider-bulk-scale-{os.getpid()}",
+            "RUST_LOG": "warn",
+        }
+
+    def save(self):
+        tmp = self.state_path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(self.state, f, indent=1)
+        os.replace(tmp, self.state_path)
+
+    def ingest(self, *args):
+        return timed(f"{BIN}/insider-bulk-ingest", *args, env=self.env)
+
+    def synth(self, form, month, filings, seed):
+        return self.ingest("synth", "--form", str(form), "--month", month, "--filings", str(filings), "--seed", str(seed))
+
+    def filings(self):
+        return int(psql(self.db, "SELECT coalesce(sum(filing_count), 0) FROM month_stats"))
+
+    # -- set-up: the probe month, a year of jobs, twenty years of EDGAR days
+    def setup(self):
+        if self.state["setup"]:
+            return
+        form, month, n = PROBE
+        self.synth(form, month, n, 1)
+        # A year of jobs: 6 nightly a night and 500 paid a day, all finished,
+        # over every month of coverage, as the product writes them (the
+        # month's latest job kept in month_latest_jobs).
+        psql(self.db, """
+            INSERT INTO jobs (id, form_type, period_month, reason, state, attempts, queued_at, started_at,
+                              finished_at, rows_done, rows_total, tokens_charged, account_id)
+            SELECT 'scale-' || n,
+                   (ARRAY[3, 4, 5])[1 + n % 3],
+                   to_char(DATE '2003-01-01' + make_interval(months => (n * 7919) % 287), 'YYYY-MM'),
+                   CASE WHEN n % 84 < 1 THEN 'nightly' ELSE 'on_demand' END,
+                   'succeeded', 1,
+                   TIMESTAMP '2025-11-01' + n * INTERVAL '172 milliseconds',
+                   TIMESTAMP '2025-11-01' + n * INTERVAL '172 milliseconds' + INTERVAL '1 second',
+                   TIMESTAMP '2025-11-01' + n * INTERVAL '172 milliseconds' + INTERVAL '3 seconds',
+                   1000, 1000, CASE WHEN n % 84 < 1 THEN 0 ELSE 10 END, NULL
+            FROM generate_series(1, 184690) AS n;
+            INSERT INTO month_latest_jobs (form_type, period_month, job_id)
+            SELECT form_type, period_month, id FROM (
+                SELECT form_type, period_month, id,
+                       ROW_NUMBER() OVER (PARTITION BY form_type, period_month ORDER BY queued_at DESC, id DESC) AS nth
+                FROM jobs) ranked WHERE nth = 1
+            ON CONFLICT (form_type, period_month) DO UPDATE SET job_id = excluded.job_id;
+            INSERT INTO edgar_days (day, filings_found, loaded, unchanged, failed, completed_at, failed_downloads)
+            SELECT d, 900, 900, 0, 0, d + INTERVAL '1 day', 0
+            FROM generate_series(DATE '2003-01-02', CURRENT_DATE - 1, INTERVAL '1 day') AS d
+            WHERE extract(isodow FROM d) < 6
+            ON CONFLICT (day) DO NOTHING;
+        """)
+        # edgar_days written by SQL rather than by the crawl: set the mark
+        # as edgar_days::record_day would.
+        psql(self.db, """
+            UPDATE edgar_mark SET ingested_through = (
+                SELECT MIN(d.day) FROM edgar_days d WHERE d.failed_downloads = 0
+                  AND NOT EXISTS (SELECT 1 FROM edgar_days n WHERE n.day = d.day + 1 AND n.failed_downloads = 0))
+        """)
+        self.state["setup"] = True
+        self.save()
+
+    # -- loading the history, resumably
+    def load_until(self, percent, work):
+        total = sum(n for _, _, n in work)
+        target = total * percent / 100
+        done = sum(n for f, m, n in work if f"{f}:{m}" in self.state["loaded"])
+        for i, (form, month, n) in enumerate(work):
+            key = f"{form}:{month}"
+            if key in self.state["loaded"]:
+                continue
+            if done >= target:
+                break
+            secs = self.synth(form, month, n, 1000 + i)
+            self.state["loaded"][key] = {"filings": n, "seconds": secs}
+            done += n
+            self.save()
+            if len(self.state["loaded"]) % 30 == 0:
+                print(f"  loaded {done:,} of {total:,} planned filings ({100 * done / total:.0f} %)", flush=True)
+
+    # -- one checkpoint's figures
+    def measure(self, percent):
+        key = str(percent)
+        if key in self.state["checkpoints"]:
+            return
+        print(f"checkpoint {percent} %: measuring", flush=True)
+        sh("psql", "-X", "-q", f"{PG}/{self.db}", "-c", "VACUUM ANALYZE")
+        figures = {"filings": self.filings()}
+        figures["db_bytes"] = int(psql(self.db, "SELECT pg_database_size(current_database())"))
+        figures["table_rows"] = int(psql(self.db, "SELECT sum(row_count) FROM month_stats"))
+        rate_month = RATE_MONTHS[CHECKPOINTS.index(percent)]
+        secs = self.synth(4, rate_month, RATE_FILINGS, 77 + percent)
+        figures["synth_filings_per_s"] = RATE_FILINGS / secs
+        form, month, _ = PROBE
+        out = os.path.join(self.dir, "probe.tar.gz")
+        figures["pack_seconds"] = min(
+            timed(f"{BIN}/insider-bulk-packer", "pack", "--form", str(form), "--month", month, "--out", out, env=self.env)
+            for _ in range(2))
+        figures.update(self.with_services(percent))
+        figures["plans"] = self.plans()
+        self.state["checkpoints"][key] = figures
+        self.save()
+        print(f"checkpoint {percent} %: {json.dumps({k: v for k, v in figures.items() if k != 'plans'})}", flush=True)
+
+    def with_services(self, percent):
+        """Figures that need a gateway and packers on the scale database."""
+        figures = {}
+        work = tempfile.mkdtemp(prefix="bench-scale-")
+        procs = []
+
+        def start(name, args, extra):
+            log = open(os.path.join(work, f"{name}.log"), "w")
+            procs.append(subprocess.Popen(args, env=dict(os.environ, **self.env, **extra), stdout=log, stderr=log))
+
+        try:
+            account = sh(f"{BIN}/insider-bulk-gateway", "admin", "create-account", "--name", f"scale-{percent}",
+                         "--tier", "enterprise", "--tokens", "100000000", env=self.env).stdout
+            key = next(line.split()[-1] for line in account.splitlines() if "api key" in line)
+            limits = {"RATE_LIMIT_ENTERPRISE_REQUESTS": "1000000000/60",
+                      "RATE_LIMIT_ENTERPRISE_GENERATE": "1000000000/60"}
+            start("gateway", [f"{BIN}/insider-bulk-gateway", "serve"], {"GATEWAY_ADDR": "127.0.0.1:18190", **limits})
+            # A second gateway that builds the index on every request: its
+            # latency is the build time.
+            start("gateway-nocache", [f"{BIN}/insider-bulk-gateway", "serve"],
+                  {"GATEWAY_ADDR": "127.0.0.1:18191", "INDEX_CACHE_MILLIS": "0", **limits})
+            for n in (1, 2):
+                start(f"packer-{n}", [f"{BIN}/insider-bulk-packer", "run"], {"PACKER_METRICS_ADDR": f"127.0.0.1:1919{n}"})
+            for port in (18190, 18191):
+                wait_http(f"http://127.0.0.1:{port}/readyz")
+            index = "/api/insiders/bulk/form-4/index.json?api_Token=" + key
+            builds = []
+            for _ in range(20):
+                started = time.monotonic()
+                with urllib.request.urlopen(f"http://127.0.0.1:18191{index}") as r:
+                    r.read()
+                builds.append(time.monotonic() - started)
+            builds.sort()
+            figures["index_build_ms"] = 1000 * builds[len(builds) // 2]
+            figures["index_wrk"] = wrk(f"http://127.0.0.1:18190{index}")
+            figures["ingested_through_ms"] = query_ms(self.db, "SELECT ingested_through FROM edgar_mark WHERE id = 1")
+            # generate -> index.json: change the probe month (one filing more),
+            # then time POST generate to its new generated_at in the index.
+            form, month, _ = PROBE
+            self.synth(form, month, 1, 500 + percent)
+            line = sh(sys.executable, "scripts/lib/bench/poll_generated.py", "http://127.0.0.1:18190", key, str(form),
+                      month[:4], str(int(month[5:]))).stdout.strip()
+            figures["generate_to_index_seconds"] = float(line.split()[0])
+            figures["generate_to_index"] = line
+            # The nightly run: the month synthesized for the rate above is
+            # among the last 12, so nightly enqueues it; timed to the last
+            # job done.
+            started = time.monotonic()
+            out = sh(f"{BIN}/insider-bulk-packer", "nightly", env=self.env).stdout.strip()
+            wait_no_open_jobs(self.db)
+            figures["nightly_seconds"] = time.monotonic() - started
+            figures["nightly"] = out.splitlines()[-1] if out else ""
+            if percent == 100:
+                figures.update(self.full_rebuild())
+        finally:
+            for p in procs:
+                p.terminate()
+            for p in procs:
+                try:
+                    p.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        return figures
+
+    def full_rebuild(self):
+        """Every month of every form packed again by the two packers."""
+        print("checkpoint 100 %: full rebuild with 2 packers", flush=True)
+        # A rebuild packs every month even when unchanged: bundles are
+        # reused when the fingerprint matches, so forget them first.
+        psql(self.db, "UPDATE bundles SET source_fingerprint = 'rebuild'")
+        last = max(months())
+        started = time.monotonic()
+        for form in FORMS:
+            sh(f"{BIN}/insider-bulk-packer", "enqueue", "--form", str(form), "--from", "2003-01", "--to", last, env=self.env)
+        wait_no_open_jobs(self.db, timeout=3 * 3600)
+        secs = time.monotonic() - started
+        months_packed = int(psql(self.db, "SELECT count(*) FROM bundles"))
+        return {"rebuild_seconds": secs, "rebuild_months": months_packed}
+
+    def plans(self):
+        """EXPLAIN ANALYZE of the queries a request or a job runs."""
+        queries = {
+            "latest_per_month (before: every job of the form)":
+                "SELECT id FROM jobs WHERE form_type = 4 ORDER BY period_month, queued_at",
+            "latest_per_month (after: month_latest_jobs)":
+                "SELECT j.id FROM month_latest_jobs l JOIN jobs j ON j.id = l.job_id WHERE l.form_type = 4 "
+                "ORDER BY l.period_month",
+            "ingested_through (before: every complete day)":
+                "SELECT day FROM edgar_days WHERE failed_downloads = 0 ORDER BY day",
+            "ingested_through (after: edgar_mark)": "SELECT ingested_through FROM edgar_mark WHERE id = 1",
+            "month_stats::list": "SELECT * FROM month_stats WHERE form_type = 4",
+            "bundles::list": "SELECT * FROM bundles WHERE form_type = 4",
+            "month_accessions (pack)":
+                f"SELECT accession_number FROM filings WHERE form_type = {PROBE[0]} AND period_month = '{PROBE[1]}' "
+                "ORDER BY accession_number",
+            "holds_real_filings (every load and synth)":
+                "SELECT EXISTS (SELECT 1 FROM filings WHERE source <> 'synthetic')",
+            "open jobs (sweeper, metrics)": "SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')",
+        }
+        return {name: psql(self.db, f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {sql}") for name, sql in queries.items()}
+
+
+def wait_http(url):
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(url).read()
+            return
+        except Exception:
+            time.sleep(0.1)
+    sys.exit(f"bench-scale: no answer from {url}")
+
+
+def wait_no_open_jobs(db, timeout=600):
+    started = time.monotonic()
+    while psql(db, "SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')") != "0":
+        if time.monotonic() - started > timeout:
+            sys.exit("bench-scale: jobs still open after the timeout")
+        time.sleep(0.2)
+
+
+def wrk(url):
+    out = sh("wrk", "-t1", "-c64", "-d10s", "--latency", "-H", "Accept-Encoding: gzip", url).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)
+    return {"requests_per_s": rps, "p99": p99}
+
+
+def query_ms(db, sql):
+    out = psql(db, f"EXPLAIN (ANALYZE, TIMING OFF, SUMMARY ON) {sql}")
+    return float(re.search(r"Execution Time: ([\d.]+) ms", out).group(1))
+
+
+def report(bench):
+    cps = [bench.state["checkpoints"][str(p)] for p in CHECKPOINTS if str(p) in bench.state["checkpoints"]]
+    if not cps:
+        return
+    base = cps[0]
+    print(f"\n## At full history (scale {bench.scale:g})\n")
+    print("| history | filings | DB size | bytes per M filings | synth filings/s | pack 11k month s | "
+          "generate to index.json s | nightly s | index.json build ms | index.json req/s, p99 (wrk -c64) | "
+          "ingested_through ms |")
+    print("|" + " --- |" * 11)
+    for p, c in zip(CHECKPOINTS, cps):
+        per_m = c["db_bytes"] / max(1, c["filings"]) * 1e6
+        print(f"| {p} % | {c['filings']:,} | {c['db_bytes'] / 2**30:.2f} GiB | {per_m / 2**30:.2f} GiB | "
+              f"{c['synth_filings_per_s']:,.0f} | {c['pack_seconds']:.2f} | {c['generate_to_index_seconds']:.2f} | "
+              f"{c['nightly_seconds']:.2f} | {c['index_build_ms']:.1f} | "
+              f"{c['index_wrk']['requests_per_s']:,.0f}, {c['index_wrk']['p99']} | {c['ingested_through_ms']:.3f} |")
+    last = cps[-1]
+    print("\nAgainst the first checkpoint: " + ", ".join(
+        f"{name} {last[k] / base[k]:.2f}x" for name, k in
+        [("pack", "pack_seconds"), ("generate", "generate_to_index_seconds"), ("nightly", "nightly_seconds"),
+         ("index build", "index_build_ms")]) +
+        f", synth rate {last['synth_filings_per_s'] / base['synth_filings_per_s']:.2f}x")
+    if "rebuild_seconds" in last:
+        print(f"\nFull rebuild, 2 packers: {last['rebuild_months']} months in {last['rebuild_seconds']:.0f} s "
+              f"({last['rebuild_seconds'] / max(1, last['rebuild_months']):.2f} s a month)")
+    with open(os.path.join(bench.dir, "plans.txt"), "w") as f:
+        for p, c in zip(CHECKPOINTS, cps):
+            for name, plan_text in c["plans"].items():
+                f.write(f"### {name}, at {p} % ({c['filings']:,} filings)\n\n```\n{plan_text}\n```\n\n")
+    print(f"\nquery plans: {os.path.join(bench.dir, 'plans.txt')}")
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    sizes = [c["db_bytes"] / 2**30 for c in cps]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    axes[0].plot(sizes, [c["synth_filings_per_s"] for c in cps], "o-", label="synth filings/s")
+    axes[0].plot(sizes, [c["index_wrk"]["requests_per_s"] for c in cps], "s-", label="index.json requests/s")
+    axes[0].set_xlabel("database size, GiB")
+    axes[0].set_ylabel("per second")
+    axes[0].legend()
+    for k, label in [("pack_seconds", "pack 11k month"), ("generate_to_index_seconds", "generate to index.json"),
+                     ("nightly_seconds", "nightly")]:
+        axes[1].plot(sizes, [c[k] for c in cps], "o-", label=label)
+    axes[1].set_xlabel("database size, GiB")
+    axes[1].set_ylabel("seconds")
+    axes[1].set_ylim(bottom=0)
+    axes[1].legend()
+    fig.suptitle(f"Costs against database size (scripts/bench-scale --scale {bench.scale:g})")
+    fig.tight_layout()
+    os.makedirs("docs/bench", exist_ok=True)
+    name = "docs/bench/scale.png" if bench.scale == 1 else f"{bench.dir}/scale.png"
+    fig.savefig(name, dpi=90)
+    print(f"plot: {name}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="fraction of the real volumes (default 1)")
+    parser.add_argument("--fresh", action="store_true", help="drop this scale's database and state first")
+    args = parser.parse_args()
+    if not 0 < args.scale <= 1:
+        sys.exit("bench-scale: --scale must be in (0, 1]")
+    bench = Bench(args)
+    work = plan(args.scale)
+    print(f"bench-scale: {len(work)} form-months, {sum(n for *_, n in work):,} planned filings "
+          f"into {bench.db}; state in {bench.state_path}", flush=True)
+    bench.setup()
+    for percent in CHECKPOINTS:
+        bench.load_until(percent, work)
+        bench.measure(percent)
+    report(bench)
+
+
+if __name__ == "__main__":
+    main()
