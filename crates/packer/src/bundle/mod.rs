@@ -44,7 +44,7 @@ use spool::{Compressor, EntrySink, SpooledEntry};
 /// gzip reader reads it as before. Only the compressed bytes differ.
 pub const FORMAT_VERSION: u32 = 4;
 /// Filings read from the database per query.
-const PAGE: usize = 500;
+const PAGE: usize = 1000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
