@@ -33,6 +33,11 @@ impl Line {
 
     pub fn text(&mut self, value: &str) -> &mut Self {
         self.sep();
+        // Most values need neither quoting nor blanking: copy them whole.
+        if !value.bytes().any(|b| matches!(b, b'"' | b'\t' | b'\n' | b'\r')) {
+            self.buf.push_str(value);
+            return self;
+        }
         let plain = |c: char| if matches!(c, '\t' | '\n' | '\r') { ' ' } else { c };
         if value.contains('"') {
             self.buf.push('"');

@@ -7,14 +7,17 @@
 
 pub mod archive;
 pub mod columns;
+mod deflate;
 pub mod dictionary;
 mod format;
 mod jsonl_doc;
 pub mod sec_tables;
+pub mod spool;
 
-use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::collections::{BTreeMap, HashMap};
+use std::io::{self, Write};
+use std::path::Path;
+use std::sync::mpsc;
 
 use diesel::{Connection, RunQueryDsl};
 use insider_bulk_core::db::filings::{amendment_links, load_filings, month_accessions};
@@ -24,8 +27,8 @@ use insider_bulk_core::domain::{FilingSource, FormType, Month};
 use insider_bulk_core::filing::Filing;
 use serde::Serialize;
 
-use archive::{Entry, EntrySource, HashingWriter};
 use sec_tables::{SecTables, TABLES};
+use spool::{Compressor, EntrySink, SpooledEntry};
 
 /// Bumped whenever the layout or a format inside the bundle changes.
 /// 2: filings carry `accepted_at` and `source`, owners their `file_number`
@@ -35,9 +38,13 @@ use sec_tables::{SecTables, TABLES};
 /// 3: a data dictionary (`metadata.json`, CSV on the Web) and a `README.txt`
 /// in every bundle, both listed in the manifest's `files` (without `rows`);
 /// the manifest stays the last entry though no longer last in name order.
-pub const FORMAT_VERSION: u32 = 3;
+/// 4: the gzip stream is deflated in independent pieces (every 1 MiB of an
+/// entry, ended with a sync flush, `deflate`) so that two cores can compress
+/// one bundle while it is read; the files inside are unchanged, and any
+/// gzip reader reads it as before. Only the compressed bytes differ.
+pub const FORMAT_VERSION: u32 = 4;
 /// Filings read from the database per query.
-const PAGE: usize = 500;
+const PAGE: usize = 1000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -106,6 +113,12 @@ pub fn file_name(form: FormType, month: Month) -> String {
     format!("form-{form}-{month}.tar.gz")
 }
 
+/// Threads that compress beside the one reading the month: every core but
+/// one, and at least one so that reading and compressing overlap.
+pub fn compress_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
+}
+
 /// Packs `form`/`month` from the database into `out`. `progress` hears
 /// (filings done, filings total) after each page.
 pub fn build<W: Write>(
@@ -115,103 +128,188 @@ pub fn build<W: Write>(
     out: W,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<(W, BuiltBundle), BuildError> {
-    let spool = tempfile::tempdir()?;
-    conn.transaction(|conn| {
-        if conn.is_postgres() {
-            // One snapshot for the whole month: a load running meanwhile
-            // cannot make the fingerprint disagree with the rows.
-            diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(conn)?;
-        }
-        let stats = month_stats::get(conn, form, month)?;
-        let fingerprint = stats.as_ref().map_or(EMPTY_FINGERPRINT.to_owned(), |s| s.fingerprint.clone());
-        let accessions = month_accessions(conn, form, month)?;
-        let total = accessions.len() as u64;
-
-        let open = |name: &str| -> io::Result<HashingWriter<BufWriter<File>>> {
-            Ok(HashingWriter::new(BufWriter::with_capacity(1 << 16, File::create(spool.path().join(name))?)))
-        };
-        let sinks = [0, 1, 2, 3, 4, 5, 6, 7].map(|i| open(TABLES[i].file));
-        let sinks = sinks.into_iter().collect::<io::Result<Vec<_>>>()?;
-        let sinks: [_; 8] = sinks.try_into().unwrap_or_else(|_| unreachable!("eight tables"));
-        let mut tables = SecTables::new(sinks)?;
-        let mut jsonl = open("filings.jsonl")?;
-        let mut row_counts = [0u64; 8];
-        let mut row_count = 0u64;
-        let mut done = 0u64;
-        let mut by_source: BTreeMap<&'static str, u64> = FilingSource::ALL.iter().map(|s| (s.as_str(), 0)).collect();
-        for page in accessions.chunks(PAGE) {
-            let filings = load_filings(conn, page)?;
-            let links = amendment_links(conn, page)?;
-            for filing in &filings {
-                let amends = links.get(filing.submission.accession_number.as_str()).map(String::as_str);
-                *by_source.entry(filing.submission.source.as_str()).or_default() += 1;
-                serde_json::to_writer(&mut jsonl, &JsonlLine { filing, amends_accession_number: amends })
-                    .map_err(io::Error::from)?;
-                jsonl.write_all(b"\n")?;
-                tables.write_filing(filing)?;
-                count_rows(filing, &mut row_counts);
-                row_count += filing.row_count() as u64;
-            }
-            done += filings.len() as u64;
-            progress(done, total);
-        }
-
-        let mut files = Vec::new();
-        let mut entries = Vec::new();
-        for (table, (sink, rows)) in TABLES.iter().zip(tables.into_sinks().into_iter().zip(row_counts)) {
-            let name = table.file;
-            files.push(finish_spool(name, sink, Some(rows))?);
-            entries.push(Entry { name: name.to_owned(), source: EntrySource::File(spool.path().join(name)) });
-        }
-        files.push(finish_spool("filings.jsonl", jsonl, Some(done))?);
-        entries.push(Entry {
-            name: "filings.jsonl".into(),
-            source: EntrySource::File(spool.path().join("filings.jsonl")),
-        });
-        let synthetic_filings = by_source[FilingSource::Synthetic.as_str()];
-        if synthetic_filings > 0 && synthetic_filings < done {
-            let real = done - synthetic_filings;
-            return Err(BuildError::MixedSample { form_type: form, month, synthetic: synthetic_filings, real });
-        }
-        let synthetic = synthetic_filings > 0;
-        for (name, bytes) in [
-            ("README.txt", dictionary::readme_txt(form, month, synthetic)),
-            ("metadata.json", dictionary::metadata_json()),
-        ] {
-            files.push(ManifestFile {
-                name: name.into(),
-                sha256: archive::sha256_hex(&bytes),
-                size: bytes.len() as u64,
-                rows: None,
-            });
-            entries.push(Entry { name: name.into(), source: EntrySource::Bytes(bytes) });
-        }
-        files.sort_by(|a, b| a.name.cmp(&b.name));
-        let manifest = Manifest {
-            format_version: FORMAT_VERSION,
-            form_type: form,
-            month,
-            source_fingerprint: &fingerprint,
-            filing_count: done,
-            row_count,
-            synthetic,
-            filings_by_source: by_source,
-            files,
-        };
-        let manifest = serde_json::to_vec_pretty(&manifest).map_err(io::Error::from)?;
-        entries.push(Entry { name: archive::LAST.into(), source: EntrySource::Bytes(manifest) });
-
-        let (out, sha256, size) = archive::write_tar_gz(out, entries, month_start_unix(month))?;
-        let built =
-            BuiltBundle { sha256, size, filing_count: done, row_count, source_fingerprint: fingerprint, synthetic };
-        Ok((out, built))
-    })
+    build_with(conn, form, month, out, progress, compress_threads())
 }
 
-fn finish_spool(name: &str, sink: HashingWriter<BufWriter<File>>, rows: Option<u64>) -> io::Result<ManifestFile> {
-    let (buffered, sha256, size) = sink.finish();
-    buffered.into_inner().map_err(|e| e.into_error())?.sync_all().ok();
-    Ok(ManifestFile { name: name.to_owned(), sha256, size, rows })
+/// [`build`] with `threads` compressing threads; 0 compresses on the
+/// reading thread. The bytes are the same for any number.
+pub fn build_with<W: Write>(
+    conn: &mut DbConnection,
+    form: FormType,
+    month: Month,
+    out: W,
+    progress: &mut dyn FnMut(u64, u64),
+    threads: usize,
+) -> Result<(W, BuiltBundle), BuildError> {
+    let spool = tempfile::tempdir()?;
+    let (entries, counted) = std::thread::scope(|scope| {
+        let compressor = if threads == 0 { Compressor::Inline } else { spool::spawn_pool(scope, threads) };
+        conn.transaction(|conn| read_month(conn, form, month, spool.path(), compressor, progress))
+    })?;
+    let (out, sha256, size) = archive::assemble(out, entries, month_start_unix(month))?;
+    Ok((out, BuiltBundle { sha256, size, ..counted }))
+}
+
+/// Reads the month inside one snapshot and spools every entry, the
+/// manifest last; the returned bundle's sha256 and size are still empty.
+fn read_month(
+    conn: &mut DbConnection,
+    form: FormType,
+    month: Month,
+    dir: &Path,
+    compressor: Compressor,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<(Vec<SpooledEntry>, BuiltBundle), BuildError> {
+    if conn.is_postgres() {
+        // One snapshot for the whole month: a load running meanwhile
+        // cannot make the fingerprint disagree with the rows.
+        diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(conn)?;
+    }
+    let stats = month_stats::get(conn, form, month)?;
+    let fingerprint = stats.as_ref().map_or(EMPTY_FINGERPRINT.to_owned(), |s| s.fingerprint.clone());
+    let accessions = month_accessions(conn, form, month)?;
+    let total = accessions.len() as u64;
+
+    let parallel = matches!(compressor, Compressor::Pool(_));
+    let mut formatter = Formatter::new(dir, compressor)?;
+    let mut pages = accessions.chunks(PAGE).map(|page| -> Result<Page, BuildError> {
+        Ok(Page { filings: load_filings(conn, page)?, links: amendment_links(conn, page)? })
+    });
+    let mut done = 0u64;
+    let formatter = if parallel {
+        // Formatting one page while the database reads the next.
+        let (tx, rx) = mpsc::sync_channel::<Page>(1);
+        std::thread::scope(|scope| {
+            let formatting = scope.spawn(move || -> io::Result<Formatter> {
+                for page in rx {
+                    formatter.page(&page)?;
+                }
+                Ok(formatter)
+            });
+            let read = (|| -> Result<(), BuildError> {
+                for page in pages.by_ref() {
+                    let page = page?;
+                    done += page.filings.len() as u64;
+                    if tx.send(page).is_err() {
+                        break; // the formatter failed: its error is the one to report
+                    }
+                    progress(done, total);
+                }
+                Ok(())
+            })();
+            drop(tx);
+            let formatted = formatting.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            read.and(formatted.map_err(BuildError::from))
+        })?
+    } else {
+        for page in pages {
+            let page = page?;
+            formatter.page(&page)?;
+            done += page.filings.len() as u64;
+            progress(done, total);
+        }
+        formatter
+    };
+    let Formatter { tables, jsonl, row_counts, row_count, by_source, .. } = formatter;
+
+    let mut files = Vec::new();
+    let mut entries = Vec::new();
+    for (table, (sink, rows)) in TABLES.iter().zip(tables.into_sinks().into_iter().zip(row_counts)) {
+        let entry = sink.finish(table.file)?;
+        files.push(listed(&entry, Some(rows)));
+        entries.push(entry);
+    }
+    let entry = jsonl.finish("filings.jsonl")?;
+    files.push(listed(&entry, Some(done)));
+    entries.push(entry);
+    let synthetic_filings = by_source[FilingSource::Synthetic.as_str()];
+    if synthetic_filings > 0 && synthetic_filings < done {
+        let real = done - synthetic_filings;
+        return Err(BuildError::MixedSample { form_type: form, month, synthetic: synthetic_filings, real });
+    }
+    let synthetic = synthetic_filings > 0;
+    for (name, bytes) in [
+        ("README.txt", dictionary::readme_txt(form, month, synthetic)),
+        ("metadata.json", dictionary::metadata_json()),
+    ] {
+        let entry = archive::spool_bytes(dir, name, &bytes)?;
+        files.push(listed(&entry, None));
+        entries.push(entry);
+    }
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    let manifest = Manifest {
+        format_version: FORMAT_VERSION,
+        form_type: form,
+        month,
+        source_fingerprint: &fingerprint,
+        filing_count: done,
+        row_count,
+        synthetic,
+        filings_by_source: by_source,
+        files,
+    };
+    let manifest = serde_json::to_vec_pretty(&manifest).map_err(io::Error::from)?;
+    entries.push(archive::spool_bytes(dir, archive::LAST, &manifest)?);
+    let counted = BuiltBundle {
+        sha256: String::new(),
+        size: 0,
+        filing_count: done,
+        row_count,
+        source_fingerprint: fingerprint,
+        synthetic,
+    };
+    Ok((entries, counted))
+}
+
+/// A page of filings and the amendment links among them.
+struct Page {
+    filings: Vec<Filing>,
+    links: HashMap<String, String>,
+}
+
+/// Writes pages of filings into the nine data entries, counting as it goes.
+struct Formatter {
+    tables: SecTables<EntrySink>,
+    jsonl: EntrySink,
+    line: Vec<u8>,
+    row_counts: [u64; 8],
+    row_count: u64,
+    by_source: BTreeMap<&'static str, u64>,
+}
+
+impl Formatter {
+    fn new(dir: &Path, compressor: Compressor) -> io::Result<Self> {
+        let sinks = [0, 1, 2, 3, 4, 5, 6, 7].map(|_| EntrySink::new(dir, compressor.clone()));
+        let sinks = sinks.into_iter().collect::<io::Result<Vec<_>>>()?;
+        let sinks: [_; 8] = sinks.try_into().unwrap_or_else(|_| unreachable!("eight tables"));
+        Ok(Formatter {
+            tables: SecTables::new(sinks)?,
+            jsonl: EntrySink::new(dir, compressor)?,
+            line: Vec::new(),
+            row_counts: [0; 8],
+            row_count: 0,
+            by_source: FilingSource::ALL.iter().map(|s| (s.as_str(), 0)).collect(),
+        })
+    }
+
+    fn page(&mut self, page: &Page) -> io::Result<()> {
+        for filing in &page.filings {
+            let amends = page.links.get(filing.submission.accession_number.as_str()).map(String::as_str);
+            *self.by_source.entry(filing.submission.source.as_str()).or_default() += 1;
+            self.line.clear();
+            serde_json::to_writer(&mut self.line, &JsonlLine { filing, amends_accession_number: amends })?;
+            self.line.push(b'\n');
+            self.jsonl.write_all(&self.line)?;
+            self.tables.write_filing(filing)?;
+            count_rows(filing, &mut self.row_counts);
+            self.row_count += filing.row_count() as u64;
+        }
+        Ok(())
+    }
+}
+
+fn listed(entry: &SpooledEntry, rows: Option<u64>) -> ManifestFile {
+    ManifestFile { name: entry.name.clone(), sha256: entry.sha256.clone(), size: entry.size, rows }
 }
 
 /// Data rows per table, in `TABLES` order (headers not counted).
