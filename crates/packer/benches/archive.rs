@@ -31,5 +31,8 @@ fn main() {
         best = best.min(start.elapsed().as_secs_f64());
         size = bytes;
     }
-    println!("tar+gzip+sha256 stage ({} compressing threads): best of {runs}: {best:.3} s ({size} compressed bytes)", compress_threads());
+    println!(
+        "tar+gzip+sha256 stage ({} compressing threads): best of {runs}: {best:.3} s ({size} compressed bytes)",
+        compress_threads()
+    );
 }

@@ -228,10 +228,9 @@ fn read_month(
         return Err(BuildError::MixedSample { form_type: form, month, synthetic: synthetic_filings, real });
     }
     let synthetic = synthetic_filings > 0;
-    for (name, bytes) in [
-        ("README.txt", dictionary::readme_txt(form, month, synthetic)),
-        ("metadata.json", dictionary::metadata_json()),
-    ] {
+    for (name, bytes) in
+        [("README.txt", dictionary::readme_txt(form, month, synthetic)), ("metadata.json", dictionary::metadata_json())]
+    {
         let entry = archive::spool_bytes(dir, name, &bytes)?;
         files.push(listed(&entry, None));
         entries.push(entry);
