@@ -49,14 +49,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/insiders/bulk")
             .wrap(from_fn(crate::guard::middleware))
-            .service(
-                web::resource("/form-{form_type}/generate/{year}/{month}")
-                    .route(web::post().to(bulk::generate))
-                    .default_service(method_not_allowed()),
-            )
+            // index.json first: the most requested, and each pattern tried
+            // before it is a regex match (the patterns do not overlap).
             .service(
                 web::resource("/form-{form_type}/index.json")
                     .route(web::get().to(bulk::index))
+                    .default_service(method_not_allowed()),
+            )
+            .service(
+                web::resource("/form-{form_type}/generate/{year}/{month}")
+                    .route(web::post().to(bulk::generate))
                     .default_service(method_not_allowed()),
             )
             .service(
