@@ -176,7 +176,8 @@ fn route_label(req: &ServiceRequest) -> Arc<str> {
         if let Some(route) = labels.get(req.path()) {
             return route.clone();
         }
-        let route: Arc<str> = req.match_pattern().unwrap_or_else(|| "unmatched".into()).into();
+        let pattern = req.match_pattern();
+        let route: Arc<str> = pattern.as_deref().map_or("unmatched", crate::routes::route_label).into();
         if labels.len() >= ROUTE_LABELS_KEPT {
             labels.clear();
         }

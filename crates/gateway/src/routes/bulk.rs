@@ -93,7 +93,13 @@ pub async fn index(
     path: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let form = params::form_type(&path.into_inner())?;
+    index_of(state, &path.into_inner(), req).await
+}
+
+/// `index` for a form type fixed by the route (`/form-4/index.json`, a
+/// static pattern that routes without a regex match).
+pub async fn index_of(state: web::Data<AppState>, form: &str, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let form = params::form_type(form)?;
     let base = base_url(&state, &req);
     let rendered = index::index(&state, form, &base).await?;
     if matches_etag(&req, &rendered.etag) {
