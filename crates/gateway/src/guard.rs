@@ -85,13 +85,14 @@ pub async fn middleware(
         Ok(caller) => caller,
         Err(e) => return Ok(req.error_response(e)),
     };
-    let (requests, generate) = state.config.limits.for_tier(caller.tier).clone();
+    let (requests, generate) = state.config.limits.for_tier(caller.tier);
     let is_generate = req.method() == Method::POST && req.path().contains("/generate/");
-    let mut checked: Vec<(Policy, Decision)> = Vec::with_capacity(2);
-    let mut refused: Option<(Policy, Decision)> = None;
-    let policies = if is_generate { vec![requests, generate] } else { vec![requests] };
-    for policy in policies {
-        let decision = match state.limiter.check(&caller.account_id, &policy).await {
+    let both = [requests, generate];
+    let policies = if is_generate { &both[..] } else { &both[..1] };
+    let mut checked: Vec<(Policy, Decision)> = Vec::with_capacity(policies.len());
+    let mut refused: Option<(&Policy, Decision)> = None;
+    for &policy in policies {
+        let decision = match state.limiter.check(&caller.account_id, policy).await {
             Ok(d) => d,
             Err(e) => return Ok(req.error_response(ApiError::from(e))),
         };
@@ -102,16 +103,23 @@ pub async fn middleware(
             break;
         }
     }
-    let policy_value = policy_header(&checked.iter().map(|(p, _)| p).collect::<Vec<_>>());
-    let limit_value = checked.iter().map(|(p, d)| limit_header(p, d)).collect::<Vec<_>>().join(", ");
+    let policy_value = policy_header(&policies[..checked.len()]);
+    let limit_value = match checked.as_slice() {
+        [(p, d)] => limit_header(p, d),
+        more => more.iter().map(|(p, d)| limit_header(p, d)).collect::<Vec<_>>().join(", "),
+    };
     let mut response = match refused {
         Some((policy, decision)) => {
-            let error = ApiError::RateLimited { policy: policy.name, retry_after: decision.reset_seconds.max(1) };
+            let error =
+                ApiError::RateLimited { policy: policy.name.clone(), retry_after: decision.reset_seconds.max(1) };
             req.error_response(error)
         }
         None => {
-            req.extensions_mut().insert(caller);
-            req.extensions_mut().insert(crate::service::account::CheckedLimits(checked.clone()));
+            {
+                let mut extensions = req.extensions_mut();
+                extensions.insert(caller);
+                extensions.insert(crate::service::account::CheckedLimits(checked));
+            }
             next.call(req).await?.map_into_boxed_body()
         }
     };

@@ -19,6 +19,14 @@ pub fn current() -> String {
     REQUEST_ID.try_with(Clone::clone).unwrap_or_else(|_| "unknown".into())
 }
 
+/// A random (version 4) UUID in its 32-digit form, drawn from the thread's
+/// CSPRNG (`rand::rng()`, seeded from the OS) rather than from a
+/// `getrandom` system call per request as `Uuid::new_v4` does.
+pub fn new_id() -> String {
+    use rand::Rng;
+    uuid::Builder::from_random_bytes(rand::rng().random()).into_uuid().simple().to_string()
+}
+
 fn acceptable(id: &str) -> bool {
     (8..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
@@ -32,7 +40,7 @@ pub async fn middleware(
         .get(&HEADER)
         .and_then(|v| v.to_str().ok())
         .filter(|v| acceptable(v))
-        .map_or_else(|| uuid::Uuid::new_v4().simple().to_string(), str::to_owned);
+        .map_or_else(new_id, str::to_owned);
     // Errors are rendered here, inside the scope, so that their body carries the id.
     let scoped_id = id.clone();
     let mut response = REQUEST_ID

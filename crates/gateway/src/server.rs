@@ -133,6 +133,9 @@ pub fn http(state: AppState, listener: TcpListener) -> std::io::Result<actix_web
                 .local_addr(addr)
                 .h1(map_config(app.into_factory().map_err(|e| e.error_response()), |_| AppConfig::default()));
             fn_service(|io: TcpStream| async move {
+                // A response's head and body may leave in two writes: without
+                // this, Nagle holds the second for the client's delayed ACK.
+                let _ = io.set_nodelay(true);
                 let peer = io.peer_addr().ok();
                 Ok::<_, DispatchError>((JsonErrors::new(io, peer), peer))
             })
@@ -156,6 +159,33 @@ fn with_host(mut req: ServiceRequest, addr: SocketAddr) -> ServiceRequest {
     req
 }
 
+/// Paths seen lately and their route patterns, per worker thread: finding a
+/// path's pattern (`match_pattern`) walks the routes again, and a pattern
+/// with a `{parameter}` is a regex match, which the profile found to be
+/// the largest cost of a request to index.json. Bounded: paths are the
+/// client's to choose.
+const ROUTE_LABELS_KEPT: usize = 1024;
+
+thread_local! {
+    static ROUTE_LABELS: std::cell::RefCell<std::collections::HashMap<String, Arc<str>>> = Default::default();
+}
+
+fn route_label(req: &ServiceRequest) -> Arc<str> {
+    ROUTE_LABELS.with(|labels| {
+        let mut labels = labels.borrow_mut();
+        if let Some(route) = labels.get(req.path()) {
+            return route.clone();
+        }
+        let pattern = req.match_pattern();
+        let route: Arc<str> = pattern.as_deref().map_or("unmatched", crate::routes::route_label).into();
+        if labels.len() >= ROUTE_LABELS_KEPT {
+            labels.clear();
+        }
+        labels.insert(req.path().to_owned(), route.clone());
+        route
+    })
+}
+
 /// Counts and times every request by its route pattern (not its path, so
 /// the label set stays small).
 async fn observe(
@@ -163,14 +193,15 @@ async fn observe(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
-    let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
-    let method = req.method().as_str().to_owned();
+    let route = route_label(&req);
+    // A standard method clones without allocating; the status is a static string.
+    let method = req.method().clone();
     let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
     let response = next.call(req).await?;
     if let Some(metrics) = metrics {
-        let status = response.status().as_u16().to_string();
-        metrics.requests.with_label_values(&[&route, &method, &status]).inc();
-        metrics.latency.with_label_values(&[&route, &method]).observe(started.elapsed().as_secs_f64());
+        let status = response.status();
+        metrics.requests.with_label_values(&[&route, method.as_str(), status.as_str()]).inc();
+        metrics.latency.with_label_values(&[&route, method.as_str()]).observe(started.elapsed().as_secs_f64());
     }
     Ok(response)
 }

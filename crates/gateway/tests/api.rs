@@ -285,3 +285,39 @@ async fn a_job_that_found_its_month_unchanged_is_done_all_the_way() {
     assert_eq!(view["state"], "succeeded");
     assert_eq!((view["progress"]["rows_total"].as_i64(), view["progress"]["fraction"].as_f64()), (Some(0), Some(1.0)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn index_requests_count_under_their_route_pattern_whatever_the_form() {
+    let gw = TestGateway::start(Backend::Sqlite).await;
+    let (_, key) = gw.account(Tier::Pro, 0).await;
+    for form in ["3", "4", "5", "4"] {
+        let path = format!("/api/insiders/bulk/form-{form}/index.json");
+        assert_eq!(gw.http.get(gw.url(&path, &key)).send().await.unwrap().status(), 200, "{form}");
+    }
+    let (status, error) =
+        error_of(gw.http.get(gw.url("/api/insiders/bulk/form-9/index.json", &key)).send().await.unwrap()).await;
+    assert_eq!((status, error["param"].as_str()), (400, Some("form_type")));
+    let (status, _) =
+        error_of(gw.http.post(gw.url("/api/insiders/bulk/form-4/index.json", &key)).send().await.unwrap()).await;
+    assert_eq!(status, 405);
+    let (status, _) =
+        error_of(gw.http.get(format!("{}/api/insiders/bulk/form-4/index.json", gw.base)).send().await.unwrap()).await;
+    assert_eq!(status, 401, "the static routes are behind the guard too");
+    let metrics = gw.http.get(format!("{}/metrics", gw.base)).send().await.unwrap().text().await.unwrap();
+    let count = |status: &str| {
+        metrics
+            .lines()
+            .find(|l| {
+                l.starts_with("insider_bulk_gateway_requests_total{")
+                    && l.contains(r#"route="/api/insiders/bulk/form-{form_type}/index.json""#)
+                    && l.contains(r#"method="GET""#)
+                    && l.contains(&format!(r#"status="{status}""#))
+            })
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|n| n.parse::<u64>().ok())
+    };
+    assert_eq!(count("200"), Some(4), "{metrics}");
+    assert_eq!(count("400"), Some(1), "{metrics}");
+    assert_eq!(count("401"), Some(1), "{metrics}");
+    assert!(!metrics.contains("form-4/index.json"), "no per-form label: {metrics}");
+}

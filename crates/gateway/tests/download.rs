@@ -212,3 +212,61 @@ async fn an_unexpected_failure_is_500_with_a_request_id_and_no_detail() {
     assert_eq!(error["request_id"], request_id.as_str(), "the body and the header carry the same id");
     assert!(!error.to_string().contains("hot/form-4"), "no internal detail in the body: {error}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cached_index_answers_304_and_changes_with_the_data() {
+    // A cache as in production (not the tests' zero): answers come from the
+    // cached copy, refreshed in the background while it is polled.
+    let gw = TestGateway::start_with(Backend::Sqlite, |c| c.index_cache = std::time::Duration::from_millis(400)).await;
+    let (_, key) = gw.account(Tier::Pro, 0).await;
+    let url = gw.url("/api/insiders/bulk/form-4/index.json", &key);
+    let first = gw.http.get(&url).send().await.unwrap();
+    assert_eq!(first.status(), 200);
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    let index: serde_json::Value = first.json().await.unwrap();
+    let again = gw.http.get(&url).send().await.unwrap();
+    assert_eq!(again.headers()["etag"], etag.as_str(), "nothing changed");
+    assert_eq!(again.json::<serde_json::Value>().await.unwrap(), index);
+    let not_modified = gw.http.get(&url).header("If-None-Match", &etag).send().await.unwrap();
+    assert_eq!(not_modified.status(), 304);
+    assert_eq!(not_modified.headers()["etag"], etag.as_str());
+    let request_id = not_modified.headers()["x-request-id"].to_str().unwrap();
+    assert!(request_id.len() == 32 && request_id.bytes().all(|b| b.is_ascii_hexdigit()), "{request_id}");
+
+    let month = Month::current().previous().unwrap();
+    let sha = publish(&gw, month, b"new bundle", StorageTier::Hot).await;
+    // Polled as a client would (the loop is bounded; no time is asserted).
+    let mut changed = None;
+    for _ in 0..200 {
+        let response = gw.http.get(&url).header("If-None-Match", &etag).send().await.unwrap();
+        if response.status() == 200 {
+            changed = Some(response);
+            break;
+        }
+        assert_eq!(response.status(), 304);
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let changed = changed.expect("the index shows the new bundle once its cached copy is replaced");
+    let new_etag = changed.headers()["etag"].to_str().unwrap().to_owned();
+    assert_ne!(new_etag, etag);
+    let index: serde_json::Value = changed.json().await.unwrap();
+    let entry = index["months"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["filename"] == format!("form-4-{month}.tar.gz").as_str())
+        .unwrap()
+        .clone();
+    assert_eq!((entry["status"].as_str(), entry["sha256"].as_str()), (Some("available"), Some(sha.as_str())));
+    let not_modified = gw.http.get(&url).header("If-None-Match", &new_etag).send().await.unwrap();
+    assert_eq!(not_modified.status(), 304);
+    // Each form type and each host has its own copy.
+    let form3 = gw.http.get(gw.url("/api/insiders/bulk/form-3/index.json", &key)).send().await.unwrap();
+    assert_eq!(form3.json::<serde_json::Value>().await.unwrap()["form_type"], "3");
+    let other_host = gw.http.get(&url).header("Host", "example.test").send().await.unwrap();
+    let other: serde_json::Value = other_host.json().await.unwrap();
+    let url_of = |index: &serde_json::Value| {
+        index["months"].as_array().unwrap().iter().find_map(|e| e["url"].as_str().map(str::to_owned)).unwrap()
+    };
+    assert!(url_of(&other).starts_with("http://example.test/"), "{}", url_of(&other));
+}

@@ -80,27 +80,47 @@ impl RateLimiter {
 /// `RateLimit-Policy` field value (IETF draft-ietf-httpapi-ratelimit-headers, structured-field form):
 /// e.g. `"requests";q=600;w=60, "generate";q=10;w=60`
 pub fn policy_header(policies: &[&Policy]) -> String {
-    let items: Vec<String> = policies
-        .iter()
-        .map(|p| format!("{};q={};w={}", sf_string(&p.name), p.quota, p.window_seconds.max(1)))
-        .collect();
-    items.join(", ")
+    use std::fmt::Write;
+    let mut out = String::with_capacity(32 * policies.len());
+    for (i, p) in policies.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        push_sf_string(&mut out, &p.name);
+        let _ = write!(out, ";q={};w={}", p.quota, p.window_seconds.max(1));
+    }
+    out
 }
 
 /// `RateLimit` field value: e.g. `"requests";r=599;t=42` (r = remaining, t = seconds to reset)
 pub fn limit_header(policy: &Policy, decision: &Decision) -> String {
-    format!("{};r={};t={}", sf_string(&policy.name), decision.remaining, decision.reset_seconds)
+    use std::fmt::Write;
+    let mut out = String::with_capacity(32);
+    push_sf_string(&mut out, &policy.name);
+    let _ = write!(out, ";r={};t={}", decision.remaining, decision.reset_seconds);
+    out
 }
 
 /// Policy names are meant to be tokens (`[a-z0-9_-]+`); any other character
 /// becomes `_` so that the header is always a valid sf-string and never needs
 /// escaping.
+#[cfg(test)]
 fn sf_string(name: &str) -> String {
-    let token: String = name
-        .chars()
-        .map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-' { c } else { '_' })
-        .collect();
-    format!("\"{token}\"")
+    let mut out = String::new();
+    push_sf_string(&mut out, name);
+    out
+}
+
+fn push_sf_string(out: &mut String, name: &str) {
+    out.push('"');
+    out.extend(name.chars().map(|c| {
+        if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-' {
+            c
+        } else {
+            '_'
+        }
+    }));
+    out.push('"');
 }
 
 #[cfg(test)]

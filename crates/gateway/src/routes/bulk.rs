@@ -93,20 +93,27 @@ pub async fn index(
     path: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let form = params::form_type(&path.into_inner())?;
+    index_of(state, &path.into_inner(), req).await
+}
+
+/// `index` for a form type fixed by the route (`/form-4/index.json`, a
+/// static pattern that routes without a regex match).
+pub async fn index_of(state: web::Data<AppState>, form: &str, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let form = params::form_type(form)?;
     let base = base_url(&state, &req);
     let rendered = index::index(&state, form, &base).await?;
     if matches_etag(&req, &rendered.etag) {
-        return Ok(HttpResponse::NotModified().insert_header((header::ETAG, rendered.etag.clone())).finish());
+        return Ok(HttpResponse::NotModified().insert_header((header::ETAG, rendered.etag_header.clone())).finish());
     }
+    let gzip = accepts_gzip(&req);
     let mut response = HttpResponse::Ok();
     response
-        .content_type("application/json")
-        .insert_header((header::ETAG, rendered.etag.clone()))
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .insert_header((header::VARY, "Accept-Encoding"));
-    if accepts_gzip(&req) {
-        response.insert_header((header::CONTENT_ENCODING, "gzip"));
+        .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/json")))
+        .insert_header((header::ETAG, rendered.etag_header.clone()))
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+        .insert_header((header::VARY, HeaderValue::from_static("Accept-Encoding")));
+    if gzip {
+        response.insert_header((header::CONTENT_ENCODING, HeaderValue::from_static("gzip")));
         return Ok(response.body(rendered.gzipped.clone()));
     }
     Ok(response.body(rendered.body.clone()))

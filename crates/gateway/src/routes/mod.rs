@@ -43,20 +43,48 @@ pub fn caller(req: &HttpRequest) -> Result<Caller, ApiError> {
     req.extensions().get::<Caller>().cloned().ok_or_else(|| ApiError::Internal("route outside the guard".into()))
 }
 
+/// The route pattern that the requests of [`static_index`] count under.
+pub const INDEX_PATTERN: &str = "/api/insiders/bulk/form-{form_type}/index.json";
+
+/// The metrics label of a route pattern: the static index.json routes count as [`INDEX_PATTERN`].
+pub fn route_label(pattern: &str) -> &str {
+    match pattern {
+        "/api/insiders/bulk/form-3/index.json"
+        | "/api/insiders/bulk/form-4/index.json"
+        | "/api/insiders/bulk/form-5/index.json" => INDEX_PATTERN,
+        other => other,
+    }
+}
+
+fn static_index(form: &'static str) -> actix_web::Resource {
+    web::resource(format!("/form-{form}/index.json"))
+        .route(web::get().to(move |state, req| bulk::index_of(state, form, req)))
+        .default_service(web::to(|| async {
+            Err::<(), _>(ApiError::MethodNotAllowed("method not allowed here".into()))
+        }))
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let method_not_allowed =
         || web::to(|| async { Err::<(), _>(ApiError::MethodNotAllowed("method not allowed here".into())) });
     cfg.service(
         web::scope("/api/insiders/bulk")
             .wrap(from_fn(crate::guard::middleware))
-            .service(
-                web::resource("/form-{form_type}/generate/{year}/{month}")
-                    .route(web::post().to(bulk::generate))
-                    .default_service(method_not_allowed()),
-            )
+            // index.json first: the most requested, and each pattern tried
+            // before it is a regex match (the patterns do not overlap). The
+            // three form types first of all, as static patterns (a string
+            // compare); in metrics they count under the pattern below.
+            .service(static_index("3"))
+            .service(static_index("4"))
+            .service(static_index("5"))
             .service(
                 web::resource("/form-{form_type}/index.json")
                     .route(web::get().to(bulk::index))
+                    .default_service(method_not_allowed()),
+            )
+            .service(
+                web::resource("/form-{form_type}/generate/{year}/{month}")
+                    .route(web::post().to(bulk::generate))
                     .default_service(method_not_allowed()),
             )
             .service(

@@ -1,12 +1,15 @@
 //! `index.json`: every month of coverage for a form type, with the live
 //! service's fields and ours. Built from four queries and kept for a short
 //! while (`INDEX_CACHE_MILLIS`), so that polling clients cost one hash
-//! lookup each; its ETag lets them poll for a 304.
+//! lookup each; its ETag lets them poll for a 304. A busy index is rebuilt
+//! in the background shortly before it expires ([`IndexCache`]).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use actix_web::http::header::HeaderValue;
 use bytes::Bytes;
 use insider_bulk_core::db::{bundles, edgar_days, jobs, month_stats};
 use insider_bulk_core::domain::{BundleStatus, FormType, Month};
@@ -71,51 +74,135 @@ pub struct RenderedIndex {
     pub body: Bytes,
     pub gzipped: Bytes,
     pub etag: String,
+    /// `etag` as a header value, made once rather than on every answer.
+    pub etag_header: HeaderValue,
+    /// When the queries it was built from started: its age is that of its data.
     built: Instant,
 }
 
-#[derive(Default)]
+/// The rendered indexes, per request base URL and form type.
+///
+/// An index is served while younger than `INDEX_CACHE_MILLIS`. So that a
+/// busy index never expires under its callers (each of them waiting for
+/// the rebuild, the tail of the latency), the first request to find it
+/// near the end of its time starts a rebuild in the background and is
+/// answered from the cached copy, still fresh; the new copy replaces it
+/// before it expires. An index nobody asks for just expires, and the next
+/// request rebuilds it while waiting, as before.
 pub struct IndexCache {
-    rendered: Mutex<HashMap<(FormType, String), Arc<RenderedIndex>>>,
+    /// Base URL -> one slot per form type. Read on every request, written a
+    /// few times a second: a read lock, and no allocated key for the lookup.
+    rendered: RwLock<HashMap<String, [Option<Arc<RenderedIndex>>; 3]>>,
     /// One rebuild at a time, so an expiry under load is one set of queries.
-    rebuilding: tokio::sync::Mutex<()>,
+    rebuilding: Arc<tokio::sync::Mutex<()>>,
+    /// How long the last rebuild took, in microseconds: how early the next
+    /// one starts.
+    last_build_micros: AtomicU64,
+}
+
+impl Default for IndexCache {
+    fn default() -> Self {
+        IndexCache { rendered: RwLock::default(), rebuilding: Arc::default(), last_build_micros: AtomicU64::new(0) }
+    }
+}
+
+fn slot(form: FormType) -> usize {
+    match form {
+        FormType::Form3 => 0,
+        FormType::Form4 => 1,
+        FormType::Form5 => 2,
+    }
 }
 
 impl IndexCache {
-    fn fresh(&self, key: &(FormType, String), max_age: Duration) -> Option<Arc<RenderedIndex>> {
-        let rendered = self.rendered.lock().unwrap_or_else(|p| p.into_inner());
-        rendered.get(key).filter(|r| r.built.elapsed() < max_age).cloned()
+    fn get(&self, form: FormType, base_url: &str) -> Option<Arc<RenderedIndex>> {
+        let rendered = self.rendered.read().unwrap_or_else(|p| p.into_inner());
+        rendered.get(base_url).and_then(|slots| slots[slot(form)].clone())
     }
 
-    fn store(&self, key: (FormType, String), index: Arc<RenderedIndex>) {
-        let mut rendered = self.rendered.lock().unwrap_or_else(|p| p.into_inner());
+    fn fresh(&self, form: FormType, base_url: &str, max_age: Duration) -> Option<Arc<RenderedIndex>> {
+        self.get(form, base_url).filter(|r| r.built.elapsed() < max_age)
+    }
+
+    fn store(&self, form: FormType, base_url: &str, index: Arc<RenderedIndex>) {
+        let mut rendered = self.rendered.write().unwrap_or_else(|p| p.into_inner());
         // Keys carry the request's host when no public URL is configured: bound them.
-        if rendered.len() >= 64 {
+        if rendered.len() >= 64 && !rendered.contains_key(base_url) {
             rendered.clear();
         }
-        rendered.insert(key, index);
+        rendered.entry(base_url.to_owned()).or_default()[slot(form)] = Some(index);
+    }
+
+    /// The age past which a request starts the next rebuild: four times the
+    /// last rebuild's time before expiry, at least a fifth of `max_age`
+    /// before it and at most half.
+    fn refresh_after(&self, max_age: Duration) -> Duration {
+        let last = Duration::from_micros(self.last_build_micros.load(Ordering::Relaxed));
+        max_age - (last * 4).clamp(max_age / 5, max_age / 2)
     }
 }
 
 /// The index of `form`, with download URLs under `base_url`.
 pub async fn index(state: &AppState, form: FormType, base_url: &str) -> Result<Arc<RenderedIndex>, ApiError> {
-    let key = (form, base_url.to_owned());
+    let cache = &state.index_cache;
     let max_age = state.config.index_cache;
-    if let Some(hit) = state.index_cache.fresh(&key, max_age) {
+    if let Some(hit) = cache.get(form, base_url) {
+        let age = hit.built.elapsed();
+        if age < max_age {
+            if age >= cache.refresh_after(max_age) {
+                refresh_in_background(state, form, base_url);
+            }
+            return Ok(hit);
+        }
+    }
+    let _turn = cache.rebuilding.lock().await;
+    if let Some(hit) = cache.fresh(form, base_url, max_age) {
         return Ok(hit);
     }
-    let _turn = state.index_cache.rebuilding.lock().await;
-    if let Some(hit) = state.index_cache.fresh(&key, max_age) {
-        return Ok(hit);
-    }
+    render(state, form, base_url).await
+}
+
+/// Starts a rebuild unless one is under way; the cached copy serves meanwhile.
+fn refresh_in_background(state: &AppState, form: FormType, base_url: &str) {
+    let Ok(turn) = state.index_cache.rebuilding.clone().try_lock_owned() else { return };
+    let (state, base_url) = (state.clone(), base_url.to_owned());
+    tokio::spawn(async move {
+        let _turn = turn;
+        let max_age = state.config.index_cache;
+        // Another refresh may have finished between the look and the lock.
+        let refresh_after = state.index_cache.refresh_after(max_age);
+        if state.index_cache.fresh(form, &base_url, refresh_after).is_some() {
+            return;
+        }
+        if let Err(e) = render(&state, form, &base_url).await {
+            // The cached copy serves until it expires; then a request rebuilds and sees the error.
+            tracing::warn!(form = %form, error = %e, "background rebuild of index.json failed");
+        }
+    });
+}
+
+/// Builds, serialises and gzips the index, and caches it. The caller holds
+/// `rebuilding`. The CPU work runs on the blocking pool, not on the worker
+/// thread that answers the other connections.
+async fn render(state: &AppState, form: FormType, base_url: &str) -> Result<Arc<RenderedIndex>, ApiError> {
+    let started = Instant::now();
     let document = build(state, form, base_url).await?;
-    let body = serde_json::to_vec(&document).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let etag = format!("\"{}\"", &hex::encode(Sha256::digest(&body))[..32]);
-    let gzipped = gzip(&body).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let rendered =
-        Arc::new(RenderedIndex { body: Bytes::from(body), gzipped: Bytes::from(gzipped), etag, built: Instant::now() });
-    state.index_cache.store(key, rendered.clone());
+    let rendered = tokio::task::spawn_blocking(move || encode(&document, started))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let rendered = Arc::new(rendered);
+    state.index_cache.store(form, base_url, rendered.clone());
+    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    state.index_cache.last_build_micros.store(micros, Ordering::Relaxed);
     Ok(rendered)
+}
+
+fn encode(document: &IndexDocument, built: Instant) -> Result<RenderedIndex, ApiError> {
+    let body = serde_json::to_vec(document).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let etag = format!("\"{}\"", &hex::encode(Sha256::digest(&body))[..32]);
+    let etag_header = HeaderValue::from_str(&etag).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let gzipped = gzip(&body).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(RenderedIndex { body: Bytes::from(body), gzipped: Bytes::from(gzipped), etag, etag_header, built })
 }
 
 async fn build(state: &AppState, form: FormType, base_url: &str) -> Result<IndexDocument, ApiError> {
