@@ -20,7 +20,8 @@ At --scale 1 that is about 4.9 M filings and 44 M table rows. The probe
 month (Form 4 2024-06) holds 11,000 filings at every scale, and four
 Form 4 months at the end (2026-08 to 2026-11) are kept out of the history:
 each checkpoint synthesizes one of them (12,000 filings) to time ingest at
-that size.
+that size. Real data's ingest rate at each size is SEC's 2024 Q3 tables
+through `sec-dataset` into a file copy of the database (`real_import`).
 """
 import argparse
 import datetime
@@ -222,6 +223,7 @@ class Bench:
             for _ in range(2))
         figures.update(self.with_services(percent))
         figures["plans"] = self.plans()
+        figures.update(self.real_import())
         self.state["checkpoints"][key] = figures
         self.save()
         print(f"checkpoint {percent} %: {json.dumps({k: v for k, v in figures.items() if k != 'plans'})}", flush=True)
@@ -277,7 +279,8 @@ class Bench:
             out = sh(f"{BIN}/insider-bulk-packer", "nightly", env=self.env).stdout.strip()
             wait_no_open_jobs(self.db)
             figures["nightly_seconds"] = time.monotonic() - started
-            figures["nightly"] = out.splitlines()[-1] if out else ""
+            figures["nightly"] = out
+            figures["nightly_months"] = max(1, sum(line.startswith("enqueued form") for line in out.splitlines()))
             if percent == 100:
                 figures.update(self.full_rebuild())
         finally:
@@ -289,6 +292,30 @@ class Bench:
                 except subprocess.TimeoutExpired:
                     p.kill()
         return figures
+
+    def real_import(self):
+        """The ingest rate of real data at this size: SEC's 2024 Q3 tables
+        (36,075 filings) through `sec-dataset`. A real load first removes
+        every synthetic filing (sample and real data never mix), so it runs
+        on a file copy of the database whose filings are relabelled as
+        data-set rows; the copy is dropped after."""
+        fixtures = os.path.join("..", "shared", "fixtures", "edgar")
+        if not os.path.isdir(fixtures):
+            sys.exit(f"bench-scale: {fixtures} is missing: the real-data import rate reads SEC's 2024 Q3 tables there")
+        clone = f"{self.db}_real"
+        sh("dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", clone)
+        psql("postgres", f"CREATE DATABASE {clone} TEMPLATE {self.db} STRATEGY FILE_COPY")
+        try:
+            psql(clone, "UPDATE filings SET source = 'sec_dataset' WHERE source = 'synthetic'")
+            psql(clone, "VACUUM ANALYZE filings")
+            started = time.monotonic()
+            out = sh(f"{BIN}/insider-bulk-ingest", "sec-dataset", fixtures,
+                     env=dict(self.env, DATABASE_URL=f"{PG}/{clone}")).stdout
+            took = time.monotonic() - started  # the whole command: reading the tables included
+            loaded = int(re.search(r"filings loaded (\d+)", out).group(1))
+        finally:
+            sh("dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", clone)
+        return {"sec_dataset_filings_per_s": loaded / took, "sec_dataset": out.strip().splitlines()[-1]}
 
     def full_rebuild(self):
         """Every month of every form packed again by the two packers."""
@@ -358,6 +385,11 @@ def query_ms(db, sql):
     return float(re.search(r"Execution Time: ([\d.]+) ms", out).group(1))
 
 
+def nightly(c):
+    """Seconds of the nightly run per month it packed."""
+    return c["nightly_seconds"] / c["nightly_months"]
+
+
 def report(bench):
     cps = [bench.state["checkpoints"][str(p)] for p in CHECKPOINTS if str(p) in bench.state["checkpoints"]]
     if not cps:
@@ -365,21 +397,22 @@ def report(bench):
     base = cps[0]
     print(f"\n## At full history (scale {bench.scale:g})\n")
     print("| history | filings | DB size | bytes per M filings | synth filings/s | pack 11k month s | "
-          "generate to index.json s | nightly s | index.json build ms | index.json req/s, p99 (wrk -c64) | "
-          "ingested_through ms |")
-    print("|" + " --- |" * 11)
+          "sec-dataset filings/s | generate to index.json s | nightly s a month | index.json build ms | "
+          "index.json req/s, p99 (wrk -c64) | ingested_through ms |")
+    print("|" + " --- |" * 12)
     for p, c in zip(CHECKPOINTS, cps):
         per_m = c["db_bytes"] / max(1, c["filings"]) * 1e6
         print(f"| {p} % | {c['filings']:,} | {c['db_bytes'] / 2**30:.2f} GiB | {per_m / 2**30:.2f} GiB | "
-              f"{c['synth_filings_per_s']:,.0f} | {c['pack_seconds']:.2f} | {c['generate_to_index_seconds']:.2f} | "
-              f"{c['nightly_seconds']:.2f} | {c['index_build_ms']:.1f} | "
+              f"{c['synth_filings_per_s']:,.0f} | {c['pack_seconds']:.2f} | {c['sec_dataset_filings_per_s']:,.0f} | "
+              f"{c['generate_to_index_seconds']:.2f} | {nightly(c):.2f} | {c['index_build_ms']:.1f} | "
               f"{c['index_wrk']['requests_per_s']:,.0f}, {c['index_wrk']['p99']} | {c['ingested_through_ms']:.3f} |")
     last = cps[-1]
     print("\nAgainst the first checkpoint: " + ", ".join(
         f"{name} {last[k] / base[k]:.2f}x" for name, k in
-        [("pack", "pack_seconds"), ("generate", "generate_to_index_seconds"), ("nightly", "nightly_seconds"),
-         ("index build", "index_build_ms")]) +
-        f", synth rate {last['synth_filings_per_s'] / base['synth_filings_per_s']:.2f}x")
+        [("pack", "pack_seconds"), ("generate", "generate_to_index_seconds"), ("index build", "index_build_ms")]) +
+        f", nightly a month {nightly(last) / nightly(base):.2f}x"
+        f", synth rate {last['synth_filings_per_s'] / base['synth_filings_per_s']:.2f}x"
+        f", sec-dataset rate {last['sec_dataset_filings_per_s'] / base['sec_dataset_filings_per_s']:.2f}x")
     if "rebuild_seconds" in last:
         print(f"\nFull rebuild, 2 packers: {last['rebuild_months']} months in {last['rebuild_seconds']:.0f} s "
               f"({last['rebuild_seconds'] / max(1, last['rebuild_months']):.2f} s a month)")
@@ -397,13 +430,14 @@ def report(bench):
     sizes = [c["db_bytes"] / 2**30 for c in cps]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     axes[0].plot(sizes, [c["synth_filings_per_s"] for c in cps], "o-", label="synth filings/s")
+    axes[0].plot(sizes, [c["sec_dataset_filings_per_s"] for c in cps], "^-", label="sec-dataset filings/s")
     axes[0].plot(sizes, [c["index_wrk"]["requests_per_s"] for c in cps], "s-", label="index.json requests/s")
     axes[0].set_xlabel("database size, GiB")
     axes[0].set_ylabel("per second")
     axes[0].legend()
-    for k, label in [("pack_seconds", "pack 11k month"), ("generate_to_index_seconds", "generate to index.json"),
-                     ("nightly_seconds", "nightly")]:
+    for k, label in [("pack_seconds", "pack 11k month"), ("generate_to_index_seconds", "generate to index.json")]:
         axes[1].plot(sizes, [c[k] for c in cps], "o-", label=label)
+    axes[1].plot(sizes, [nightly(c) for c in cps], "o-", label="nightly, a month")
     axes[1].set_xlabel("database size, GiB")
     axes[1].set_ylabel("seconds")
     axes[1].set_ylim(bottom=0)
