@@ -18,6 +18,9 @@ pub const BATCH_SIZE: usize = 1000;
 /// filing, so one bad filing still costs only itself.
 pub const BULK_BATCH_SIZE: usize = 5000;
 
+/// The first batch of a bulk import, which the database waits for.
+const FIRST_BATCH_SIZE: usize = 500;
+
 /// A progress bar on a terminal, nothing when output is redirected.
 pub fn progress_bar(total: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(total);
@@ -40,8 +43,11 @@ where
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Prepared>(1);
     let producer = std::thread::spawn(move || {
         let mut items = items.peekable();
+        // A small first batch: the database starts while the rest is made.
+        let mut size = FIRST_BATCH_SIZE;
         while items.peek().is_some() {
-            let batch = Prepared::new(items.by_ref().take(BULK_BATCH_SIZE).collect());
+            let batch = Prepared::new(items.by_ref().take(size).collect());
+            size = BULK_BATCH_SIZE;
             if tx.blocking_send(batch).is_err() {
                 break; // the writer stopped on a database error
             }
@@ -60,7 +66,9 @@ where
     let _ = producer.join();
     progress.finish_and_clear();
     if result.is_ok() && writer.report.loaded() >= 1_000 {
+        let started = std::time::Instant::now();
         writer.refresh_planner_statistics().await?;
+        tracing::debug!(target: "insider_bulk_ingest::timing", phase = "analyze", ms = started.elapsed().as_millis() as u64);
     }
     result
 }

@@ -5,7 +5,7 @@
 
 use insider_bulk_core::db::edgar_days;
 use insider_bulk_core::db::filings::{content_hashes, store_hashed, FilingToStore, StoreStatus};
-use insider_bulk_core::db::{Database, DbError};
+use insider_bulk_core::db::{needs_planner_statistics, refresh_planner_statistics, Database, DbError, StatisticsGroup};
 use time::Date;
 
 /// A batch handed back, with its hashes, and what storing it did.
@@ -147,9 +147,17 @@ impl BatchWriter {
         self
     }
 
-    /// After a large load: see [`insider_bulk_core::db::refresh_planner_statistics`].
+    /// After a large load, when it is large for the table: see
+    /// [`needs_planner_statistics`]. The two groups of tables are sampled on
+    /// two connections at once.
     pub async fn refresh_planner_statistics(&self) -> Result<(), DbError> {
-        self.db.run(insider_bulk_core::db::refresh_planner_statistics).await
+        let loaded = self.report.loaded();
+        if !self.db.run(move |conn| needs_planner_statistics(conn, loaded)).await? {
+            return Ok(());
+        }
+        let group = |group| self.db.run(move |conn| refresh_planner_statistics(conn, group));
+        tokio::try_join!(group(StatisticsGroup::Filings), group(StatisticsGroup::Rows))?;
+        Ok(())
     }
 
     pub async fn write(&mut self, items: Vec<Item>) -> Result<(), DbError> {

@@ -101,6 +101,38 @@ pub fn write_transaction<T>(
     }
 }
 
+/// Whether a load of `loaded` filings warrants [`refresh_planner_statistics`]
+/// now: on PostgreSQL when the filings table was never analyzed or the load
+/// is at least a tenth of the rows it held when it last was. Below that the
+/// statistics are still within autovacuum's own threshold (a tenth of the
+/// table changed), which refreshes them as the changes add up; analyzing
+/// after every month of a twenty-year history would sample tables of
+/// millions of rows for a load of thousands.
+pub fn needs_planner_statistics(conn: &mut DbConnection, loaded: usize) -> Result<bool, DbError> {
+    use diesel::prelude::*;
+    match conn {
+        DbConnection::Postgres(pg) => {
+            #[derive(QueryableByName)]
+            struct Estimate {
+                #[diesel(sql_type = diesel::sql_types::Float)]
+                reltuples: f32,
+            }
+            let estimate = diesel::sql_query("SELECT reltuples FROM pg_class WHERE oid = 'filings'::regclass")
+                .get_result::<Estimate>(pg)?;
+            Ok(estimate.reltuples < 0.0 || loaded as f64 >= 0.1 * f64::from(estimate.reltuples))
+        }
+        DbConnection::Sqlite(_) => Ok(true),
+    }
+}
+
+/// The tables a load writes, in two groups of about equal `ANALYZE` cost
+/// that a loader refreshes on two connections at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatisticsGroup {
+    Filings,
+    Rows,
+}
+
 /// Refreshes the query planner's statistics after a bulk load, so that the
 /// packer's first read of a freshly loaded month is planned on real row
 /// counts instead of waiting for autovacuum (measured: an 11,000-filing
@@ -111,19 +143,22 @@ pub fn write_transaction<T>(
 /// (so its row count is current), while the statistics of the free-text
 /// columns, which nothing filters on and which cost most to sort, are not
 /// rebuilt (measured on 36,000 filings: 0.5 s, against 1.7 s for `ANALYZE`).
-pub fn refresh_planner_statistics(conn: &mut DbConnection) -> Result<(), DbError> {
+pub fn refresh_planner_statistics(conn: &mut DbConnection, group: StatisticsGroup) -> Result<(), DbError> {
     use diesel::connection::SimpleConnection;
-    match conn {
-        DbConnection::Postgres(pg) => pg.batch_execute(
+    match (conn, group) {
+        (DbConnection::Postgres(pg), StatisticsGroup::Filings) => pg.batch_execute(
             "ANALYZE filings (accession_number, form_type, period_month, period_of_report, issuer_cik, \
-             document_type, amends_accession_number, source), \
-             reporting_owners (accession_number, seq), non_derivative_transactions (accession_number, seq), \
+             document_type, amends_accession_number, source), month_stats",
+        )?,
+        (DbConnection::Postgres(pg), StatisticsGroup::Rows) => pg.batch_execute(
+            "ANALYZE reporting_owners (accession_number, seq), non_derivative_transactions (accession_number, seq), \
              non_derivative_holdings (accession_number, seq), derivative_transactions (accession_number, seq), \
              derivative_holdings (accession_number, seq), footnotes (accession_number, seq), \
-             owner_signatures (accession_number, seq), month_stats",
+             owner_signatures (accession_number, seq)",
         )?,
         // SQLite's own advice for a long-lived database: analyze what needs it.
-        DbConnection::Sqlite(lite) => lite.batch_execute("PRAGMA optimize")?,
+        (DbConnection::Sqlite(lite), StatisticsGroup::Filings) => lite.batch_execute("PRAGMA optimize")?,
+        (DbConnection::Sqlite(_), StatisticsGroup::Rows) => {}
     }
     Ok(())
 }
