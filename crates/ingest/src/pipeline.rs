@@ -54,13 +54,18 @@ where
         }
     });
     let mut result = Ok(());
+    let mut waited = std::time::Instant::now();
     while let Some(batch) = rx.recv().await {
+        // Time the database waited for the producer: the producer is the
+        // bottleneck where this adds up.
+        tracing::debug!(target: "insider_bulk_ingest::timing", phase = "wait", us = waited.elapsed().as_micros() as u64);
         let n = batch.len() as u64;
         if let Err(e) = writer.write_prepared(batch).await {
             result = Err(e);
             break;
         }
         progress.inc(n);
+        waited = std::time::Instant::now();
     }
     drop(rx);
     let _ = producer.join();

@@ -97,14 +97,18 @@ def timed(*args, env=None):
 
 
 class Bench:
-    def __init__(self, args):
+    def __init__(self, args, twin=None):
+        """`twin`: a second database beside this scale's (`empty`: the set-up
+        alone, no history), with its own state."""
         self.scale = args.scale
         tag = re.sub(r"[^0-9]", "_", f"{args.scale:g}")
-        self.db = f"insider_bulk_scale_{tag}"
+        self.db = f"insider_bulk_scale_{tag}" + (f"_{twin}" if twin else "")
         self.dir = os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "bench-scale", f"scale-{args.scale:g}")
+        if twin:
+            self.dir = os.path.join(self.dir, twin)
         os.makedirs(self.dir, exist_ok=True)
         self.state_path = os.path.join(self.dir, "state.json")
-        if args.fresh:
+        if args.fresh or twin:
             sh("dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", self.db)
             if os.path.exists(self.state_path):
                 os.remove(self.state_path)
@@ -216,6 +220,9 @@ class Bench:
         rate_month = RATE_MONTHS[CHECKPOINTS.index(percent)]
         secs = self.synth(4, rate_month, RATE_FILINGS, 77 + percent)
         figures["synth_filings_per_s"] = RATE_FILINGS / secs
+        # Settled before the per-month costs: on a small database those
+        # 12,000 filings start autovacuum, which would race the pack.
+        sh("psql", "-X", "-q", f"{PG}/{self.db}", "-c", "VACUUM ANALYZE")
         form, month, _ = PROBE
         out = os.path.join(self.dir, "probe.tar.gz")
         figures["pack_seconds"] = min(
@@ -235,13 +242,10 @@ class Bench:
         procs = []
 
         def start(name, args, extra):
-            log = open(os.path.join(work, f"{name}.log"), "w")
-            procs.append(subprocess.Popen(args, env=dict(os.environ, **self.env, **extra), stdout=log, stderr=log))
+            procs.append(start_process(os.path.join(work, f"{name}.log"), args, dict(self.env, **extra)))
 
         try:
-            account = sh(f"{BIN}/insider-bulk-gateway", "admin", "create-account", "--name", f"scale-{percent}",
-                         "--tier", "enterprise", "--tokens", "100000000", env=self.env).stdout
-            key = next(line.split()[-1] for line in account.splitlines() if "api key" in line)
+            key = create_account(self.env, f"scale-{percent}")
             limits = {"RATE_LIMIT_ENTERPRISE_REQUESTS": "1000000000/60",
                       "RATE_LIMIT_ENTERPRISE_GENERATE": "1000000000/60"}
             start("gateway", [f"{BIN}/insider-bulk-gateway", "serve"], {"GATEWAY_ADDR": "127.0.0.1:18190", **limits})
@@ -254,14 +258,7 @@ class Bench:
             for port in (18190, 18191):
                 wait_http(f"http://127.0.0.1:{port}/readyz")
             index = "/api/insiders/bulk/form-4/index.json?api_Token=" + key
-            builds = []
-            for _ in range(20):
-                started = time.monotonic()
-                with urllib.request.urlopen(f"http://127.0.0.1:18191{index}") as r:
-                    r.read()
-                builds.append(time.monotonic() - started)
-            builds.sort()
-            figures["index_build_ms"] = 1000 * builds[len(builds) // 2]
+            figures["index_build_ms"] = index_build_ms(f"http://127.0.0.1:18191{index}", 20)
             figures["index_wrk"] = wrk(f"http://127.0.0.1:18190{index}")
             figures["ingested_through_ms"] = query_ms(self.db, "SELECT ingested_through FROM edgar_mark WHERE id = 1")
             # generate -> index.json: change the probe month (one filing more),
@@ -272,9 +269,13 @@ class Bench:
                       month[:4], str(int(month[5:]))).stdout.strip()
             figures["generate_to_index_seconds"] = float(line.split()[0])
             figures["generate_to_index"] = line
-            # The nightly run: the month synthesized for the rate above is
-            # among the last 12, so nightly enqueues it; timed to the last
-            # job done.
+            # The nightly run for one changed month: whatever else of the
+            # last 12 months is unpacked is packed first, untimed; then one
+            # filing more in the rate month, and nightly timed to its job
+            # done.
+            sh(f"{BIN}/insider-bulk-packer", "nightly", env=self.env)
+            wait_no_open_jobs(self.db)
+            self.synth(4, RATE_MONTHS[CHECKPOINTS.index(percent)], 1, 600 + percent)
             started = time.monotonic()
             out = sh(f"{BIN}/insider-bulk-packer", "nightly", env=self.env).stdout.strip()
             wait_no_open_jobs(self.db)
@@ -284,13 +285,7 @@ class Bench:
             if percent == 100:
                 figures.update(self.full_rebuild())
         finally:
-            for p in procs:
-                p.terminate()
-            for p in procs:
-                try:
-                    p.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+            stop_processes(procs)
         return figures
 
     def real_import(self):
@@ -316,6 +311,75 @@ class Bench:
         finally:
             sh("dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", clone)
         return {"sec_dataset_filings_per_s": loaded / took, "sec_dataset": out.strip().splitlines()[-1]}
+
+    def against_empty(self, args, rounds=5):
+        """The per-month costs on this database and on an empty twin (the
+        set-up alone: the probe month, a year of jobs, the EDGAR days),
+        measured in turns in one run. The checkpoints span hours of a
+        shared host whose speed drifts by more than the 10 % asked of
+        them, so the flatness figures are these: pack the probe month,
+        build index.json, import SEC's real tables."""
+        if "against_empty" in self.state:
+            return
+        print(f"against an empty database: {rounds} rounds in turns", flush=True)
+        empty = Bench(args, twin="empty")
+        empty.env["QUEUE_NAME"] += "-empty"
+        empty.setup()
+        # The month nightly packs on both: the last rate month, as the full
+        # database holds it.
+        nightly_month = RATE_MONTHS[-1]
+        empty.synth(4, nightly_month, RATE_FILINGS, 77 + CHECKPOINTS[-1])
+        pair = (("full", self), ("empty", empty))
+        for _, b in pair:
+            sh("psql", "-X", "-q", f"{PG}/{b.db}", "-c", "VACUUM ANALYZE")
+        kinds = ("pack_seconds", "index_build_ms", "synth_filings_per_s", "nightly_seconds", "sec_dataset_filings_per_s")
+        figures = {k: {"full": [], "empty": []} for k in kinds}
+        procs = []
+        try:
+            index_urls = {}
+            for n, (name, b) in enumerate(pair):
+                key = create_account(b.env, f"against-empty-{name}")
+                port = 18192 + n
+                procs.append(start_process(os.path.join(b.dir, f"gateway-{name}.log"),
+                                           [f"{BIN}/insider-bulk-gateway", "serve"],
+                                           dict(b.env, GATEWAY_ADDR=f"127.0.0.1:{port}", INDEX_CACHE_MILLIS="0")))
+                procs.append(start_process(os.path.join(b.dir, f"packer-{name}.log"),
+                                           [f"{BIN}/insider-bulk-packer", "run"],
+                                           dict(b.env, PACKER_METRICS_ADDR=f"127.0.0.1:{19194 + n}")))
+                index_urls[name] = f"http://127.0.0.1:{port}/api/insiders/bulk/form-4/index.json?api_Token={key}"
+            for url in index_urls.values():
+                wait_http(url.split("/api/")[0] + "/readyz")
+            # Whatever nightly finds waiting is packed first, untimed.
+            for _, b in pair:
+                sh(f"{BIN}/insider-bulk-packer", "nightly", env=b.env)
+                wait_no_open_jobs(b.db)
+            form, month, _ = PROBE
+            for r in range(rounds):
+                for name, b in pair:
+                    out = os.path.join(b.dir, "probe.tar.gz")
+                    figures["pack_seconds"][name].append(timed(
+                        f"{BIN}/insider-bulk-packer", "pack", "--form", str(form), "--month", month, "--out", out,
+                        env=b.env))
+                    figures["index_build_ms"][name].append(index_build_ms(index_urls[name], 10))
+                    # 12,000 new filings into a month of 2003 (the same
+                    # month and seed on both).
+                    secs = b.synth(4, f"2003-{r + 2:02d}", RATE_FILINGS, 9000 + r)
+                    figures["synth_filings_per_s"][name].append(RATE_FILINGS / secs)
+                    # One filing more in the nightly month, then nightly
+                    # until its one job is done.
+                    b.synth(4, nightly_month, 1, 700 + r)
+                    started = time.monotonic()
+                    sh(f"{BIN}/insider-bulk-packer", "nightly", env=b.env)
+                    wait_no_open_jobs(b.db)
+                    figures["nightly_seconds"][name].append(time.monotonic() - started)
+        finally:
+            stop_processes(procs)
+        for _ in range(2):
+            for name, b in pair:
+                figures["sec_dataset_filings_per_s"][name].append(b.real_import()["sec_dataset_filings_per_s"])
+        sh("dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", empty.db)
+        self.state["against_empty"] = figures
+        self.save()
 
     def full_rebuild(self):
         """Every month of every form packed again by the two packers."""
@@ -355,6 +419,41 @@ class Bench:
         return {name: psql(self.db, f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {sql}") for name, sql in queries.items()}
 
 
+def create_account(env, name):
+    """An enterprise account with tokens enough for any run; its API key."""
+    out = sh(f"{BIN}/insider-bulk-gateway", "admin", "create-account", "--name", name,
+             "--tier", "enterprise", "--tokens", "100000000", env=env).stdout
+    return next(line.split()[-1] for line in out.splitlines() if "api key" in line)
+
+
+def start_process(log_path, args, env):
+    log = open(log_path, "w")
+    return subprocess.Popen(args, env=dict(os.environ, **env), stdout=log, stderr=log)
+
+
+def stop_processes(procs):
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def index_build_ms(url, requests):
+    """Median latency of index.json from a gateway that caches nothing:
+    the build time."""
+    took = []
+    for _ in range(requests):
+        started = time.monotonic()
+        with urllib.request.urlopen(url) as r:
+            r.read()
+        took.append(time.monotonic() - started)
+    took.sort()
+    return 1000 * took[len(took) // 2]
+
+
 def wait_http(url):
     for _ in range(600):
         try:
@@ -385,9 +484,35 @@ def query_ms(db, sql):
     return float(re.search(r"Execution Time: ([\d.]+) ms", out).group(1))
 
 
+def median(values):
+    values = sorted(values)
+    return values[len(values) // 2]
+
+
 def nightly(c):
     """Seconds of the nightly run per month it packed."""
     return c["nightly_seconds"] / c["nightly_months"]
+
+
+def load_curve(bench):
+    """(tenth, filings loaded before it, filings/s over it) from the load's
+    own records, in load order."""
+    work = plan(bench.scale)
+    total = sum(n for *_, n in work)
+    bins = [[0, 0.0] for _ in range(10)]
+    done = PROBE[2]
+    starts = [None] * 10
+    for form, month, n in work:
+        rec = bench.state["loaded"].get(f"{form}:{month}")
+        if rec is None:
+            continue
+        tenth = min(9, int(10 * (done - PROBE[2]) / total))
+        if starts[tenth] is None:
+            starts[tenth] = done
+        bins[tenth][0] += rec["filings"]
+        bins[tenth][1] += rec["seconds"]
+        done += n
+    return [(t, starts[t], n / secs) for t, (n, secs) in enumerate(bins) if secs > 0]
 
 
 def report(bench):
@@ -413,6 +538,24 @@ def report(bench):
         f", nightly a month {nightly(last) / nightly(base):.2f}x"
         f", synth rate {last['synth_filings_per_s'] / base['synth_filings_per_s']:.2f}x"
         f", sec-dataset rate {last['sec_dataset_filings_per_s'] / base['sec_dataset_filings_per_s']:.2f}x")
+    if "against_empty" in bench.state:
+        print(f"\nThe same costs on the full database and on an empty one, in turns in one run "
+              f"(median of each; the flatness figures):\n")
+        print("| cost | full history | empty database | full / empty |")
+        print("| --- | --- | --- | --- |")
+        for k, label in [("pack_seconds", "pack the 11,000-filing month, s"),
+                         ("index_build_ms", "index.json build, ms"),
+                         ("nightly_seconds", "nightly, one changed 12,000-filing month, s"),
+                         ("synth_filings_per_s", "synth 12,000 filings, filings/s"),
+                         ("sec_dataset_filings_per_s", "SEC's 2024 Q3 tables through sec-dataset, filings/s")]:
+            full, empty = (median(bench.state["against_empty"][k][n]) for n in ("full", "empty"))
+            print(f"| {label} | {full:,.2f} | {empty:,.2f} | {full / empty:.2f} |")
+    print("\nsynth's rate while the history loaded, by tenth of the planned filings (filings before the tenth, "
+          "filings/s over the tenth, each form-month one synth run):\n")
+    print("| tenth | history filings before it | filings/s |")
+    print("| --- | --- | --- |")
+    for tenth, before, rate in load_curve(bench):
+        print(f"| {tenth + 1} | {before:,} | {rate:,.0f} |")
     if "rebuild_seconds" in last:
         print(f"\nFull rebuild, 2 packers: {last['rebuild_months']} months in {last['rebuild_seconds']:.0f} s "
               f"({last['rebuild_seconds'] / max(1, last['rebuild_months']):.2f} s a month)")
@@ -465,6 +608,7 @@ def main():
     for percent in CHECKPOINTS:
         bench.load_until(percent, work)
         bench.measure(percent)
+    bench.against_empty(args)
     report(bench)
 
 
