@@ -486,7 +486,8 @@ def query_ms(db, sql):
 
 def median(values):
     values = sorted(values)
-    return values[len(values) // 2]
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
 
 
 def nightly(c):
@@ -580,7 +581,6 @@ def report(bench):
     axes[0].legend()
     for k, label in [("pack_seconds", "pack 11k month"), ("generate_to_index_seconds", "generate to index.json")]:
         axes[1].plot(sizes, [c[k] for c in cps], "o-", label=label)
-    axes[1].plot(sizes, [nightly(c) for c in cps], "o-", label="nightly, a month")
     axes[1].set_xlabel("database size, GiB")
     axes[1].set_ylabel("seconds")
     axes[1].set_ylim(bottom=0)

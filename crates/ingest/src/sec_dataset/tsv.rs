@@ -6,30 +6,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
-/// FNV-1a: a row's fields are looked up by column name a few million times
-/// a quarter, and SipHash (the default, built against untrusted keys) was
-/// the importer's largest cost after the database. The names here are the
-/// file's own header, a few dozen short strings.
-#[derive(Default)]
-struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
-        for b in bytes {
-            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-type Columns = HashMap<String, usize, BuildHasherDefault<Fnv>>;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TsvError {
@@ -67,7 +43,7 @@ pub struct BadLine {
 #[derive(Debug)]
 pub struct Tsv {
     text: String,
-    columns: Columns,
+    columns: HashMap<String, usize>,
     spans: Vec<(usize, usize, usize)>,
 }
 
@@ -75,7 +51,7 @@ impl Tsv {
     /// Splits `text` into rows; lines with the wrong number of fields are
     /// handed back as bad lines, blank lines are skipped.
     pub fn parse(text: String) -> Result<(Tsv, Vec<BadLine>), TsvError> {
-        let mut columns = Columns::default();
+        let mut columns = HashMap::new();
         let mut spans = Vec::new();
         let mut bad = Vec::new();
         let mut width = 0;
@@ -135,33 +111,25 @@ impl Tsv {
 pub struct Row<'a> {
     pub line: usize,
     fields: Vec<&'a str>,
-    columns: &'a Columns,
+    columns: &'a HashMap<String, usize>,
 }
 
 impl<'a> Row<'a> {
     /// The value of `column` with SEC's quoting undone; `None` when empty or
     /// when the header has no such column.
     pub fn get(&self, column: &str) -> Result<Option<Cow<'a, str>>, FieldError> {
-        match self.columns.get(column) {
-            Some(&i) => self.value(column, i),
-            None => Ok(None),
-        }
-    }
-
-    /// The first of `columns` the header has: for names SEC spelled two ways.
-    pub fn get_any(&self, columns: &[&str]) -> Result<Option<Cow<'a, str>>, FieldError> {
-        match columns.iter().find_map(|c| self.columns.get(*c).map(|&i| (*c, i))) {
-            Some((column, i)) => self.value(column, i),
-            None => Ok(None),
-        }
-    }
-
-    fn value(&self, column: &str, index: usize) -> Result<Option<Cow<'a, str>>, FieldError> {
-        let raw = self.fields[index];
+        let Some(&i) = self.columns.get(column) else { return Ok(None) };
+        let raw = self.fields[i];
         if raw.is_empty() {
             return Ok(None);
         }
         unquote(raw).map(Some).map_err(|reason| FieldError::new(column, reason))
+    }
+
+    /// The first of `columns` the header has: for names SEC spelled two ways.
+    pub fn get_any(&self, columns: &[&str]) -> Result<Option<Cow<'a, str>>, FieldError> {
+        let present = columns.iter().find(|c| self.columns.contains_key(**c)).unwrap_or(&columns[0]);
+        self.get(present)
     }
 }
 
