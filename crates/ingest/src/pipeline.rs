@@ -21,6 +21,13 @@ pub const BULK_BATCH_SIZE: usize = 5000;
 /// The first batch of a bulk import, which the database waits for.
 const FIRST_BATCH_SIZE: usize = 500;
 
+/// Where an import's time goes: `RUST_LOG=insider_bulk_ingest::timing=debug`
+/// logs each phase (reading, waiting for the producer, analyzing), as the
+/// store's `insider_bulk_core::store_timing` logs each batch's.
+pub(crate) fn timing(phase: &'static str, since: std::time::Instant) {
+    tracing::debug!(target: "insider_bulk_ingest::timing", phase, us = since.elapsed().as_micros() as u64);
+}
+
 /// A progress bar on a terminal, nothing when output is redirected.
 pub fn progress_bar(total: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(total);
@@ -56,9 +63,8 @@ where
     let mut result = Ok(());
     let mut waited = std::time::Instant::now();
     while let Some(batch) = rx.recv().await {
-        // Time the database waited for the producer: the producer is the
-        // bottleneck where this adds up.
-        tracing::debug!(target: "insider_bulk_ingest::timing", phase = "wait", us = waited.elapsed().as_micros() as u64);
+        // The database waited for the producer: the bottleneck where this adds up.
+        timing("wait", waited);
         let n = batch.len() as u64;
         if let Err(e) = writer.write_prepared(batch).await {
             result = Err(e);
@@ -70,10 +76,10 @@ where
     drop(rx);
     let _ = producer.join();
     progress.finish_and_clear();
-    if result.is_ok() && writer.report.loaded() >= 1_000 {
+    if result.is_ok() {
         let started = std::time::Instant::now();
         writer.refresh_planner_statistics().await?;
-        tracing::debug!(target: "insider_bulk_ingest::timing", phase = "analyze", ms = started.elapsed().as_millis() as u64);
+        timing("analyze", started);
     }
     result
 }

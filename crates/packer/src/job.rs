@@ -213,12 +213,7 @@ impl Packer {
                 // The lease keeper writes these with each renewal; this
                 // connection holds the month's read-only snapshot.
                 let mut report = |done: u64, total: u64| progress.set(done, total);
-                let writer = std::io::BufWriter::with_capacity(1 << 16, file);
-                let (writer, built) = bundle::build(conn, form, month, writer, &mut report)
-                    .map_err(|e| DbError::Corrupt(e.to_string()))?;
-                let file = writer.into_inner().map_err(|e| DbError::Corrupt(e.to_string()))?;
-                file.sync_all().map_err(|e| DbError::Corrupt(e.to_string()))?;
-                Ok(built)
+                bundle::build_to_file(conn, form, month, file, &mut report).map_err(|e| DbError::Corrupt(e.to_string()))
             })
             .await?;
         let key = object_key(StorageTier::Hot, form, month, &built.sha256, Uuid::new_v4());

@@ -92,11 +92,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             // bundle (one killed leaves a `.partial` file, never `out`).
             let dir = out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
             let partial = tempfile::Builder::new().prefix(".pack-").suffix(".partial").tempfile_in(dir)?;
-            let file = std::io::BufWriter::new(partial);
-            let (file, built) =
-                db.run(move |conn| Ok(bundle::build(conn, form, month, file, &mut |_, _| {}))).await??;
-            let partial = file.into_inner().map_err(|e| e.into_error())?;
-            partial.as_file().sync_all()?;
+            let file = partial.reopen()?;
+            let built =
+                db.run(move |conn| Ok(bundle::build_to_file(conn, form, month, file, &mut |_, _| {}))).await??;
             std::fs::set_permissions(partial.path(), std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
             partial.persist(&out)?;
             println!("{}  {}", built.sha256, out.display());

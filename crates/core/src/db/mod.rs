@@ -102,14 +102,18 @@ pub fn write_transaction<T>(
 }
 
 /// Whether a load of `loaded` filings warrants [`refresh_planner_statistics`]
-/// now: on PostgreSQL when the filings table was never analyzed or the load
-/// is at least a tenth of the rows it held when it last was. Below that the
+/// now: never under 1,000 filings; on PostgreSQL when the filings table was
+/// never analyzed or the load is at least a tenth of the rows it held when
+/// it last was. Below that the
 /// statistics are still within autovacuum's own threshold (a tenth of the
 /// table changed), which refreshes them as the changes add up; analyzing
 /// after every month of a twenty-year history would sample tables of
 /// millions of rows for a load of thousands.
 pub fn needs_planner_statistics(conn: &mut DbConnection, loaded: usize) -> Result<bool, DbError> {
     use diesel::prelude::*;
+    if loaded < 1_000 {
+        return Ok(false);
+    }
     match conn {
         DbConnection::Postgres(pg) => {
             #[derive(QueryableByName)]

@@ -127,7 +127,7 @@ async fn import(db: &Database, source: DataSetSource, totals: &mut Totals) -> an
             return Ok(());
         }
     };
-    tracing::debug!(target: "insider_bulk_ingest::timing", phase = "read", ms = started.elapsed().as_millis() as u64);
+    pipeline::timing("read", started);
     println!("{}: {}", set.name, tables_line(&set.tables, &set.absent));
     for t in set.tables.iter().filter(|t| !t.missing_columns.is_empty()) {
         println!("{}: {} has no column {} (read as empty)", set.name, t.table, t.missing_columns.join(", "));

@@ -131,6 +131,21 @@ pub fn build<W: Write>(
     build_with(conn, form, month, out, progress, compress_threads())
 }
 
+/// [`build`] into a file, buffered, and synced to disk before it returns:
+/// what a caller renames or uploads is whole on disk.
+pub fn build_to_file(
+    conn: &mut DbConnection,
+    form: FormType,
+    month: Month,
+    file: std::fs::File,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<BuiltBundle, BuildError> {
+    let writer = io::BufWriter::with_capacity(1 << 16, file);
+    let (writer, built) = build(conn, form, month, writer, progress)?;
+    writer.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    Ok(built)
+}
+
 /// [`build`] with `threads` compressing threads; 0 compresses on the
 /// reading thread. The bytes are the same for any number.
 pub fn build_with<W: Write>(
