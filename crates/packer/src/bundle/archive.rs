@@ -89,7 +89,8 @@ pub fn assemble<W: Write>(out: W, mut entries: Vec<SpooledEntry>, mtime: u64) ->
     let mut glue = Vec::new();
     for mut entry in entries {
         glue.extend_from_slice(&tar_header(&entry.name, entry.size, mtime)?);
-        let piece = deflater.deflate(&Piece { dictionary: Vec::new(), data: std::mem::take(&mut glue) }, false);
+        let piece =
+            deflater.deflate(Piece { dictionary: Vec::new(), data: std::mem::take(&mut glue) }, Vec::new(), false);
         out.write_all(&piece.bytes)?;
         crc.combine(&piece.crc);
         io::copy(&mut BufReader::with_capacity(1 << 16, &mut entry.compressed), &mut out)?;
@@ -98,7 +99,7 @@ pub fn assemble<W: Write>(out: W, mut entries: Vec<SpooledEntry>, mtime: u64) ->
     }
     // tar's end: two zero blocks.
     glue.resize(glue.len() + 2 * BLOCK, 0);
-    let end = deflater.deflate(&Piece { dictionary: Vec::new(), data: glue }, true);
+    let end = deflater.deflate(Piece { dictionary: Vec::new(), data: glue }, Vec::new(), true);
     out.write_all(&end.bytes)?;
     crc.combine(&end.crc);
     out.write_all(&gzip_trailer(&crc))?;

@@ -25,10 +25,13 @@ pub struct Piece {
     pub data: Vec<u8>,
 }
 
-/// A compressed piece and the CRC-32 of its uncompressed bytes.
+/// A compressed piece, the CRC-32 of its uncompressed bytes, and the piece
+/// itself handed back, so that its buffers serve the next one (fresh
+/// megabytes cost a page fault and the kernel's zeroing per page).
 pub struct Deflated {
     pub bytes: Vec<u8>,
     pub crc: crc32fast::Hasher,
+    pub piece: Piece,
 }
 
 /// A reusable raw-deflate compressor at the bundle's level.
@@ -44,15 +47,16 @@ impl Default for Deflater {
 
 impl Deflater {
     /// `piece` as raw deflate, ended byte-aligned (sync flush), or with the
-    /// final block when `last`.
-    pub fn deflate(&mut self, piece: &Piece, last: bool) -> Deflated {
+    /// final block when `last`, written into `out` (emptied first).
+    pub fn deflate(&mut self, piece: Piece, mut out: Vec<u8>, last: bool) -> Deflated {
         let c = &mut self.compress;
         c.reset();
         if !piece.dictionary.is_empty() {
             c.set_dictionary(&piece.dictionary).expect("a dictionary is accepted before the first byte");
         }
         let flush = if last { FlushCompress::Finish } else { FlushCompress::Sync };
-        let mut out = Vec::with_capacity(piece.data.len() / 4 + 1024);
+        out.clear();
+        out.reserve(piece.data.len() / 4 + 1024);
         let start = c.total_in();
         loop {
             if out.capacity() - out.len() < 1024 {
@@ -69,7 +73,7 @@ impl Deflater {
         }
         let mut crc = crc32fast::Hasher::new();
         crc.update(&piece.data);
-        Deflated { bytes: out, crc }
+        Deflated { bytes: out, crc, piece }
     }
 }
 
@@ -99,12 +103,12 @@ mod tests {
         let mut previous: &[u8] = &[];
         for part in text.chunks(CHUNK) {
             let dictionary = previous[previous.len().saturating_sub(WINDOW)..].to_vec();
-            let piece = d.deflate(&Piece { dictionary, data: part.to_vec() }, false);
+            let piece = d.deflate(Piece { dictionary, data: part.to_vec() }, Vec::new(), false);
             gz.extend(&piece.bytes);
             crc.combine(&piece.crc);
             previous = part;
         }
-        let end = d.deflate(&Piece { dictionary: Vec::new(), data: vec![0; 1024] }, true);
+        let end = d.deflate(Piece { dictionary: Vec::new(), data: vec![0; 1024] }, Vec::new(), true);
         gz.extend(&end.bytes);
         crc.combine(&end.crc);
         gz.extend(gzip_trailer(&crc));

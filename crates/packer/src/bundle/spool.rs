@@ -16,9 +16,11 @@ use sha2::{Digest, Sha256};
 
 use super::deflate::{Deflated, Deflater, Piece, CHUNK, WINDOW};
 
-/// A piece sent to the pool and where its result goes.
+/// A piece sent to the pool, the buffer its result goes in, and where the
+/// result goes.
 pub struct Job {
     piece: Piece,
+    out: Vec<u8>,
     reply: mpsc::Sender<Deflated>,
 }
 
@@ -48,7 +50,7 @@ pub fn spawn_pool<'scope>(scope: &'scope Scope<'scope, '_>, threads: usize) -> C
                 };
                 let Ok(job) = job else { return };
                 // The writer may have given up (an error): nothing to do.
-                let _ = job.reply.send(deflater.deflate(&job.piece, false));
+                let _ = job.reply.send(deflater.deflate(job.piece, job.out, false));
             }
         });
     }
@@ -62,6 +64,8 @@ enum Pending {
 
 /// Results held per entry before the oldest is waited for.
 const MAX_PENDING: usize = 4;
+/// Finished pieces whose buffers a sink keeps for its next pieces.
+const SPARE_KEPT: usize = 2;
 
 /// One entry being written: counts and hashes its bytes, and spools them
 /// compressed.
@@ -70,6 +74,8 @@ pub struct EntrySink {
     inline: Option<Deflater>,
     buf: Vec<u8>,
     dictionary: Vec<u8>,
+    /// Buffers of pieces done, for the next ones: a sink reuses its few.
+    spare: Vec<Deflated>,
     sha256: Sha256,
     size: u64,
     pending: VecDeque<Pending>,
@@ -96,6 +102,7 @@ impl EntrySink {
             inline,
             buf: Vec::with_capacity(CHUNK),
             dictionary: Vec::new(),
+            spare: Vec::new(),
             sha256: Sha256::new(),
             size: 0,
             pending: VecDeque::new(),
@@ -105,18 +112,25 @@ impl EntrySink {
     }
 
     fn submit(&mut self) -> io::Result<()> {
-        let data = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
+        let (mut next_buf, mut next_dictionary, out) = match self.spare.pop() {
+            Some(done) => (done.piece.data, done.piece.dictionary, done.bytes),
+            None => (Vec::with_capacity(CHUNK), Vec::with_capacity(WINDOW), Vec::new()),
+        };
+        next_buf.clear();
+        std::mem::swap(&mut self.buf, &mut next_buf);
+        let data = next_buf;
         self.sha256.update(&data);
-        let next_dictionary = data[data.len().saturating_sub(WINDOW)..].to_vec();
+        next_dictionary.clear();
+        next_dictionary.extend_from_slice(&data[data.len().saturating_sub(WINDOW)..]);
         let piece = Piece { dictionary: std::mem::replace(&mut self.dictionary, next_dictionary), data };
         match (&self.compressor, &mut self.inline) {
             (_, Some(deflater)) => {
-                let done = deflater.deflate(&piece, false);
+                let done = deflater.deflate(piece, out, false);
                 self.pending.push_back(Pending::Done(done));
             }
             (Compressor::Pool(tx), None) => {
                 let (reply, result) = mpsc::channel();
-                tx.send(Job { piece, reply }).map_err(|_| pool_gone())?;
+                tx.send(Job { piece, out, reply }).map_err(|_| pool_gone())?;
                 self.pending.push_back(Pending::Waiting(result));
             }
             (Compressor::Inline, None) => unreachable!("an inline sink has its deflater"),
@@ -142,6 +156,9 @@ impl EntrySink {
             };
             self.out.write_all(&done.bytes)?;
             self.crc.combine(&done.crc);
+            if self.spare.len() < SPARE_KEPT {
+                self.spare.push(done);
+            }
         }
         Ok(())
     }

@@ -46,7 +46,7 @@ pub fn load_filings(conn: &mut DbConnection, accessions: &[String]) -> Result<Ve
         footnotes: children!(conn, footnotes, Footnote, accessions),
         signatures: children!(conn, owner_signatures, OwnerSignature, accessions),
     };
-    Ok(rows.assemble())
+    rows.assemble()
 }
 
 /// The accession of the filing that `accession` amends, when it is an

@@ -5,8 +5,6 @@
 
 mod copy;
 
-use std::collections::HashMap;
-
 use diesel::dsl;
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
@@ -115,40 +113,65 @@ pub struct ReadRows {
     pub signatures: Children<OwnerSignature>,
 }
 
-/// Groups child rows (already in document order) under their filing.
-fn group<R>(rows: Children<R>) -> HashMap<AccessionNumber, Vec<R>> {
-    let mut grouped: HashMap<AccessionNumber, Vec<R>> = HashMap::new();
-    for (acc, row) in rows {
-        grouped.entry(acc).or_default().push(row);
+/// A table's rows handed out filing by filing. Rows and filings are read
+/// in the same accession order (a fixed-width `##########-##-######`
+/// sorts alike in every collation), so a filing's rows are the next run:
+/// no map, no hashing, each row moved once into a vector of its run's size.
+struct Runs<R> {
+    rows: std::vec::IntoIter<(AccessionNumber, R)>,
+}
+
+impl<R> Runs<R> {
+    fn new(rows: Children<R>) -> Self {
+        Runs { rows: rows.into_iter() }
     }
-    grouped
+
+    /// The rows of `acc`, the filing after the previous call's.
+    fn take(&mut self, acc: &AccessionNumber) -> Vec<R> {
+        let run = self.rows.as_slice().iter().take_while(|(a, _)| a == acc).count();
+        self.rows.by_ref().take(run).map(|(_, row)| row).collect()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.rows.len() == 0
+    }
 }
 
 impl ReadRows {
-    /// The filings, in the order of `submissions`.
-    pub fn assemble(self) -> Vec<Filing> {
-        let mut owners = group(self.owners);
-        let mut ndt = group(self.non_derivative_transactions);
-        let mut ndh = group(self.non_derivative_holdings);
-        let mut dt = group(self.derivative_transactions);
-        let mut dh = group(self.derivative_holdings);
-        let mut notes = group(self.footnotes);
-        let mut sigs = group(self.signatures);
-        self.submissions
+    /// The filings, in the order of `submissions`; an error, never a
+    /// filing short of rows, if a table's rows came in another order.
+    pub fn assemble(self) -> Result<Vec<Filing>, crate::db::DbError> {
+        let mut owners = Runs::new(self.owners);
+        let mut ndt = Runs::new(self.non_derivative_transactions);
+        let mut ndh = Runs::new(self.non_derivative_holdings);
+        let mut dt = Runs::new(self.derivative_transactions);
+        let mut dh = Runs::new(self.derivative_holdings);
+        let mut notes = Runs::new(self.footnotes);
+        let mut sigs = Runs::new(self.signatures);
+        let filings: Vec<Filing> = self
+            .submissions
             .into_iter()
             .map(|submission| {
                 let acc = &submission.accession_number;
                 Filing {
-                    reporting_owners: owners.remove(acc).unwrap_or_default(),
-                    non_derivative_transactions: ndt.remove(acc).unwrap_or_default(),
-                    non_derivative_holdings: ndh.remove(acc).unwrap_or_default(),
-                    derivative_transactions: dt.remove(acc).unwrap_or_default(),
-                    derivative_holdings: dh.remove(acc).unwrap_or_default(),
-                    footnotes: notes.remove(acc).unwrap_or_default(),
-                    owner_signatures: sigs.remove(acc).unwrap_or_default(),
+                    reporting_owners: owners.take(acc),
+                    non_derivative_transactions: ndt.take(acc),
+                    non_derivative_holdings: ndh.take(acc),
+                    derivative_transactions: dt.take(acc),
+                    derivative_holdings: dh.take(acc),
+                    footnotes: notes.take(acc),
+                    owner_signatures: sigs.take(acc),
                     submission,
                 }
             })
-            .collect()
+            .collect();
+        let all_taken = [owners.is_empty(), ndt.is_empty(), ndh.is_empty(), dt.is_empty()]
+            .into_iter()
+            .chain([dh.is_empty(), notes.is_empty(), sigs.is_empty()])
+            .all(|taken| taken);
+        if !all_taken {
+            return Err(crate::db::DbError::Corrupt("a page's child rows came out of their filings' order".into()));
+        }
+        Ok(filings)
     }
 }
