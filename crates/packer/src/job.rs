@@ -209,11 +209,12 @@ impl Packer {
         let progress = progress.clone();
         let built: BuiltBundle = self
             .db
-            .run(move |conn| {
-                // The lease keeper writes these with each renewal; this
-                // connection holds the month's read-only snapshot.
+            .run_with_spare(move |conn, second| {
+                // The lease keeper writes these with each renewal; these
+                // connections hold the month's read-only snapshot.
                 let mut report = |done: u64, total: u64| progress.set(done, total);
-                bundle::build_to_file(conn, form, month, file, &mut report).map_err(|e| DbError::Corrupt(e.to_string()))
+                bundle::build_to_file(conn, second, form, month, file, &mut report)
+                    .map_err(|e| DbError::Corrupt(e.to_string()))
             })
             .await?;
         let key = object_key(StorageTier::Hot, form, month, &built.sha256, Uuid::new_v4());

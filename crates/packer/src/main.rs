@@ -96,8 +96,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let dir = out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
             let partial = tempfile::Builder::new().prefix(".pack-").suffix(".partial").tempfile_in(dir)?;
             let file = partial.reopen()?;
-            let built =
-                db.run(move |conn| Ok(bundle::build_to_file(conn, form, month, file, &mut |_, _| {}))).await??;
+            let built = db
+                .run_with_spare(move |conn, second| {
+                    Ok(bundle::build_to_file(conn, second, form, month, file, &mut |_, _| {}))
+                })
+                .await??;
             std::fs::set_permissions(partial.path(), std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
             partial.persist(&out)?;
             println!("{}  {}", built.sha256, out.display());

@@ -14,7 +14,18 @@ use insider_bulk_packer::bundle::{self, sec_tables::TABLES, BuiltBundle};
 use insider_bulk_testing::{Backend, TestDatabase};
 
 fn pack(conn: &mut DbConnection, form: FormType, m: Month, threads: usize) -> (Vec<u8>, BuiltBundle) {
-    bundle::build_with(conn, form, m, Vec::new(), &mut |_, _| {}, threads).unwrap()
+    bundle::build_with(conn, None, form, m, Vec::new(), &mut |_, _| {}, threads).unwrap()
+}
+
+/// Read from two connections, alternate pages each (one snapshot on PostgreSQL).
+fn pack_on_two(
+    conn: &mut DbConnection,
+    second: &mut DbConnection,
+    form: FormType,
+    m: Month,
+    threads: usize,
+) -> (Vec<u8>, BuiltBundle) {
+    bundle::build_with(conn, Some(second), form, m, Vec::new(), &mut |_, _| {}, threads).unwrap()
 }
 
 /// The sha256 of the bundle of 300 synthetic Form 4 filings (seed 7) for
@@ -33,10 +44,12 @@ fn a_fixed_month_has_a_pinned_sha256() {
     assert_eq!(built.sha256, PINNED_SHA256);
 }
 
-/// Serial and with 1 and 3 compressing threads, twice each: one sha256.
+/// Serial, with 1 and 3 compressing threads and with one and two reading
+/// connections, twice each: one sha256.
 fn same_bytes_however_many_threads(backend: Backend) -> String {
     let test_db = TestDatabase::new(backend);
     let mut conn = test_db.connect();
+    let mut second = test_db.connect();
     let (form, m) = (FormType::Form4, month("2025-10"));
     // Enough for filings.jsonl and the larger tables to span several pieces.
     fill(&mut conn, form, m, 1500, 5);
@@ -46,6 +59,9 @@ fn same_bytes_however_many_threads(backend: Backend) -> String {
     for threads in [1, 3, 1, 3] {
         let (bytes, again) = pack(&mut conn, form, m, threads);
         assert!(bytes == serial, "{threads} threads: the serial pack's bytes");
+        assert_eq!(again, built);
+        let (bytes, again) = pack_on_two(&mut conn, &mut second, form, m, threads);
+        assert!(bytes == serial, "{threads} threads, two connections: the serial pack's bytes");
         assert_eq!(again, built);
     }
     assert_eq!(built.sha256, bundle::archive::sha256_hex(&serial));

@@ -15,6 +15,7 @@ pub mod outbox;
 mod pool;
 mod rows;
 pub mod schema;
+pub mod snapshot;
 pub mod superseded;
 
 pub(crate) use connection::MultiBackend;

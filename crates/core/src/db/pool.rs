@@ -43,6 +43,35 @@ impl Database {
         })?;
         conn.interact(work).await.map_err(|e| DbError::Pool(e.to_string()))?
     }
+
+    /// [`Database::run`] with a second connection when the pool can spare
+    /// one now and still have one free for others (a job's lease keeper
+    /// must never wait behind the job's own reads); never waits for it.
+    pub async fn run_with_spare<T, F>(&self, work: F) -> Result<T, DbError>
+    where
+        F: FnOnce(&mut DbConnection, Option<&mut DbConnection>) -> Result<T, DbError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let conn = self.pool.get().await.map_err(|e| match e {
+            managed::PoolError::Backend(e) => e,
+            other => DbError::Pool(other.to_string()),
+        })?;
+        let status = self.pool.status();
+        let free = status.max_size.saturating_sub(status.size.saturating_sub(status.available));
+        let spare = if status.waiting == 0 && free >= 2 {
+            let now = managed::Timeouts { wait: Some(std::time::Duration::ZERO), ..self.pool.timeouts() };
+            self.pool.timeout_get(&now).await.ok()
+        } else {
+            None
+        };
+        conn.interact(move |conn| {
+            // The spare's own thread is idle: its connection is used from here.
+            let mut spare = spare.as_ref().and_then(|s| s.lock().ok());
+            work(conn, spare.as_deref_mut())
+        })
+        .await
+        .map_err(|e| DbError::Pool(e.to_string()))?
+    }
 }
 
 struct ConnectionManager {

@@ -19,10 +19,10 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::sync::mpsc;
 
-use diesel::{Connection, RunQueryDsl};
+use diesel::Connection;
 use insider_bulk_core::db::filings::{amendment_links, load_filings, month_accessions};
 use insider_bulk_core::db::month_stats::{self, EMPTY_FINGERPRINT};
-use insider_bulk_core::db::{DbConnection, DbError};
+use insider_bulk_core::db::{snapshot, DbConnection, DbError};
 use insider_bulk_core::domain::{FilingSource, FormType, Month};
 use insider_bulk_core::filing::Filing;
 use serde::Serialize;
@@ -128,28 +128,34 @@ pub fn build<W: Write>(
     out: W,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<(W, BuiltBundle), BuildError> {
-    build_with(conn, form, month, out, progress, compress_threads())
+    build_with(conn, None, form, month, out, progress, compress_threads())
 }
 
 /// [`build`] into a file, buffered, and synced to disk before it returns:
-/// what a caller renames or uploads is whole on disk.
+/// what a caller renames or uploads is whole on disk. On PostgreSQL,
+/// `second` reads every other page in `conn`'s snapshot.
 pub fn build_to_file(
     conn: &mut DbConnection,
+    second: Option<&mut DbConnection>,
     form: FormType,
     month: Month,
     file: std::fs::File,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<BuiltBundle, BuildError> {
     let writer = io::BufWriter::with_capacity(1 << 16, file);
-    let (writer, built) = build(conn, form, month, writer, progress)?;
+    let (writer, built) = build_with(conn, second, form, month, writer, progress, compress_threads())?;
     writer.into_inner().map_err(|e| e.into_error())?.sync_all()?;
     Ok(built)
 }
 
-/// [`build`] with `threads` compressing threads; 0 compresses on the
-/// reading thread. The bytes are the same for any number.
+/// [`build`] with `threads` compressing threads; 0 reads, formats and
+/// compresses on this thread alone, and ignores `second`. Otherwise pages
+/// are read on their own threads, from `conn` and, on PostgreSQL, from
+/// `second` too (alternate pages, one snapshot), while this thread formats
+/// them in order. The bytes are the same for any number of either.
 pub fn build_with<W: Write>(
     conn: &mut DbConnection,
+    second: Option<&mut DbConnection>,
     form: FormType,
     month: Month,
     out: W,
@@ -159,7 +165,7 @@ pub fn build_with<W: Write>(
     let spool = tempfile::tempdir()?;
     let (entries, counted) = std::thread::scope(|scope| {
         let compressor = if threads == 0 { Compressor::Inline } else { spool::spawn_pool(scope, threads) };
-        conn.transaction(|conn| read_month(conn, form, month, spool.path(), compressor, progress))
+        conn.transaction(|conn| read_month(conn, second, form, month, spool.path(), compressor, progress))
     })?;
     let (out, sha256, size) = archive::assemble(out, entries, month_start_unix(month))?;
     Ok((out, BuiltBundle { sha256, size, ..counted }))
@@ -169,62 +175,48 @@ pub fn build_with<W: Write>(
 /// manifest last; the returned bundle's sha256 and size are still empty.
 fn read_month(
     conn: &mut DbConnection,
+    second: Option<&mut DbConnection>,
     form: FormType,
     month: Month,
     dir: &Path,
     compressor: Compressor,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<(Vec<SpooledEntry>, BuiltBundle), BuildError> {
-    if conn.is_postgres() {
-        // One snapshot for the whole month: a load running meanwhile
-        // cannot make the fingerprint disagree with the rows.
-        diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(conn)?;
-    }
+    // One snapshot for the whole month: a load running meanwhile cannot
+    // make the fingerprint disagree with the rows.
+    snapshot::read_only(conn)?;
     let stats = month_stats::get(conn, form, month)?;
     let fingerprint = stats.as_ref().map_or(EMPTY_FINGERPRINT.to_owned(), |s| s.fingerprint.clone());
     let accessions = month_accessions(conn, form, month)?;
     let total = accessions.len() as u64;
+    let pages: Vec<&[String]> = accessions.chunks(PAGE).collect();
 
     let parallel = matches!(compressor, Compressor::Pool(_));
     let mut formatter = Formatter::new(dir, compressor)?;
-    let mut pages = accessions.chunks(PAGE).map(|page| -> Result<Page, BuildError> {
-        Ok(Page { filings: load_filings(conn, page)?, links: amendment_links(conn, page)? })
-    });
     let mut done = 0u64;
-    let formatter = if parallel {
-        // Formatting one page while the database reads the next.
-        let (tx, rx) = mpsc::sync_channel::<Page>(1);
-        std::thread::scope(|scope| {
-            let formatting = scope.spawn(move || -> io::Result<Formatter> {
-                for page in rx {
-                    formatter.page(&page)?;
-                }
-                Ok(formatter)
-            });
-            let read = (|| -> Result<(), BuildError> {
-                for page in pages.by_ref() {
-                    let page = page?;
-                    done += page.filings.len() as u64;
-                    if tx.send(page).is_err() {
-                        break; // the formatter failed: its error is the one to report
-                    }
-                    progress(done, total);
-                }
-                Ok(())
-            })();
-            drop(tx);
-            let formatted = formatting.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            read.and(formatted.map_err(BuildError::from))
-        })?
+    if parallel {
+        let shared = match second {
+            Some(second) => snapshot::export(conn)?.map(|id| (second, id)),
+            None => None,
+        };
+        let mut readers = vec![Reader { conn, snapshot: None }];
+        if let Some((conn, id)) = shared {
+            readers.push(Reader { conn, snapshot: Some(id) });
+        }
+        read_in_parallel(readers, &pages, &mut |page| {
+            formatter.page(&page)?;
+            done += page.filings.len() as u64;
+            progress(done, total);
+            Ok(())
+        })?;
     } else {
-        for page in pages {
-            let page = page?;
+        for page in &pages {
+            let page = read_page(conn, page)?;
             formatter.page(&page)?;
             done += page.filings.len() as u64;
             progress(done, total);
         }
-        formatter
-    };
+    }
     let Formatter { tables, jsonl, row_counts, row_count, by_source, .. } = formatter;
 
     let mut files = Vec::new();
@@ -279,6 +271,78 @@ fn read_month(
 struct Page {
     filings: Vec<Filing>,
     links: HashMap<String, String>,
+}
+
+fn read_page(conn: &mut DbConnection, accessions: &[String]) -> Result<Page, BuildError> {
+    Ok(Page { filings: load_filings(conn, accessions)?, links: amendment_links(conn, accessions)? })
+}
+
+/// A connection that reads pages, in the snapshot it was exported when
+/// `snapshot` is set (its own transaction adopts it).
+struct Reader<'c> {
+    conn: &'c mut DbConnection,
+    snapshot: Option<String>,
+}
+
+/// Reads `pages` with the readers, reader `i` taking pages `i`, `i + n`,
+/// …, each on its own thread (a reader waits on the database for about
+/// as long as it decodes, so two keep both busy), and hands them to
+/// `format` on this thread in page order. The first error wins; an error
+/// from `format` stops the readers at their next page.
+fn read_in_parallel(
+    readers: Vec<Reader<'_>>,
+    pages: &[&[String]],
+    format: &mut dyn FnMut(Page) -> io::Result<()>,
+) -> Result<(), BuildError> {
+    let n = readers.len();
+    std::thread::scope(|scope| {
+        let mut queues = Vec::with_capacity(n);
+        let mut threads = Vec::with_capacity(n);
+        for (i, reader) in readers.into_iter().enumerate() {
+            // One page ahead per reader: memory stays a few pages.
+            let (tx, rx) = mpsc::sync_channel::<Page>(1);
+            queues.push(rx);
+            let mine: Vec<&[String]> = pages.iter().skip(i).step_by(n).copied().collect();
+            threads.push(scope.spawn(move || -> Result<(), BuildError> {
+                let send_all = |conn: &mut DbConnection| -> Result<(), BuildError> {
+                    for accessions in mine {
+                        if tx.send(read_page(conn, accessions)?).is_err() {
+                            break; // the formatting failed: its error is the one to report
+                        }
+                    }
+                    Ok(())
+                };
+                match &reader.snapshot {
+                    None => send_all(reader.conn),
+                    Some(id) => reader.conn.transaction(|conn| {
+                        snapshot::adopt(conn, id)?;
+                        send_all(conn)
+                    }),
+                }
+            }));
+        }
+        let mut formatted = Ok(0usize);
+        for i in 0..pages.len() {
+            // A reader that stopped early failed: its error is reported below.
+            let Ok(page) = queues[i % n].recv() else { break };
+            if let Err(e) = format(page) {
+                formatted = Err(e);
+                break;
+            }
+            formatted = Ok(i + 1);
+        }
+        drop(queues);
+        let mut read = Ok(());
+        for thread in threads {
+            let result = thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            read = read.and(result);
+        }
+        read?;
+        match formatted? {
+            n if n == pages.len() => Ok(()),
+            n => Err(BuildError::Io(io::Error::other(format!("{n} of {} pages read", pages.len())))),
+        }
+    })
 }
 
 /// Writes pages of filings into the nine data entries, counting as it goes.
