@@ -44,9 +44,11 @@ impl Database {
         conn.interact(work).await.map_err(|e| DbError::Pool(e.to_string()))?
     }
 
-    /// [`Database::run`] with a second connection when the pool can spare
-    /// one now and still have one free for others (a job's lease keeper
-    /// must never wait behind the job's own reads); never waits for it.
+    /// [`Database::run`] with a second connection when the database is
+    /// PostgreSQL (only it shares a snapshot between connections) and the
+    /// pool can spare one now and still have one free for others (a job's
+    /// lease keeper must never wait behind the job's own reads); never
+    /// waits for it.
     pub async fn run_with_spare<T, F>(&self, work: F) -> Result<T, DbError>
     where
         F: FnOnce(&mut DbConnection, Option<&mut DbConnection>) -> Result<T, DbError> + Send + 'static,
@@ -58,7 +60,7 @@ impl Database {
         })?;
         let status = self.pool.status();
         let free = status.max_size.saturating_sub(status.size.saturating_sub(status.available));
-        let spare = if status.waiting == 0 && free >= 2 {
+        let spare = if self.url.is_postgres() && status.waiting == 0 && free >= 2 {
             let now = managed::Timeouts { wait: Some(std::time::Duration::ZERO), ..self.pool.timeouts() };
             self.pool.timeout_get(&now).await.ok()
         } else {
