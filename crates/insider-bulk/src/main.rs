@@ -45,9 +45,6 @@ enum Command {
     Sync(sync::SyncArgs),
 }
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     insider_bulk_core::logging::init();
     let command = Cli::parse().command.unwrap_or(Command::Serve);
