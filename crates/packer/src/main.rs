@@ -58,9 +58,6 @@ enum Command {
     Nightly,
 }
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     insider_bulk_core::logging::init();
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
