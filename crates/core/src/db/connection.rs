@@ -83,20 +83,12 @@ impl DbConnection {
                 // (ingest); busy_timeout turns lock contention into waiting,
                 // except while another connection turns a new file to WAL,
                 // which can refuse at once: retried, briefly.
-                let mut attempt = 0;
-                loop {
-                    let set = conn.batch_execute(
+                super::migrate::retry_while_locked(|| {
+                    Ok(conn.batch_execute(
                         "PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; \
                          PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-                    );
-                    match set {
-                        Err(e) if attempt < super::migrate::LOCKED_RETRIES && super::migrate::is_locked(&e) => {
-                            attempt += 1;
-                            std::thread::sleep(std::time::Duration::from_millis(20 * attempt));
-                        }
-                        other => break other?,
-                    }
-                }
+                    )?)
+                })?;
                 Ok(DbConnection::Sqlite(conn))
             }
         }

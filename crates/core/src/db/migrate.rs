@@ -25,26 +25,28 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<(), DbError> {
             // SQLite can refuse a lock at once ("database is locked"),
             // without waiting out busy_timeout, while another connection
             // turns a new file to WAL: that start is retried, briefly.
-            let mut attempt = 0;
-            loop {
-                let result =
-                    lite.exclusive_transaction(|tx| tx.run_pending_migrations(SQLITE).map(drop).map_err(failed));
-                match result {
-                    Err(DbError::Query(e)) if attempt < LOCKED_RETRIES && is_locked(&e) => {
-                        attempt += 1;
-                        std::thread::sleep(std::time::Duration::from_millis(20 * attempt));
-                    }
-                    other => return other,
-                }
-            }
+            retry_while_locked(|| {
+                lite.exclusive_transaction(|tx| tx.run_pending_migrations(SQLITE).map(drop).map_err(failed))
+            })
         }
     }
 }
 
-/// Tries of a SQLite start refused at once by another's lock: about 3 s in all.
-pub(crate) const LOCKED_RETRIES: u64 = 16;
-
-/// SQLite's SQLITE_BUSY, as diesel reports it.
-pub(crate) fn is_locked(e: &diesel::result::Error) -> bool {
-    matches!(e, diesel::result::Error::DatabaseError(_, info) if info.message().contains("database is locked"))
+/// Runs `step` again, up to 16 times (about 3 s in all), while SQLite
+/// refuses it at once with "database is locked".
+pub(crate) fn retry_while_locked<T>(mut step: impl FnMut() -> Result<T, DbError>) -> Result<T, DbError> {
+    let locked = |e: &DbError| {
+        matches!(e, DbError::Query(diesel::result::Error::DatabaseError(_, info))
+            if info.message().contains("database is locked"))
+    };
+    let mut attempt = 0;
+    loop {
+        match step() {
+            Err(e) if attempt < 16 && locked(&e) => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20 * attempt));
+            }
+            other => return other,
+        }
+    }
 }

@@ -31,16 +31,20 @@ impl Database {
         &self.url
     }
 
+    async fn get(&self) -> Result<managed::Object<ConnectionManager>, DbError> {
+        self.pool.get().await.map_err(|e| match e {
+            managed::PoolError::Backend(e) => e,
+            other => DbError::Pool(other.to_string()),
+        })
+    }
+
     /// Runs `work` with a pooled connection on a blocking thread.
     pub async fn run<T, F>(&self, work: F) -> Result<T, DbError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
         T: Send + 'static,
     {
-        let conn = self.pool.get().await.map_err(|e| match e {
-            managed::PoolError::Backend(e) => e,
-            other => DbError::Pool(other.to_string()),
-        })?;
+        let conn = self.get().await?;
         conn.interact(work).await.map_err(|e| DbError::Pool(e.to_string()))?
     }
 
@@ -54,10 +58,7 @@ impl Database {
         F: FnOnce(&mut DbConnection, Option<&mut DbConnection>) -> Result<T, DbError> + Send + 'static,
         T: Send + 'static,
     {
-        let conn = self.pool.get().await.map_err(|e| match e {
-            managed::PoolError::Backend(e) => e,
-            other => DbError::Pool(other.to_string()),
-        })?;
+        let conn = self.get().await?;
         let status = self.pool.status();
         let free = status.max_size.saturating_sub(status.size.saturating_sub(status.available));
         let spare = if self.url.is_postgres() && status.waiting == 0 && free >= 2 {
