@@ -1,8 +1,8 @@
-//! The front door, as two middlewares. [`limits`], around every request,
-//! refuses request shapes no real client sends before any work is done;
-//! [`middleware`], around `/api/...`, authenticates, applies the caller's
-//! tier budgets, and puts the IETF `RateLimit-Policy` and `RateLimit`
-//! fields on the answer.
+//! The front door. [`check_limits`], run around every request by
+//! `front`, refuses request shapes no real client sends before any work is
+//! done; [`middleware`], around `/api/...`, authenticates, applies the
+//! caller's tier budgets, and puts the IETF `RateLimit-Policy` and
+//! `RateLimit` fields on the answer.
 
 use std::borrow::Cow;
 
@@ -13,9 +13,13 @@ use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage};
 
+use insider_bulk_core::domain::Tier;
+
 use crate::auth::{Caller, Credentials};
+use crate::config::TierLimits;
 use crate::error::ApiError;
-use crate::rate_limit::{limit_header, policy_header, Decision, Policy};
+use crate::rate_limit::{policy_header, push_limit_header, Decision, Policy};
+use crate::service::account::CheckedLimits;
 use crate::state::AppState;
 
 const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
@@ -41,17 +45,7 @@ const API_TOKEN: &str = "api_Token";
 
 /// Refuses oversized request targets, heads and bodies with the JSON error
 /// before anything reads the database; the guard's checks come after.
-pub async fn limits(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    match check_limits(&req) {
-        Ok(()) => Ok(next.call(req).await?.map_into_boxed_body()),
-        Err(e) => Ok(req.error_response(e)),
-    }
-}
-
-fn check_limits(req: &ServiceRequest) -> Result<(), ApiError> {
+pub fn check_limits(req: &ServiceRequest) -> Result<(), ApiError> {
     let target = req.path().len() + req.query_string().len();
     if target > MAX_TARGET_BYTES {
         return Err(ApiError::UriTooLong { length: target, limit: MAX_TARGET_BYTES });
@@ -74,6 +68,47 @@ fn check_limits(req: &ServiceRequest) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// What the guard admitted a request as, for the routes: one extension
+/// rather than one per field.
+#[derive(Debug, Clone)]
+pub struct Admission {
+    pub caller: Caller,
+    pub limits: CheckedLimits,
+}
+
+/// Each tier's `RateLimit-Policy` field, for a request counted against its
+/// request budget alone and for a generate call counted against both.
+/// Fixed by the configuration, so made once rather than per request.
+pub struct PolicyFields {
+    by_tier: [[HeaderValue; 2]; 3],
+}
+
+impl PolicyFields {
+    pub fn new(limits: &TierLimits) -> Self {
+        let fields = |tier| {
+            let (requests, generate) = limits.for_tier(tier);
+            [policy_header(&[requests]), policy_header(&[requests, generate])]
+                .map(|field| HeaderValue::from_str(&field).expect("policy fields are visible ASCII"))
+        };
+        PolicyFields { by_tier: [fields(Tier::Free), fields(Tier::Pro), fields(Tier::Enterprise)] }
+    }
+
+    fn get(&self, tier: Tier, counted: usize) -> &HeaderValue {
+        let tier = match tier {
+            Tier::Free => 0,
+            Tier::Pro => 1,
+            Tier::Enterprise => 2,
+        };
+        &self.by_tier[tier][counted.clamp(1, 2) - 1]
+    }
+}
+
+thread_local! {
+    /// Where each request's `RateLimit` field is written: the header value
+    /// is then the one allocation.
+    static LIMIT_FIELD: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -87,27 +122,28 @@ pub async fn middleware(
     };
     let (requests, generate) = state.config.limits.for_tier(caller.tier);
     let is_generate = req.method() == Method::POST && req.path().contains("/generate/");
-    let both = [requests, generate];
-    let policies = if is_generate { &both[..] } else { &both[..1] };
-    let mut checked: Vec<(Policy, Decision)> = Vec::with_capacity(policies.len());
+    let budgets = if is_generate { &[requests, generate][..] } else { &[requests][..] };
+    let mut checked: Vec<(&Policy, Decision)> = Vec::with_capacity(budgets.len());
     let mut refused: Option<(&Policy, Decision)> = None;
-    for &policy in policies {
+    for &policy in budgets {
         let decision = match state.limiter.check(&caller.account_id, policy).await {
             Ok(d) => d,
             Err(e) => return Ok(req.error_response(ApiError::from(e))),
         };
-        checked.push((policy.clone(), decision));
+        checked.push((policy, decision));
         if !decision.allowed {
             state.metrics.rate_limited.with_label_values(&[&policy.name, caller.tier.as_str()]).inc();
             refused = Some((policy, decision));
             break;
         }
     }
-    let policy_value = policy_header(&policies[..checked.len()]);
-    let limit_value = match checked.as_slice() {
-        [(p, d)] => limit_header(p, d),
-        more => more.iter().map(|(p, d)| limit_header(p, d)).collect::<Vec<_>>().join(", "),
-    };
+    let policy_field = state.policy_fields.get(caller.tier, checked.len()).clone();
+    let limit_field = LIMIT_FIELD.with(|field| {
+        let mut field = field.borrow_mut();
+        field.clear();
+        push_limit_header(&mut field, &checked);
+        HeaderValue::from_str(&field)
+    });
     let mut response = match refused {
         Some((policy, decision)) => {
             let error =
@@ -115,17 +151,15 @@ pub async fn middleware(
             req.error_response(error)
         }
         None => {
-            {
-                let mut extensions = req.extensions_mut();
-                extensions.insert(caller);
-                extensions.insert(crate::service::account::CheckedLimits(checked));
-            }
+            let limits =
+                CheckedLimits { requests: checked.first().map(|(_, d)| *d), generate: checked.get(1).map(|(_, d)| *d) };
+            req.extensions_mut().insert(Admission { caller, limits });
             next.call(req).await?.map_into_boxed_body()
         }
     };
     let headers = response.headers_mut();
-    if let (Ok(policy), Ok(limit)) = (HeaderValue::from_str(&policy_value), HeaderValue::from_str(&limit_value)) {
-        headers.insert(RATELIMIT_POLICY, policy);
+    headers.insert(RATELIMIT_POLICY, policy_field);
+    if let Ok(limit) = limit_field {
         headers.insert(RATELIMIT, limit);
     }
     Ok(response)

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod config;
 mod docs_page;
 pub mod error;
+mod front;
 mod guard;
 mod http_io;
 pub mod metrics;

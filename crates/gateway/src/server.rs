@@ -2,15 +2,14 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_http::error::DispatchError;
 use actix_http::{HttpService, KeepAlive};
 use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt};
-use actix_web::body::MessageBody;
-use actix_web::dev::{AppConfig, Service, ServiceRequest, ServiceResponse};
+use actix_web::dev::{AppConfig, Service, ServiceRequest};
 use actix_web::http::header;
-use actix_web::middleware::{from_fn, Next};
+use actix_web::middleware::from_fn;
 use actix_web::{web, App};
 use insider_bulk_core::db::Database;
 use insider_bulk_core::queue::AnyQueue;
@@ -47,6 +46,7 @@ pub async fn state(
     };
     Ok(AppState {
         auth: Authenticator::new(db.clone(), jwt, config.auth_cache),
+        policy_fields: Arc::new(crate::guard::PolicyFields::new(&config.limits)),
         db,
         store,
         config: Arc::new(config),
@@ -118,9 +118,7 @@ pub fn http(state: AppState, listener: TcpListener) -> std::io::Result<actix_web
                 .app_data(web::PayloadConfig::new(crate::guard::MAX_BODY_BYTES as usize))
                 .configure(crate::routes::configure)
                 .default_service(web::to(|| async { Err::<(), _>(ApiError::NotFound("no such endpoint".into())) }))
-                .wrap(from_fn(crate::guard::limits))
-                .wrap(from_fn(observe))
-                .wrap(from_fn(crate::request_id::middleware))
+                .wrap(from_fn(crate::front::middleware))
                 .wrap_fn(move |req, srv| srv.call(with_host(req, addr)));
             let http = HttpService::build()
                 .keep_alive(KeepAlive::default())
@@ -157,51 +155,4 @@ fn with_host(mut req: ServiceRequest, addr: SocketAddr) -> ServiceRequest {
         }
     }
     req
-}
-
-/// Paths seen lately and their route patterns, per worker thread: finding a
-/// path's pattern (`match_pattern`) walks the routes again, and a pattern
-/// with a `{parameter}` is a regex match, which the profile found to be
-/// the largest cost of a request to index.json. Bounded: paths are the
-/// client's to choose.
-const ROUTE_LABELS_KEPT: usize = 1024;
-
-thread_local! {
-    static ROUTE_LABELS: std::cell::RefCell<std::collections::HashMap<String, Arc<str>>> = Default::default();
-}
-
-fn route_label(req: &ServiceRequest) -> Arc<str> {
-    ROUTE_LABELS.with(|labels| {
-        let mut labels = labels.borrow_mut();
-        if let Some(route) = labels.get(req.path()) {
-            return route.clone();
-        }
-        let pattern = req.match_pattern();
-        let route: Arc<str> = pattern.as_deref().map_or("unmatched", crate::routes::route_label).into();
-        if labels.len() >= ROUTE_LABELS_KEPT {
-            labels.clear();
-        }
-        labels.insert(req.path().to_owned(), route.clone());
-        route
-    })
-}
-
-/// Counts and times every request by its route pattern (not its path, so
-/// the label set stays small).
-async fn observe(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let started = Instant::now();
-    let route = route_label(&req);
-    // A standard method clones without allocating; the status is a static string.
-    let method = req.method().clone();
-    let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
-    let response = next.call(req).await?;
-    if let Some(metrics) = metrics {
-        let status = response.status();
-        metrics.requests.with_label_values(&[&route, method.as_str(), status.as_str()]).inc();
-        metrics.latency.with_label_values(&[&route, method.as_str()]).observe(started.elapsed().as_secs_f64());
-    }
-    Ok(response)
 }

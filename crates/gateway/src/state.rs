@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 
 use crate::auth::Authenticator;
 use crate::config::GatewayConfig;
+use crate::guard::PolicyFields;
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimiter;
 use crate::service::index::IndexCache;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub redispatch_after: std::time::Duration,
     pub auth: Authenticator,
     pub limiter: RateLimiter,
+    /// Each tier's `RateLimit-Policy` field, made from `config.limits`.
+    pub policy_fields: Arc<PolicyFields>,
     pub metrics: Arc<Metrics>,
     /// Other registries served on the same `/metrics` (the packer's, when
     /// both run in one process).

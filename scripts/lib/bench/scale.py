@@ -354,9 +354,10 @@ class Bench:
                 sh(f"{BIN}/insider-bulk-packer", "nightly", env=b.env)
                 wait_no_open_jobs(b.db)
             # The index lists every month either way; what it reads per
-            # month is a month_stats and a bundles row, so the twin gets the
-            # full database's rows for the months it lacks: both indexes
-            # then read the same months, and only the filings differ.
+            # month is a month_stats, a bundles and a latest-job row, so the
+            # twin gets the full database's: both indexes then read the
+            # same months and serve the same bytes, and only the filings
+            # (and the jobs table's other rows) differ.
             copy_index_rows(self.db, empty.db)
             form, month, _ = PROBE
             for r in range(rounds):
@@ -425,17 +426,26 @@ class Bench:
 
 
 def copy_index_rows(source, target):
-    """The month_stats and bundles rows of `source` for the months `target`
-    has none of (consistent with each other, so nightly finds them
-    unchanged)."""
-    for table in ("month_stats", "bundles"):
-        rows = subprocess.run(["psql", "-X", "-q", f"{PG}/{source}", "-c", f"\\copy {table} TO STDOUT"],
+    """The rows an index build reads, from `source` into `target`: every
+    month's month_stats and bundles row (the target's own kept), and the
+    latest job of each month with its jobs row, so that both indexes list
+    the same months with the same bytes and only the filings differ."""
+    copies = (
+        ("month_stats", "SELECT * FROM month_stats", "ON CONFLICT DO NOTHING"),
+        ("bundles", "SELECT * FROM bundles", "ON CONFLICT DO NOTHING"),
+        ("jobs", "SELECT j.* FROM jobs j JOIN month_latest_jobs l ON l.job_id = j.id", "ON CONFLICT DO NOTHING"),
+        ("month_latest_jobs", "SELECT * FROM month_latest_jobs",
+         "ON CONFLICT (form_type, period_month) DO UPDATE SET job_id = excluded.job_id"),
+    )
+    for table, select, conflict in copies:
+        rows = subprocess.run(["psql", "-X", "-q", f"{PG}/{source}", "-c", f"\\copy ({select}) TO STDOUT"],
                               check=True, capture_output=True).stdout
         script = (f"CREATE TEMP TABLE incoming (LIKE {table});\nCOPY incoming FROM STDIN;\n").encode() + rows + \
-            f"\\.\nINSERT INTO {table} SELECT * FROM incoming ON CONFLICT DO NOTHING;\n".encode()
+            f"\\.\nINSERT INTO {table} SELECT * FROM incoming {conflict};\n".encode()
         subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", f"{PG}/{target}"], input=script, check=True,
                        capture_output=True)
-    psql(target, "ANALYZE month_stats; ANALYZE bundles")
+    for db in (source, target):
+        psql(db, "VACUUM ANALYZE month_stats, bundles, jobs, month_latest_jobs")
 
 
 def create_account(env, name):

@@ -4,8 +4,7 @@
 pub mod api_key;
 pub mod jwt;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use insider_bulk_core::db::{accounts, Database};
@@ -18,7 +17,8 @@ use jwt::JwtVerifier;
 /// The authenticated account behind a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
-    pub account_id: String,
+    /// Shared, not copied: a cached caller is handed to every request.
+    pub account_id: Arc<str>,
     pub tier: Tier,
 }
 
@@ -36,12 +36,15 @@ pub struct Credentials<'a> {
 pub struct Authenticator {
     db: Database,
     jwt: Option<JwtVerifier>,
-    cache: Arc<Mutex<CredentialCache>>,
+    /// Read on every request by every worker, written on a miss: a read lock.
+    cache: Arc<RwLock<CredentialCache>>,
     cache_for: Duration,
 }
 
 /// Verdicts on presented credentials (by their SHA-256), with when they were reached.
-type CredentialCache = HashMap<[u8; 32], (Verdict, Instant)>;
+/// Keyed by SHA-256 digests, which no client can aim at one bucket: a fast
+/// hash (foldhash) is enough.
+type CredentialCache = foldhash::HashMap<[u8; 32], (Verdict, Instant)>;
 
 type Verdict = Result<Caller, Refusal>;
 
@@ -111,7 +114,7 @@ impl Authenticator {
         // else learns nothing about which key ids exist.
         let verdict = match found {
             Some((key, account)) if api_key::matches(secret, &key.secret_sha256) => match key.revoked_at {
-                None => Ok(Caller { account_id: account.id.clone(), tier: account.tier }),
+                None => Ok(Caller { account_id: account.id.as_str().into(), tier: account.tier }),
                 Some(_) => Err(Refusal::RevokedKey),
             },
             _ => Err(Refusal::InvalidKey),
@@ -132,13 +135,15 @@ impl Authenticator {
         }
         let id = account_id.clone();
         let account = self.db.run(move |conn| accounts::get(conn, &id)).await?;
-        let verdict = account.map(|account| Caller { account_id, tier: account.tier }).ok_or(Refusal::UnknownAccount);
+        let verdict = account
+            .map(|account| Caller { account_id: account_id.into(), tier: account.tier })
+            .ok_or(Refusal::UnknownAccount);
         self.remember(fingerprint, verdict.clone());
         verdict.map_err(Refusal::error)
     }
 
     fn cached(&self, fingerprint: &[u8; 32]) -> Option<Verdict> {
-        let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let cache = self.cache.read().unwrap_or_else(|p| p.into_inner());
         cache.get(fingerprint).filter(|(_, at)| at.elapsed() < self.cache_for).map(|(caller, _)| caller.clone())
     }
 
@@ -146,7 +151,7 @@ impl Authenticator {
         if self.cache_for.is_zero() {
             return;
         }
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
         if cache.len() >= CACHE_LIMIT {
             cache.retain(|_, (_, at)| at.elapsed() < self.cache_for);
             if cache.len() >= CACHE_LIMIT {

@@ -92,13 +92,22 @@ pub fn policy_header(policies: &[&Policy]) -> String {
     out
 }
 
-/// `RateLimit` field value: e.g. `"requests";r=599;t=42` (r = remaining, t = seconds to reset)
-pub fn limit_header(policy: &Policy, decision: &Decision) -> String {
-    use std::fmt::Write;
-    let mut out = String::with_capacity(32);
-    push_sf_string(&mut out, &policy.name);
-    let _ = write!(out, ";r={};t={}", decision.remaining, decision.reset_seconds);
-    out
+/// `RateLimit` field value of the budgets a request was counted against:
+/// e.g. `"requests";r=599;t=42` (r = remaining, t = seconds to reset), one
+/// item per budget, appended to `out`. Built on every request, so without
+/// `format!`.
+pub fn push_limit_header(out: &mut String, checked: &[(&Policy, Decision)]) {
+    let mut digits = itoa::Buffer::new();
+    for (i, (policy, decision)) in checked.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        push_sf_string(out, &policy.name);
+        out.push_str(";r=");
+        out.push_str(digits.format(decision.remaining));
+        out.push_str(";t=");
+        out.push_str(digits.format(decision.reset_seconds));
+    }
 }
 
 /// Policy names are meant to be tokens (`[a-z0-9_-]+`); any other character
@@ -131,6 +140,12 @@ mod tests {
         Policy { name: name.into(), quota, window_seconds }
     }
 
+    fn limit_header(checked: &[(&Policy, Decision)]) -> String {
+        let mut out = String::new();
+        push_limit_header(&mut out, checked);
+        out
+    }
+
     #[test]
     fn formats_the_draft_headers() {
         let requests = policy("requests", 600, 60);
@@ -138,7 +153,12 @@ mod tests {
         assert_eq!(policy_header(&[&requests, &generate]), r#""requests";q=600;w=60, "generate";q=10;w=60"#);
         assert_eq!(policy_header(&[]), "");
         let decision = Decision { allowed: true, remaining: 599, reset_seconds: 42 };
-        assert_eq!(limit_header(&requests, &decision), r#""requests";r=599;t=42"#);
+        assert_eq!(limit_header(&[(&requests, decision)]), r#""requests";r=599;t=42"#);
+        let spent = Decision { allowed: false, remaining: 0, reset_seconds: 3600 };
+        assert_eq!(
+            limit_header(&[(&requests, decision), (&generate, spent)]),
+            r#""requests";r=599;t=42, "generate";r=0;t=3600"#
+        );
     }
 
     #[test]

@@ -1,8 +1,8 @@
-use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{caller, ErrorBody};
+use super::{admission, ErrorBody};
 use crate::error::ApiError;
-use crate::service::account::{self, AccountView, CheckedLimits};
+use crate::service::account::{self, AccountView};
 use crate::state::AppState;
 
 /// The caller's account.
@@ -25,7 +25,7 @@ use crate::state::AppState;
     security(("api_key" = []), ("bearer" = []))
 )]
 pub async fn account(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let checked = req.extensions().get::<CheckedLimits>().cloned().unwrap_or_default();
-    let view = account::account(&state, &caller(&req)?, &checked).await?;
+    let admitted = admission(&req)?;
+    let view = account::account(&state, &admitted.caller, &admitted.limits).await?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(view))
 }

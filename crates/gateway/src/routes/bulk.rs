@@ -1,6 +1,7 @@
 //! The bulk endpoints: generate (the seed's), index.json and the download.
 
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -106,17 +107,19 @@ pub async fn index_of(state: web::Data<AppState>, form: &str, req: HttpRequest) 
         return Ok(HttpResponse::NotModified().insert_header((header::ETAG, rendered.etag_header.clone())).finish());
     }
     let gzip = accepts_gzip(&req);
-    let mut response = HttpResponse::Ok();
-    response
-        .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/json")))
-        .insert_header((header::ETAG, rendered.etag_header.clone()))
-        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
-        .insert_header((header::VARY, HeaderValue::from_static("Accept-Encoding")));
+    let body = if gzip { rendered.gzipped.clone() } else { rendered.body.clone() };
+    // The header map directly: the builder's conversions cost more than
+    // the inserts on the most requested answer.
+    let mut response = HttpResponse::with_body(StatusCode::OK, body);
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(header::ETAG, rendered.etag_header.clone());
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     if gzip {
-        response.insert_header((header::CONTENT_ENCODING, HeaderValue::from_static("gzip")));
-        return Ok(response.body(rendered.gzipped.clone()));
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }
-    Ok(response.body(rendered.body.clone()))
+    Ok(response.map_into_boxed_body())
 }
 
 /// Download a month's bundle (tar.gz).
@@ -194,34 +197,67 @@ pub fn matches_etag(req: &HttpRequest, etag: &str) -> bool {
 /// The scheme and host that download URLs in the index start with:
 /// `GATEWAY_PUBLIC_URL` when set; else what a trusted proxy forwarded;
 /// else the request's own Host header and the connection's scheme.
-fn base_url(state: &AppState, req: &HttpRequest) -> String {
+fn base_url<'a>(state: &'a AppState, req: &HttpRequest) -> BaseUrl<'a> {
     if let Some(url) = &state.config.public_url {
-        return url.clone();
+        return BaseUrl::Configured(url);
     }
     // Any client can send X-Forwarded-Host or Forwarded: believed only from
     // a proxy the operator listed, else a client could point the index's
     // links (and a shared cache's copy of it) at a host of its choosing.
     let trusted = req.peer_addr().is_some_and(|peer| state.config.trusted_proxies.trusts(peer.ip()));
-    let (scheme, host) = if trusted {
+    if trusted {
         let info = req.connection_info();
-        (info.scheme().to_owned(), info.host().to_owned())
-    } else {
-        let host = req
-            .headers()
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .or_else(|| req.uri().authority().map(|a| a.as_str()))
-            .unwrap_or_else(|| req.app_config().host());
-        let scheme = if req.app_config().secure() { "https" } else { "http" };
-        (scheme.to_owned(), host.to_owned())
-    };
-    // The host is still the client's (or its proxy's) to choose: anything odd becomes a safe default.
-    let host_ok = !host.is_empty()
-        && host.len() <= 255
-        && host.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
-    let host = if host_ok { host.as_str() } else { "localhost" };
-    let scheme = if scheme == "https" { "https" } else { "http" };
-    format!("{scheme}://{host}")
+        return BaseUrl::assemble(info.scheme() == "https", info.host());
+    }
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()))
+        .unwrap_or_else(|| req.app_config().host());
+    BaseUrl::assemble(req.app_config().secure(), host)
+}
+
+/// The longest host a base URL takes: DNS names stop at 253 bytes.
+const MAX_HOST: usize = 255;
+
+/// A base URL, made on every index.json request: the configured one, or
+/// scheme and host assembled on the stack rather than by `format!`.
+#[allow(clippy::large_enum_variant)] // the point: a stack buffer, not a heap one
+enum BaseUrl<'a> {
+    Configured(&'a str),
+    Assembled {
+        bytes: [u8; "https://".len() + MAX_HOST],
+        len: usize,
+    },
+}
+
+impl BaseUrl<'_> {
+    /// The host is the client's (or its proxy's) to choose: anything odd
+    /// becomes a safe default.
+    fn assemble(https: bool, host: &str) -> Self {
+        let host_ok = !host.is_empty()
+            && host.len() <= MAX_HOST
+            && host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+        let host = if host_ok { host } else { "localhost" };
+        let scheme: &[u8] = if https { b"https://" } else { b"http://" };
+        let mut bytes = [0; "https://".len() + MAX_HOST];
+        bytes[..scheme.len()].copy_from_slice(scheme);
+        bytes[scheme.len()..scheme.len() + host.len()].copy_from_slice(host.as_bytes());
+        BaseUrl::Assembled { bytes, len: scheme.len() + host.len() }
+    }
+}
+
+impl std::ops::Deref for BaseUrl<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            BaseUrl::Configured(url) => url,
+            // ASCII by construction: a scheme and a host of checked bytes.
+            BaseUrl::Assembled { bytes, len } => std::str::from_utf8(&bytes[..*len]).unwrap_or("http://localhost"),
+        }
+    }
 }
 
 pub fn header_value(s: &str) -> HeaderValue {

@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::guard::Admission;
 
 /// The one error shape of every endpoint.
 #[derive(Serialize, ToSchema)]
@@ -40,7 +41,12 @@ pub struct ErrorDetail {
 
 /// The caller the guard authenticated.
 pub fn caller(req: &HttpRequest) -> Result<Caller, ApiError> {
-    req.extensions().get::<Caller>().cloned().ok_or_else(|| ApiError::Internal("route outside the guard".into()))
+    Ok(admission(req)?.caller)
+}
+
+/// What the guard admitted the request as.
+pub fn admission(req: &HttpRequest) -> Result<Admission, ApiError> {
+    req.extensions().get::<Admission>().cloned().ok_or_else(|| ApiError::Internal("route outside the guard".into()))
 }
 
 /// The route pattern that the requests of [`static_index`] count under.

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::timestamp;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::rate_limit::{Decision, Policy};
+use crate::rate_limit::Decision;
 use crate::state::AppState;
 
 /// Ledger entries returned, newest first.
@@ -63,9 +63,13 @@ pub struct LedgerView {
     pub created_at: String,
 }
 
-/// The rate-limit decisions the guard made for this request.
-#[derive(Debug, Clone, Default)]
-pub struct CheckedLimits(pub Vec<(Policy, Decision)>);
+/// The rate-limit decisions the guard made for this request: the request
+/// budget's, and the generate budget's on a generate call.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CheckedLimits {
+    pub requests: Option<Decision>,
+    pub generate: Option<Decision>,
+}
 
 pub async fn account(state: &AppState, caller: &Caller, checked: &CheckedLimits) -> Result<AccountView, ApiError> {
     let id = caller.account_id.clone();
@@ -77,17 +81,14 @@ pub async fn account(state: &AppState, caller: &Caller, checked: &CheckedLimits)
     let account =
         account.ok_or_else(|| ApiError::Unauthorized("the account of these credentials no longer exists".into()))?;
     let (requests, generate) = state.config.limits.for_tier(caller.tier).clone();
-    let rate_limits = [requests, generate]
+    let rate_limits = [(requests, checked.requests), (generate, checked.generate)]
         .into_iter()
-        .map(|policy| {
-            let decision = checked.0.iter().find(|(p, _)| p.name == policy.name).map(|(_, d)| *d);
-            RateLimitView {
-                remaining: decision.map(|d| d.remaining),
-                reset_seconds: decision.map(|d| d.reset_seconds),
-                policy: policy.name,
-                quota: policy.quota,
-                window_seconds: policy.window_seconds,
-            }
+        .map(|(policy, decision)| RateLimitView {
+            remaining: decision.map(|d| d.remaining),
+            reset_seconds: decision.map(|d| d.reset_seconds),
+            policy: policy.name,
+            quota: policy.quota,
+            window_seconds: policy.window_seconds,
         })
         .collect();
     Ok(AccountView {

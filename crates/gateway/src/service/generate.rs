@@ -61,12 +61,12 @@ pub async fn generate(
         month,
         reason: JobReason::OnDemand,
         requested_at: now_utc(),
-        account_id: Some(caller.account_id.clone()),
+        account_id: Some(caller.account_id.to_string()),
         trace_id: Some(request_id::current()),
     };
     let job = JobRow { tokens_charged: i32::try_from(cost).unwrap_or(i32::MAX), ..message.queued_row() };
     let order = GenerateOrder {
-        account_id: caller.account_id.clone(),
+        account_id: caller.account_id.to_string(),
         cost,
         form,
         month,

@@ -53,7 +53,7 @@ pub async fn job(state: &AppState, caller: &Caller, id: uuid::Uuid) -> Result<Jo
             let Some(row) = jobs::get(conn, &id)? else { return Ok(None) };
             let visible = match row.account_id.as_deref() {
                 None => true,
-                Some(owner) => owner == account || jobs::is_follower(conn, &id, &account)?,
+                Some(owner) => owner == &*account || jobs::is_follower(conn, &id, &account)?,
             };
             Ok(visible.then_some(row))
         })
