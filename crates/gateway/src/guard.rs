@@ -1,15 +1,15 @@
 //! The front door. [`check_limits`], run around every request by
 //! `front`, refuses request shapes no real client sends before any work is
 //! done; [`middleware`], around `/api/...`, authenticates, applies the
-//! caller's tier budgets, and puts the IETF `RateLimit-Policy` and
-//! `RateLimit` fields on the answer.
+//! caller's request budget, and puts the IETF `RateLimit-Policy` and
+//! `RateLimit` fields on the answer; [`generate_budget`], around the
+//! generate route alone, applies the generate budget too.
 
 use std::borrow::Cow;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue, AUTHORIZATION};
-use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage};
 
@@ -109,60 +109,96 @@ thread_local! {
     static LIMIT_FIELD: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
 }
 
+/// Around `/api/...`: authenticates, counts the request budget, and puts
+/// the `RateLimit-Policy` and `RateLimit` fields of every budget the
+/// request was counted against on the answer ([`generate_budget`] adds
+/// the generate budget's on its route).
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return Err(actix_web::error::ErrorInternalServerError("application state missing"));
-    };
+    let state = state_of(&req)?;
     let caller = match authenticate(&state, &req).await {
         Ok(caller) => caller,
         Err(e) => return Ok(req.error_response(e)),
     };
-    let (requests, generate) = state.config.limits.for_tier(caller.tier);
-    let is_generate = req.method() == Method::POST && req.path().contains("/generate/");
-    let budgets = if is_generate { &[requests, generate][..] } else { &[requests][..] };
-    let mut checked: Vec<(&Policy, Decision)> = Vec::with_capacity(budgets.len());
-    let mut refused: Option<(&Policy, Decision)> = None;
-    for &policy in budgets {
-        let decision = match state.limiter.check(&caller.account_id, policy).await {
-            Ok(d) => d,
-            Err(e) => return Ok(req.error_response(ApiError::from(e))),
-        };
-        checked.push((policy, decision));
-        if !decision.allowed {
-            state.metrics.rate_limited.with_label_values(&[&policy.name, caller.tier.as_str()]).inc();
-            refused = Some((policy, decision));
-            break;
-        }
-    }
-    let policy_field = state.policy_fields.get(caller.tier, checked.len()).clone();
-    let limit_field = LIMIT_FIELD.with(|field| {
-        let mut field = field.borrow_mut();
-        field.clear();
-        push_limit_header(&mut field, &checked);
-        HeaderValue::from_str(&field)
-    });
-    let mut response = match refused {
-        Some((policy, decision)) => {
-            let error =
-                ApiError::RateLimited { policy: policy.name.clone(), retry_after: decision.reset_seconds.max(1) };
-            req.error_response(error)
-        }
-        None => {
-            let limits =
-                CheckedLimits { requests: checked.first().map(|(_, d)| *d), generate: checked.get(1).map(|(_, d)| *d) };
-            req.extensions_mut().insert(Admission { caller, limits });
-            next.call(req).await?.map_into_boxed_body()
-        }
+    let (requests, _) = state.config.limits.for_tier(caller.tier);
+    let decision = match state.limiter.check(&caller.account_id, requests).await {
+        Ok(d) => d,
+        Err(e) => return Ok(req.error_response(ApiError::from(e))),
     };
+    let tier = caller.tier;
+    let mut limits = CheckedLimits { requests: Some(decision), generate: None };
+    let mut response = if decision.allowed {
+        req.extensions_mut().insert(Admission { caller, limits });
+        let response = next.call(req).await?.map_into_boxed_body();
+        // What the routes below counted as well (the generate budget).
+        if let Some(admitted) = response.request().extensions().get::<Admission>() {
+            limits = admitted.limits;
+        }
+        response
+    } else {
+        req.error_response(refusal(&state, requests, tier, decision))
+    };
+    let (policy, limit) = fields(&state, tier, limits);
     let headers = response.headers_mut();
-    headers.insert(RATELIMIT_POLICY, policy_field);
-    if let Ok(limit) = limit_field {
+    headers.insert(RATELIMIT_POLICY, policy);
+    if let Some(limit) = limit {
         headers.insert(RATELIMIT, limit);
     }
     Ok(response)
+}
+
+/// Around POST generate: counts the caller's generate budget as well,
+/// after the request budget the guard counted; the guard puts both on the
+/// answer.
+pub async fn generate_budget(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let state = state_of(&req)?;
+    let Some((tier, account)) =
+        req.extensions().get::<Admission>().map(|a| (a.caller.tier, a.caller.account_id.clone()))
+    else {
+        return Ok(req.error_response(ApiError::Internal("generate outside the guard".into())));
+    };
+    let (_, generate) = state.config.limits.for_tier(tier);
+    let decision = match state.limiter.check(&account, generate).await {
+        Ok(d) => d,
+        Err(e) => return Ok(req.error_response(ApiError::from(e))),
+    };
+    if let Some(admitted) = req.extensions_mut().get_mut::<Admission>() {
+        admitted.limits.generate = Some(decision);
+    }
+    if !decision.allowed {
+        return Ok(req.error_response(refusal(&state, generate, tier, decision)));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+fn state_of(req: &ServiceRequest) -> Result<web::Data<AppState>, actix_web::Error> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| actix_web::error::ErrorInternalServerError("application state missing"))
+}
+
+fn refusal(state: &AppState, policy: &Policy, tier: Tier, decision: Decision) -> ApiError {
+    state.metrics.rate_limited.with_label_values(&[&policy.name, tier.as_str()]).inc();
+    ApiError::RateLimited { policy: policy.name.clone(), retry_after: decision.reset_seconds.max(1) }
+}
+
+/// The `RateLimit-Policy` and `RateLimit` fields of the budgets counted.
+fn fields(state: &AppState, tier: Tier, limits: CheckedLimits) -> (HeaderValue, Option<HeaderValue>) {
+    let (requests, generate) = state.config.limits.for_tier(tier);
+    let checked = [limits.requests.map(|d| (requests, d)), limits.generate.map(|d| (generate, d))];
+    let policy = state.policy_fields.get(tier, checked.iter().flatten().count()).clone();
+    let limit = LIMIT_FIELD.with(|field| {
+        let mut field = field.borrow_mut();
+        field.clear();
+        push_limit_header(&mut field, checked.into_iter().flatten());
+        HeaderValue::from_str(&field).ok()
+    });
+    (policy, limit)
 }
 
 fn declared_length(req: &ServiceRequest) -> Option<u64> {

@@ -216,13 +216,29 @@ async fn generate_has_its_own_smaller_budget() {
     let gw = TestGateway::start_with(Backend::Sqlite, |c| c.limits.pro.1.quota = 2).await;
     let (account, key) = gw.account(Tier::Pro, 1000).await;
     let mut month = last_month();
-    let mut statuses = Vec::new();
+    // Only a POST to generate counts against the generate budget: a GET
+    // there is refused (405) on the request budget alone.
+    let path = generate_path("4", &month.year().to_string(), &month.month().to_string());
+    for _ in 0..3 {
+        let wrong = gw.http.get(gw.url(&path, &key)).send().await.unwrap();
+        assert_eq!(wrong.status(), 405);
+        assert_eq!(wrong.headers()["ratelimit-policy"], "\"requests\";q=600;w=60");
+    }
+    let mut answers = Vec::new();
     for _ in 0..3 {
         let path = generate_path("4", &month.year().to_string(), &month.month().to_string());
-        statuses.push(gw.http.post(gw.url(&path, &key)).send().await.unwrap().status().as_u16());
+        answers.push(gw.http.post(gw.url(&path, &key)).send().await.unwrap());
         month = month.previous().unwrap();
     }
+    let statuses: Vec<u16> = answers.iter().map(|r| r.status().as_u16()).collect();
     assert_eq!(statuses, [200, 200, 429]);
+    for answer in &answers {
+        assert_eq!(answer.headers()["ratelimit-policy"], "\"requests\";q=600;w=60, \"generate\";q=2;w=3600");
+    }
+    let fields: Vec<&str> = answers.iter().map(|r| r.headers()["ratelimit"].to_str().unwrap()).collect();
+    assert!(fields[0].starts_with("\"requests\";r=596;") && fields[0].contains(", \"generate\";r=1;"), "{fields:?}");
+    assert!(fields[2].contains(", \"generate\";r=0;"), "{fields:?}");
+    assert!(answers[2].headers().contains_key("retry-after"));
     assert_eq!(gw.balance(&account).await, 950, "the refused call is not charged");
     assert_eq!(gw.http.get(gw.url("/api/insiders/bulk/form-4/index.json", &key)).send().await.unwrap().status(), 200);
 }

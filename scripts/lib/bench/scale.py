@@ -334,6 +334,12 @@ class Bench:
             sh("psql", "-X", "-q", f"{PG}/{b.db}", "-c", "VACUUM ANALYZE")
         kinds = ("pack_seconds", "index_build_ms", "synth_filings_per_s", "nightly_seconds", "sec_dataset_filings_per_s")
         figures = {k: {"full": [], "empty": []} for k in kinds}
+        # New filings on every run: a second run on the same database with
+        # the first run's seeds would find its filings already there and
+        # time "unchanged" (as the rerun of 2026-12-04 did).
+        runs = self.state["turn_runs"] = self.state.get("turn_runs", 0) + 1
+        self.save()
+        fresh = 1_000_000 * runs
         procs = []
         try:
             index_urls = {}
@@ -369,11 +375,11 @@ class Bench:
                     figures["index_build_ms"][name].append(index_build_ms(index_urls[name], 10))
                     # 12,000 new filings into a month of 2003 (the same
                     # month and seed on both).
-                    secs = b.synth(4, f"2003-{r + 2:02d}", RATE_FILINGS, 9000 + r)
+                    secs = b.synth(4, f"2003-{r + 2:02d}", RATE_FILINGS, fresh + 9000 + r)
                     figures["synth_filings_per_s"][name].append(RATE_FILINGS / secs)
                     # One filing more in the nightly month, then nightly
                     # until its one job is done.
-                    b.synth(4, nightly_month, 1, 700 + r)
+                    b.synth(4, nightly_month, 1, fresh + 700 + r)
                     started = time.monotonic()
                     sh(f"{BIN}/insider-bulk-packer", "nightly", env=b.env)
                     wait_no_open_jobs(b.db)

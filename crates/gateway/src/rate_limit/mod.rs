@@ -96,9 +96,9 @@ pub fn policy_header(policies: &[&Policy]) -> String {
 /// e.g. `"requests";r=599;t=42` (r = remaining, t = seconds to reset), one
 /// item per budget, appended to `out`. Built on every request, so without
 /// `format!`.
-pub fn push_limit_header(out: &mut String, checked: &[(&Policy, Decision)]) {
+pub fn push_limit_header<'a>(out: &mut String, checked: impl IntoIterator<Item = (&'a Policy, Decision)>) {
     let mut digits = itoa::Buffer::new();
-    for (i, (policy, decision)) in checked.iter().enumerate() {
+    for (i, (policy, decision)) in checked.into_iter().enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
@@ -142,7 +142,7 @@ mod tests {
 
     fn limit_header(checked: &[(&Policy, Decision)]) -> String {
         let mut out = String::new();
-        push_limit_header(&mut out, checked);
+        push_limit_header(&mut out, checked.iter().copied());
         out
     }
 

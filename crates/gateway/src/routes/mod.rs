@@ -90,7 +90,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .service(
                 web::resource("/form-{form_type}/generate/{year}/{month}")
-                    .route(web::post().to(bulk::generate))
+                    .route(web::post().to(bulk::generate).wrap(from_fn(crate::guard::generate_budget)))
                     .default_service(method_not_allowed()),
             )
             .service(
