@@ -639,12 +639,23 @@ def main():
     work = plan(args.scale)
     print(f"bench-scale: {len(work)} form-months, {sum(n for *_, n in work):,} planned filings "
           f"into {bench.db}; state in {bench.state_path}", flush=True)
-    bench.setup()
-    for percent in CHECKPOINTS:
-        bench.load_until(percent, work)
-        bench.measure(percent)
-    bench.against_empty(args)
+    try:
+        bench.setup()
+        for percent in CHECKPOINTS:
+            bench.load_until(percent, work)
+            bench.measure(percent)
+        bench.against_empty(args)
+    finally:
+        delete_queues(bench.env["QUEUE_NAME"])
     report(bench)
+
+
+def delete_queues(name):
+    """This run's queues (their names carry its pid) and their twins' and
+    dead-letter queues: the database and state file stay for a resumed
+    run, the broker's queues would only pile up."""
+    for queue in (name, f"{name}.dead", f"{name}-empty", f"{name}-empty.dead"):
+        subprocess.run(["rabbitmqctl", "-q", "delete_queue", queue], capture_output=True, check=False)
 
 
 if __name__ == "__main__":
