@@ -88,7 +88,6 @@ fn route_label(req: &ServiceRequest) -> Arc<str> {
         let route: Arc<str> = pattern.as_deref().map_or("unmatched", crate::routes::route_label).into();
         if labels.len() >= ROUTE_LABELS_KEPT {
             labels.clear();
-            OBSERVERS.with(|observers| observers.borrow_mut().1.clear());
         }
         labels.insert(req.path().to_owned(), route.clone());
         route

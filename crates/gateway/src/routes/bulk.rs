@@ -1,5 +1,7 @@
 //! The bulk endpoints: generate (the seed's), index.json and the download.
 
+use std::borrow::Cow;
+
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -197,9 +199,9 @@ pub fn matches_etag(req: &HttpRequest, etag: &str) -> bool {
 /// The scheme and host that download URLs in the index start with:
 /// `GATEWAY_PUBLIC_URL` when set; else what a trusted proxy forwarded;
 /// else the request's own Host header and the connection's scheme.
-fn base_url<'a>(state: &'a AppState, req: &HttpRequest) -> BaseUrl<'a> {
+fn base_url<'a>(state: &'a AppState, req: &HttpRequest) -> Cow<'a, str> {
     if let Some(url) = &state.config.public_url {
-        return BaseUrl::Configured(url);
+        return Cow::Borrowed(url);
     }
     // Any client can send X-Forwarded-Host or Forwarded: believed only from
     // a proxy the operator listed, else a client could point the index's
@@ -207,7 +209,7 @@ fn base_url<'a>(state: &'a AppState, req: &HttpRequest) -> BaseUrl<'a> {
     let trusted = req.peer_addr().is_some_and(|peer| state.config.trusted_proxies.trusts(peer.ip()));
     if trusted {
         let info = req.connection_info();
-        return BaseUrl::assemble(info.scheme() == "https", info.host());
+        return Cow::Owned(assemble_base_url(info.scheme() == "https", info.host()));
     }
     let host = req
         .headers()
@@ -215,49 +217,21 @@ fn base_url<'a>(state: &'a AppState, req: &HttpRequest) -> BaseUrl<'a> {
         .and_then(|h| h.to_str().ok())
         .or_else(|| req.uri().authority().map(|a| a.as_str()))
         .unwrap_or_else(|| req.app_config().host());
-    BaseUrl::assemble(req.app_config().secure(), host)
+    Cow::Owned(assemble_base_url(req.app_config().secure(), host))
 }
 
-/// The longest host a base URL takes: DNS names stop at 253 bytes.
-const MAX_HOST: usize = 255;
-
-/// A base URL, made on every index.json request: the configured one, or
-/// scheme and host assembled on the stack rather than by `format!`.
-#[allow(clippy::large_enum_variant)] // the point: a stack buffer, not a heap one
-enum BaseUrl<'a> {
-    Configured(&'a str),
-    Assembled {
-        bytes: [u8; "https://".len() + MAX_HOST],
-        len: usize,
-    },
-}
-
-impl BaseUrl<'_> {
-    /// The host is the client's (or its proxy's) to choose: anything odd
-    /// becomes a safe default.
-    fn assemble(https: bool, host: &str) -> Self {
-        let host_ok = !host.is_empty()
-            && host.len() <= MAX_HOST
-            && host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
-        let host = if host_ok { host } else { "localhost" };
-        let scheme: &[u8] = if https { b"https://" } else { b"http://" };
-        let mut bytes = [0; "https://".len() + MAX_HOST];
-        bytes[..scheme.len()].copy_from_slice(scheme);
-        bytes[scheme.len()..scheme.len() + host.len()].copy_from_slice(host.as_bytes());
-        BaseUrl::Assembled { bytes, len: scheme.len() + host.len() }
-    }
-}
-
-impl std::ops::Deref for BaseUrl<'_> {
-    type Target = str;
-
-    fn deref(&self) -> &str {
-        match self {
-            BaseUrl::Configured(url) => url,
-            // ASCII by construction: a scheme and a host of checked bytes.
-            BaseUrl::Assembled { bytes, len } => std::str::from_utf8(&bytes[..*len]).unwrap_or("http://localhost"),
-        }
-    }
+/// `scheme://host`, in one allocation. The host is the client's (or its
+/// proxy's) to choose: anything odd becomes a safe default.
+fn assemble_base_url(https: bool, host: &str) -> String {
+    let host_ok = !host.is_empty()
+        && host.len() <= 255
+        && host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+    let host = if host_ok { host } else { "localhost" };
+    let scheme = if https { "https://" } else { "http://" };
+    let mut url = String::with_capacity(scheme.len() + host.len());
+    url.push_str(scheme);
+    url.push_str(host);
+    url
 }
 
 pub fn header_value(s: &str) -> HeaderValue {

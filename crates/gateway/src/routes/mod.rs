@@ -72,15 +72,18 @@ fn static_index(form: &'static str) -> impl actix_web::dev::HttpServiceFactory {
         .wrap(from_fn(crate::guard::middleware))
         .default_service(web::to(move |state, req: HttpRequest| async move {
             if req.method() != Method::GET {
-                return Err(ApiError::MethodNotAllowed("method not allowed here".into()));
+                return Err(method_not_allowed());
             }
             bulk::index_of(state, form, req).await
         }))
 }
 
+fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed("method not allowed here".into())
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let method_not_allowed =
-        || web::to(|| async { Err::<(), _>(ApiError::MethodNotAllowed("method not allowed here".into())) });
+    let wrong_method = || web::to(|| async { Err::<(), _>(method_not_allowed()) });
     // index.json first: the most requested. The three form types as
     // static patterns (a string compare, where each pattern with a
     // parameter is a regex match) outside the scope, each behind the guard
@@ -93,24 +96,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/form-{form_type}/index.json")
                     .route(web::get().to(bulk::index))
-                    .default_service(method_not_allowed()),
+                    .default_service(wrong_method()),
             )
             .service(
                 web::resource("/form-{form_type}/generate/{year}/{month}")
                     .route(web::post().to(bulk::generate).wrap(from_fn(crate::guard::generate_budget)))
-                    .default_service(method_not_allowed()),
+                    .default_service(wrong_method()),
             )
             .service(
                 web::resource("/form-{form_type}/{year}/{month}.tar.gz")
                     .route(web::get().to(bulk::download))
-                    .default_service(method_not_allowed()),
+                    .default_service(wrong_method()),
             )
-            .service(
-                web::resource("/account").route(web::get().to(account::account)).default_service(method_not_allowed()),
-            )
-            .service(
-                web::resource("/jobs/{job_id}").route(web::get().to(jobs::job)).default_service(method_not_allowed()),
-            ),
+            .service(web::resource("/account").route(web::get().to(account::account)).default_service(wrong_method()))
+            .service(web::resource("/jobs/{job_id}").route(web::get().to(jobs::job)).default_service(wrong_method())),
     )
     .route("/", web::get().to(meta::root))
     .route("/openapi.json", web::get().to(meta::openapi))
