@@ -1,4 +1,5 @@
-//! The one middleware around every request: its id, the request shapes no
+//! The one middleware around every request the App serves (`index_route`
+//! serves index.json before it, with the same steps): its id, the request shapes no
 //! real client sends ([`guard::check_limits`]), and its count and time in
 //! the metrics. One layer rather than three: each `from_fn` layer costs a
 //! boxed future and a re-boxed body per request, which index.json's
@@ -34,7 +35,7 @@ pub async fn middleware(
         let route = route_label(&req);
         let method = req.method().clone();
         let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
-        let answered = match guard::check_limits(&req) {
+        let answered = match guard::check_limits(req.head()) {
             Err(e) => Ok(req.error_response(e)),
             Ok(()) => next.call(req).await.map(ServiceResponse::map_into_boxed_body),
         };
@@ -50,9 +51,7 @@ pub async fn middleware(
             }
         };
         if let Some(metrics) = metrics {
-            let (count, time) = observers(&metrics, &route, &method, status);
-            count.inc();
-            time.observe(started.elapsed().as_secs_f64());
+            observe(&metrics, &route, &method, status, started);
         }
         answered
     })
@@ -85,13 +84,26 @@ fn route_label(req: &ServiceRequest) -> Arc<str> {
             return route.clone();
         }
         let pattern = req.match_pattern();
-        let route: Arc<str> = pattern.as_deref().map_or("unmatched", crate::routes::route_label).into();
+        let route: Arc<str> = pattern.as_deref().unwrap_or("unmatched").into();
         if labels.len() >= ROUTE_LABELS_KEPT {
             labels.clear();
         }
         labels.insert(req.path().to_owned(), route.clone());
         route
     })
+}
+
+/// Counts an answered request and its time under its route, method and status.
+pub(crate) fn observe(
+    metrics: &Metrics,
+    route: &Arc<str>,
+    method: &actix_web::http::Method,
+    status: StatusCode,
+    started: Instant,
+) {
+    let (count, time) = observers(metrics, route, method, status);
+    count.inc();
+    time.observe(started.elapsed().as_secs_f64());
 }
 
 /// The request counter and latency histogram of a (route, method, status).

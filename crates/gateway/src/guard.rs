@@ -1,15 +1,17 @@
 //! The front door. [`check_limits`], run around every request by
 //! `front`, refuses request shapes no real client sends before any work is
-//! done; [`middleware`], around `/api/...`, authenticates, applies the
-//! caller's request budget, and puts the IETF `RateLimit-Policy` and
-//! `RateLimit` fields on the answer; [`generate_budget`], around the
-//! generate route alone, applies the generate budget too.
+//! done; [`middleware`], around `/api/...`, [`admit`]s the request
+//! (authenticates it and applies the caller's request budget) and puts the
+//! IETF `RateLimit-Policy` and `RateLimit` fields on the answer;
+//! [`generate_budget`], around the generate route alone, applies the
+//! generate budget too. `index_route` runs the same checks for the
+//! index.json it serves in front of the App.
 
 use std::borrow::Cow;
 
 use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue, AUTHORIZATION};
+use actix_web::dev::{RequestHead, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage};
 
@@ -45,16 +47,16 @@ const API_TOKEN: &str = "api_Token";
 
 /// Refuses oversized request targets, heads and bodies with the JSON error
 /// before anything reads the database; the guard's checks come after.
-pub fn check_limits(req: &ServiceRequest) -> Result<(), ApiError> {
-    let target = req.path().len() + req.query_string().len();
+pub fn check_limits(head: &RequestHead) -> Result<(), ApiError> {
+    let target = head.uri.path().len() + head.uri.query().map_or(0, str::len);
     if target > MAX_TARGET_BYTES {
         return Err(ApiError::UriTooLong { length: target, limit: MAX_TARGET_BYTES });
     }
-    let fields = req.headers().iter().count();
+    let fields = head.headers.iter().count();
     if fields > MAX_HEADER_FIELDS {
         return Err(ApiError::HeaderFieldsTooLarge { count: fields, what: "header fields", limit: MAX_HEADER_FIELDS });
     }
-    let bytes: usize = req.headers().iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum();
+    let bytes: usize = head.headers.iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum();
     if bytes > MAX_HEADER_BYTES {
         return Err(ApiError::HeaderFieldsTooLarge {
             count: bytes,
@@ -62,7 +64,7 @@ pub fn check_limits(req: &ServiceRequest) -> Result<(), ApiError> {
             limit: MAX_HEADER_BYTES,
         });
     }
-    if let Some(length) = declared_length(req).filter(|&n| n > MAX_BODY_BYTES) {
+    if let Some(length) = declared_length(head).filter(|&n| n > MAX_BODY_BYTES) {
         return Err(ApiError::PayloadTooLarge { length, limit: MAX_BODY_BYTES });
     }
     Ok(())
@@ -109,43 +111,70 @@ thread_local! {
     static LIMIT_FIELD: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
 }
 
-/// Around `/api/...`: authenticates, counts the request budget, and puts
-/// the `RateLimit-Policy` and `RateLimit` fields of every budget the
-/// request was counted against on the answer ([`generate_budget`] adds
-/// the generate budget's on its route).
+/// A request the guard did not admit: the error to answer with, and the
+/// budget it was counted against when that is what refused it.
+pub struct Refusal {
+    pub error: ApiError,
+    pub counted: Option<(Tier, CheckedLimits)>,
+}
+
+impl Refusal {
+    /// The error answer, with the rate-limit fields of the budget that refused it.
+    pub fn response(self, state: &AppState) -> actix_web::HttpResponse {
+        let mut response = actix_web::ResponseError::error_response(&self.error);
+        if let Some((tier, limits)) = self.counted {
+            put_fields(state, response.headers_mut(), tier, limits);
+        }
+        response
+    }
+}
+
+/// Authenticates the request and counts it against the caller's request
+/// budget. Shared by [`middleware`] and the index route, which serves
+/// index.json in front of the App (`index_route`).
+pub async fn admit(state: &AppState, head: &RequestHead) -> Result<Admission, Refusal> {
+    let refused = |error| Refusal { error, counted: None };
+    let caller = authenticate(state, head).await.map_err(refused)?;
+    let (requests, _) = state.config.limits.for_tier(caller.tier);
+    let decision = state.limiter.check(&caller.account_id, requests).await.map_err(|e| refused(e.into()))?;
+    let limits = CheckedLimits { requests: Some(decision), generate: None };
+    if !decision.allowed {
+        let error = refusal(state, requests, caller.tier, decision);
+        return Err(Refusal { error, counted: Some((caller.tier, limits)) });
+    }
+    Ok(Admission { caller, limits })
+}
+
+/// Puts the `RateLimit-Policy` and `RateLimit` fields of every budget the
+/// request was counted against on its answer.
+pub fn put_fields(state: &AppState, headers: &mut HeaderMap, tier: Tier, limits: CheckedLimits) {
+    let (policy, limit) = fields(state, tier, limits);
+    headers.insert(RATELIMIT_POLICY, policy);
+    if let Some(limit) = limit {
+        headers.insert(RATELIMIT, limit);
+    }
+}
+
+/// Around `/api/...`: [`admit`]s the request, and puts the rate-limit
+/// fields of every budget it was counted against on the answer
+/// ([`generate_budget`] adds the generate budget's on its route).
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let state = state_of(&req)?;
-    let caller = match authenticate(&state, &req).await {
-        Ok(caller) => caller,
-        Err(e) => return Ok(req.error_response(e)),
+    let admission = match admit(&state, req.head()).await {
+        Ok(admission) => admission,
+        Err(refusal) => return Ok(req.into_response(refusal.response(&state))),
     };
-    let (requests, _) = state.config.limits.for_tier(caller.tier);
-    let decision = match state.limiter.check(&caller.account_id, requests).await {
-        Ok(d) => d,
-        Err(e) => return Ok(req.error_response(ApiError::from(e))),
-    };
-    let tier = caller.tier;
-    let mut limits = CheckedLimits { requests: Some(decision), generate: None };
-    let mut response = if decision.allowed {
-        req.extensions_mut().insert(Admission { caller, limits });
-        let response = next.call(req).await?.map_into_boxed_body();
-        // What the routes below counted as well (the generate budget).
-        if let Some(admitted) = response.request().extensions().get::<Admission>() {
-            limits = admitted.limits;
-        }
-        response
-    } else {
-        req.error_response(refusal(&state, requests, tier, decision))
-    };
-    let (policy, limit) = fields(&state, tier, limits);
-    let headers = response.headers_mut();
-    headers.insert(RATELIMIT_POLICY, policy);
-    if let Some(limit) = limit {
-        headers.insert(RATELIMIT, limit);
+    let (tier, mut limits) = (admission.caller.tier, admission.limits);
+    req.extensions_mut().insert(admission);
+    let mut response = next.call(req).await?.map_into_boxed_body();
+    // What the routes below counted as well (the generate budget).
+    if let Some(admitted) = response.request().extensions().get::<Admission>() {
+        limits = admitted.limits;
     }
+    put_fields(&state, response.headers_mut(), tier, limits);
     Ok(response)
 }
 
@@ -201,15 +230,15 @@ fn fields(state: &AppState, tier: Tier, limits: CheckedLimits) -> (HeaderValue, 
     (policy, limit)
 }
 
-fn declared_length(req: &ServiceRequest) -> Option<u64> {
-    req.headers().get(actix_web::http::header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
+fn declared_length(head: &RequestHead) -> Option<u64> {
+    head.headers.get(actix_web::http::header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
 }
 
-async fn authenticate(state: &AppState, req: &ServiceRequest) -> Result<Caller, ApiError> {
-    let query_key = api_token(req.query_string())?;
+async fn authenticate(state: &AppState, head: &RequestHead) -> Result<Caller, ApiError> {
+    let query_key = api_token(head.uri.query().unwrap_or_default())?;
     // One Authorization, like one api_Token: which of two counts would
     // depend on who reads the request (a proxy, a log, the gateway).
-    let mut authorization = req.headers().get_all(AUTHORIZATION);
+    let mut authorization = head.headers.get_all(AUTHORIZATION);
     let first = authorization.next();
     if authorization.next().is_some() {
         return Err(ApiError::invalid("Authorization", "send one Authorization header, not several"));

@@ -107,6 +107,7 @@ pub fn http(state: AppState, listener: TcpListener) -> std::io::Result<actix_web
     let server = builder
         .listen(format!("insider-bulk-http-{addr}"), listener, move || {
             let state = state.clone();
+            let index_state = state.clone();
             let description = description.clone();
             let draining = draining.clone();
             let app = App::new()
@@ -129,7 +130,11 @@ pub fn http(state: AppState, listener: TcpListener) -> std::io::Result<actix_web
                     async move { draining.notified().await }
                 })
                 .local_addr(addr)
-                .h1(map_config(app.into_factory().map_err(|e| e.error_response()), |_| AppConfig::default()));
+                .h1(crate::index_route::in_front_of(
+                    map_config(app.into_factory().map_err(|e| e.error_response()), |_| AppConfig::default()),
+                    index_state.clone(),
+                    addr.to_string(),
+                ));
             fn_service(|io: TcpStream| async move {
                 // A response's head and body may leave in two writes: without
                 // this, Nagle holds the second for the client's delayed ACK.

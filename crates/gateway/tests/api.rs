@@ -337,3 +337,41 @@ async fn index_requests_count_under_their_route_pattern_whatever_the_form() {
     assert_eq!(count("401"), Some(1), "{metrics}");
     assert!(!metrics.contains("form-4/index.json"), "no per-form label: {metrics}");
 }
+
+/// index.json of forms 3-5 is served in front of the App; a path spelled
+/// another way (an escaped digit) reaches the App's own route. Both must
+/// give the same answer, the same checks, and the same metrics label.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_index_answers_alike_in_front_of_the_app_and_through_it() {
+    let gw = TestGateway::start(Backend::Sqlite).await;
+    let (_, key) = gw.account(Tier::Pro, 0).await;
+    let mut answers = Vec::new();
+    for path in ["/api/insiders/bulk/form-4/index.json", "/api/insiders/bulk/form-%34/index.json"] {
+        let response = gw.http.get(gw.url(path, &key)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        let header = |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+        let (etag, policy, limit, id) =
+            (header("etag"), header("ratelimit-policy"), header("ratelimit"), header("x-request-id"));
+        assert!(policy.is_some() && limit.is_some(), "{path}: rate-limit fields");
+        assert_eq!(id.map(|id| id.len()), Some(32), "{path}: a request id");
+        let (kind, cache, vary) = (header("content-type"), header("cache-control"), header("vary"));
+        let body: serde_json::Value = response.json().await.unwrap();
+        answers.push((etag, policy, kind, cache, vary, body));
+    }
+    assert_eq!(answers[0], answers[1], "the same answer both ways");
+
+    for path in ["/api/insiders/bulk/form-4/index.json", "/api/insiders/bulk/form-%34/index.json"] {
+        let (status, error) = error_of(gw.http.get(format!("{}{path}", gw.base)).send().await.unwrap()).await;
+        assert_eq!((status, error["code"].as_str()), (401, Some("unauthorized")), "{path}");
+        assert_eq!(error["request_id"].as_str().map(str::len), Some(32), "{path}: the id in the error body");
+        let (status, _) = error_of(gw.http.put(gw.url(path, &key)).send().await.unwrap()).await;
+        assert_eq!(status, 405, "{path}");
+    }
+    let metrics = gw.http.get(format!("{}/metrics", gw.base)).send().await.unwrap().text().await.unwrap();
+    let ok = metrics.lines().find(|l| {
+        l.starts_with("insider_bulk_gateway_requests_total{")
+            && l.contains(r#"route="/api/insiders/bulk/form-{form_type}/index.json""#)
+            && l.contains(r#"status="200""#)
+    });
+    assert_eq!(ok.and_then(|l| l.rsplit(' ').next()), Some("2"), "{metrics}");
+}

@@ -2,7 +2,8 @@
 
 use std::borrow::Cow;
 
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::dev::RequestHead;
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::STANDARD;
@@ -15,6 +16,7 @@ use crate::service::generate::{self, GenerateResponse};
 use crate::service::index::{self, IndexDocument};
 use crate::service::params;
 use crate::state::AppState;
+use insider_bulk_core::domain::FormType;
 
 const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 
@@ -96,19 +98,25 @@ pub async fn index(
     path: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    index_of(state, &path.into_inner(), req).await
+    let form = params::form_type(&path.into_inner())?;
+    index_answer(&state, form, req.head(), req.app_config().host()).await
 }
 
-/// `index` for a form type fixed by the route (`/form-4/index.json`, a
-/// static pattern that routes without a regex match).
-pub async fn index_of(state: web::Data<AppState>, form: &str, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let form = params::form_type(form)?;
-    let base = base_url(&state, &req);
-    let rendered = index::index(&state, form, &base).await?;
-    if matches_etag(&req, &rendered.etag) {
+/// The index.json answer to a GET, for [`index`] and for `index_route`,
+/// which answers forms 3, 4 and 5 before the App. `default_host` is the
+/// host of links when the request names none (HTTP/1.0 without Host).
+pub async fn index_answer(
+    state: &AppState,
+    form: FormType,
+    head: &RequestHead,
+    default_host: &str,
+) -> Result<HttpResponse, ApiError> {
+    let base = base_url(state, head, default_host);
+    let rendered = index::index(state, form, &base).await?;
+    if matches_etag(&head.headers, &rendered.etag) {
         return Ok(HttpResponse::NotModified().insert_header((header::ETAG, rendered.etag_header.clone())).finish());
     }
-    let gzip = accepts_gzip(&req);
+    let gzip = accepts_gzip(&head.headers);
     let body = if gzip { rendered.gzipped.clone() } else { rendered.body.clone() };
     // The header map directly: the builder's conversions cost more than
     // the inserts on the most requested answer.
@@ -180,44 +188,71 @@ pub fn repr_digest(sha256_hex: &str) -> String {
     format!("sha-256=:{}:", STANDARD.encode(raw))
 }
 
-fn accepts_gzip(req: &HttpRequest) -> bool {
-    req.headers().get_all(header::ACCEPT_ENCODING).filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(
-        |coding| {
-            let mut parts = coding.split(';').map(str::trim);
-            let name = parts.next().unwrap_or("");
-            let refused = parts.any(|p| p.replace(' ', "") == "q=0" || p.replace(' ', "") == "q=0.0");
-            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
-        },
-    )
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers.get_all(header::ACCEPT_ENCODING).filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|coding| {
+        let mut parts = coding.split(';').map(str::trim);
+        let name = parts.next().unwrap_or("");
+        let refused = parts.any(|p| p.replace(' ', "") == "q=0" || p.replace(' ', "") == "q=0.0");
+        (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+    })
 }
 
-pub fn matches_etag(req: &HttpRequest, etag: &str) -> bool {
-    let Some(sent) = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) else { return false };
+pub fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
+    let Some(sent) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) else { return false };
     sent.split(',').map(|t| t.trim().trim_start_matches("W/")).any(|t| t == etag || t == "*")
 }
 
 /// The scheme and host that download URLs in the index start with:
 /// `GATEWAY_PUBLIC_URL` when set; else what a trusted proxy forwarded;
 /// else the request's own Host header and the connection's scheme.
-fn base_url<'a>(state: &'a AppState, req: &HttpRequest) -> Cow<'a, str> {
+fn base_url<'a>(state: &'a AppState, head: &RequestHead, default_host: &str) -> Cow<'a, str> {
     if let Some(url) = &state.config.public_url {
         return Cow::Borrowed(url);
     }
+    let own_host = || {
+        head.headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or_else(|| head.uri.authority().map(|a| a.as_str()))
+            .unwrap_or(default_host)
+    };
     // Any client can send X-Forwarded-Host or Forwarded: believed only from
     // a proxy the operator listed, else a client could point the index's
     // links (and a shared cache's copy of it) at a host of its choosing.
-    let trusted = req.peer_addr().is_some_and(|peer| state.config.trusted_proxies.trusts(peer.ip()));
+    let trusted = head.peer_addr.is_some_and(|peer| state.config.trusted_proxies.trusts(peer.ip()));
     if trusted {
-        let info = req.connection_info();
-        return Cow::Owned(assemble_base_url(info.scheme() == "https", info.host()));
+        let (scheme, host) = forwarded(head);
+        let https = scheme.or(head.uri.scheme_str()) == Some("https");
+        return Cow::Owned(assemble_base_url(https, host.unwrap_or_else(own_host)));
     }
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| req.uri().authority().map(|a| a.as_str()))
-        .unwrap_or_else(|| req.app_config().host());
-    Cow::Owned(assemble_base_url(req.app_config().secure(), host))
+    // The gateway itself speaks plain HTTP; TLS ends at a proxy.
+    Cow::Owned(assemble_base_url(false, own_host()))
+}
+
+/// The scheme and host a proxy forwarded, read as actix-web's
+/// `ConnectionInfo` reads them: the first `proto` and `host` of
+/// `Forwarded` (RFC 7239), else the first value of `X-Forwarded-Proto` and
+/// `X-Forwarded-Host`.
+fn forwarded(head: &RequestHead) -> (Option<&str>, Option<&str>) {
+    let (mut scheme, mut host) = (None, None);
+    let pairs = head
+        .headers
+        .get_all(header::FORWARDED)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split([';', ',']))
+        .filter_map(|pair| pair.trim().split_once('='));
+    for (name, value) in pairs {
+        let value = value.trim().trim_matches('"');
+        match name.trim() {
+            n if n.eq_ignore_ascii_case("proto") => scheme = scheme.or(Some(value)),
+            n if n.eq_ignore_ascii_case("host") => host = host.or(Some(value)),
+            _ => {}
+        }
+    }
+    let first = |name: &str| {
+        head.headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.split(',').next()).map(str::trim)
+    };
+    (scheme.or_else(|| first("x-forwarded-proto")), host.or_else(|| first("x-forwarded-host")))
 }
 
 /// `scheme://host`, in one allocation. The host is the client's (or its

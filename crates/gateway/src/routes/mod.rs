@@ -7,7 +7,6 @@ pub mod jobs;
 pub mod meta;
 pub mod ranges;
 
-use actix_web::http::Method;
 use actix_web::{middleware::from_fn, web, HttpMessage, HttpRequest};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -50,46 +49,19 @@ pub fn admission(req: &HttpRequest) -> Result<Admission, ApiError> {
     req.extensions().get::<Admission>().cloned().ok_or_else(|| ApiError::Internal("route outside the guard".into()))
 }
 
-/// The route pattern that the requests of [`static_index`] count under.
+/// The route pattern of index.json, which `index_route` serves in front
+/// of the App and counts under this label too.
 pub const INDEX_PATTERN: &str = "/api/insiders/bulk/form-{form_type}/index.json";
 
-/// The metrics label of a route pattern: the static index.json routes count as [`INDEX_PATTERN`].
-pub fn route_label(pattern: &str) -> &str {
-    match pattern {
-        "/api/insiders/bulk/form-3/index.json"
-        | "/api/insiders/bulk/form-4/index.json"
-        | "/api/insiders/bulk/form-5/index.json" => INDEX_PATTERN,
-        other => other,
-    }
-}
-
-/// The index.json of one form type: a static pattern (a string compare,
-/// no regex), answering GET in the handler rather than through a
-/// `web::get()` route, whose method guard allocates on every request to
-/// remember the methods for a 405.
-fn static_index(form: &'static str) -> impl actix_web::dev::HttpServiceFactory {
-    web::resource(format!("/api/insiders/bulk/form-{form}/index.json"))
-        .wrap(from_fn(crate::guard::middleware))
-        .default_service(web::to(move |state, req: HttpRequest| async move {
-            if req.method() != Method::GET {
-                return Err(method_not_allowed());
-            }
-            bulk::index_of(state, form, req).await
-        }))
-}
-
-fn method_not_allowed() -> ApiError {
+pub(crate) fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed("method not allowed here".into())
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let wrong_method = || web::to(|| async { Err::<(), _>(method_not_allowed()) });
-    // index.json first: the most requested. The three form types as
-    // static patterns (a string compare, where each pattern with a
-    // parameter is a regex match) outside the scope, each behind the guard
-    // of its own: one routing layer and its boxed future fewer per
-    // request. In metrics they count under the scope's pattern.
-    cfg.service(static_index("3")).service(static_index("4")).service(static_index("5"));
+    // index.json of forms 3, 4 and 5 is answered by `index_route` before
+    // the App; the route here answers the rest (another form type, an
+    // escaped path) the same way.
     cfg.service(
         web::scope("/api/insiders/bulk")
             .wrap(from_fn(crate::guard::middleware))

@@ -19,7 +19,7 @@ pub async fn stream(
     file_name: &str,
 ) -> Result<HttpResponse, ApiError> {
     let etag = format!("\"{sha256}\"");
-    if matches_etag(req, &etag) {
+    if matches_etag(req.headers(), &etag) {
         return Ok(HttpResponse::NotModified().insert_header((header::ETAG, etag)).finish());
     }
     // If-Range: a range of a file that has changed since would splice two files.
