@@ -1,16 +1,19 @@
 """Latency percentiles under rising load: wrk at 1, 4, 16, 64 and 256
 connections against each URL, in the same run. Each concurrency is run
-against every URL in turn before the next concurrency, so that a noisy
-spell of the shared host falls on both servers rather than on one curve.
-wrk gets the same arguments for every URL.
+against every URL in turn, ROUNDS times (default 3), before the next
+concurrency, so that a noisy spell of the shared host falls on both
+servers rather than on one curve; each point is the median of its rounds,
+and every round is printed. wrk gets the same arguments for every URL.
 
-    python3 latency_curve.py OUT.json SECONDS LABEL=URL [LABEL=URL ...]
+    ROUNDS=3 python3 latency_curve.py OUT.json SECONDS LABEL=URL [LABEL=URL ...]
 
-Prints one line per point, then (with two or more URLs) a Markdown table
+Prints one line per round, then (with two or more URLs) a Markdown table
 of the first against the second: requests/s and p99 side by side.
 """
 import json
+import os
 import re
+import statistics
 import subprocess
 import sys
 
@@ -42,23 +45,39 @@ def wrk(url, connections, seconds):
     return point
 
 
+def median_point(rounds):
+    """The median of each figure over a point's rounds, and the rounds themselves."""
+    point = {"connections": rounds[0]["connections"], "rounds": rounds}
+    for key in ("rps", "p50", "p90", "p99"):
+        point[key] = statistics.median(r[key] for r in rounds)
+    point["non_2xx"] = sum(r["non_2xx"] for r in rounds)
+    return point
+
+
 def main():
     out, seconds, targets = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+    rounds = int(os.environ.get("ROUNDS", "3"))
     targets = [t.split("=", 1) for t in targets]
     curves = {label: [] for label, _ in targets}
     for connections in CONNECTIONS:
-        for label, url in targets:
-            p = wrk(url, connections, seconds)
-            curves[label].append(p)
-            errors = f", socket errors {p['socket_errors']}" if "socket_errors" in p else ""
-            print(f"    {label}: {connections} connections: {p['rps']:.0f} req/s, "
-                  f"p50 {p['p50']:.2f} ms, p90 {p['p90']:.2f} ms, p99 {p['p99']:.2f} ms, "
-                  f"non-2xx {p['non_2xx']}{errors}", flush=True)
+        taken = {label: [] for label, _ in targets}
+        for n in range(1, rounds + 1):
+            for label, url in targets:
+                p = wrk(url, connections, seconds)
+                taken[label].append(p)
+                errors = f", socket errors {p['socket_errors']}" if "socket_errors" in p else ""
+                print(f"    {label}: {connections} connections, round {n}: {p['rps']:.0f} req/s, "
+                      f"p50 {p['p50']:.2f} ms, p90 {p['p90']:.2f} ms, p99 {p['p99']:.2f} ms, "
+                      f"non-2xx {p['non_2xx']}{errors}", flush=True)
+        for label, _ in targets:
+            curves[label].append(median_point(taken[label]))
     with open(out, "w") as f:
         json.dump(curves, f, indent=1)
     if len(targets) < 2:
         return
     (ours, _), (ref, _) = targets[0], targets[1]
+    print()
+    print(f"Each figure is the median of {rounds} rounds.")
     print()
     print(f"| connections | {ours} req/s | {ref} req/s | req/s ratio | {ours} p99 ms | {ref} p99 ms "
           f"| p99 ratio | non-2xx |")
