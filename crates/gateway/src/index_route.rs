@@ -11,7 +11,10 @@
 //! ([`bulk::index_answer`]), the rate-limit fields ([`guard::put_fields`])
 //! and the metrics ([`front::observe`]). Every other request goes to the
 //! App, an index path spelled another way (`form-%34`) too: its own
-//! index.json route answers that the same way.
+//! index.json route answers that the same way. A step added to the App's
+//! `front` or `guard` middleware belongs in [`IndexRoute::answer`] too;
+//! `api::the_index_answers_alike_in_front_of_the_app_and_through_it`
+//! compares the two answers.
 
 use std::future::Future;
 use std::pin::Pin;
