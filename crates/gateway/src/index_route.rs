@@ -30,17 +30,15 @@ use actix_web::{web, ResponseError};
 use insider_bulk_core::domain::FormType;
 
 use crate::routes::{bulk, method_not_allowed, INDEX_PATTERN};
+use crate::service::params;
 use crate::state::AppState;
 use crate::{front, guard, request_id};
 
-/// The form type whose index.json `path` is, spelled exactly so.
+/// The form type whose index.json `path` is, spelled exactly so, by the
+/// routes' own form-type parser.
 fn form_of(path: &str) -> Option<FormType> {
-    match path {
-        "/api/insiders/bulk/form-3/index.json" => Some(FormType::Form3),
-        "/api/insiders/bulk/form-4/index.json" => Some(FormType::Form4),
-        "/api/insiders/bulk/form-5/index.json" => Some(FormType::Form5),
-        _ => None,
-    }
+    let form = path.strip_prefix("/api/insiders/bulk/form-")?.strip_suffix("/index.json")?;
+    params::form_type(form).ok()
 }
 
 type Answer = Pin<Box<dyn Future<Output = Result<Response<BoxBody>, Response<BoxBody>>>>>;

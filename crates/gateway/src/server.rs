@@ -132,7 +132,7 @@ pub fn http(state: AppState, listener: TcpListener) -> std::io::Result<actix_web
                 .local_addr(addr)
                 .h1(crate::index_route::in_front_of(
                     map_config(app.into_factory().map_err(|e| e.error_response()), |_| AppConfig::default()),
-                    index_state.clone(),
+                    index_state,
                     addr.to_string(),
                 ));
             fn_service(|io: TcpStream| async move {
