@@ -299,10 +299,12 @@ pub struct OwnerSignature {
 }
 
 impl Filing {
-    /// The month whose bundle carries this filing: that of its period of
-    /// report, for amendments too.
-    pub fn month(&self) -> Month {
-        Month::containing(self.submission.period_of_report)
+    /// The month whose bundle carries this filing: the month EDGAR filed
+    /// it in (its filing date), for amendments too. `None` while the filing
+    /// date is unknown: such a filing is stored and in no month, never
+    /// placed by a guess from its period or signature.
+    pub fn month(&self) -> Option<Month> {
+        self.submission.filing_date.map(Month::containing)
     }
 
     /// Rows this filing contributes to SEC's eight data-set tables

@@ -31,9 +31,18 @@ enum Command {
     ///
     /// Reloading an unchanged filing writes nothing; a bad file is reported and
     /// the rest of the batch still loads. Exit code 1 if any file failed.
+    ///
+    /// A filing's month is the month EDGAR filed it in. A full submission
+    /// carries its filing date in its SEC header; a bare XML document does
+    /// not: give it with --filing-date, or the filing is stored undated, in
+    /// no month, until a dated copy of it arrives (never guessed).
     Load {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// The EDGAR filing date (YYYY-MM-DD) of the files that carry none.
+        /// A file whose SEC header names another date is refused.
+        #[arg(long, value_parser = parse_date)]
+        filing_date: Option<time::Date>,
     },
     /// Discover Forms 3/4/5 (and amendments) in EDGAR's daily form indexes,
     /// download and load them, recording each processed day.
@@ -61,12 +70,17 @@ enum Command {
     },
 }
 
+fn parse_date(s: &str) -> Result<time::Date, String> {
+    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
+        .map_err(|e| format!("expected YYYY-MM-DD: {e}"))
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     insider_bulk_core::logging::init();
     let outcome = match Cli::parse().command {
         Command::Parse { files } => commands::parse::run(&files),
-        Command::Load { paths } => commands::load::run(&paths).await,
+        Command::Load { paths, filing_date } => commands::load::run(&paths, filing_date).await,
         Command::Edgar(args) => commands::edgar::run(args).await,
         Command::SecDataset(args) => commands::sec_dataset::run(args).await,
         Command::Synth { form, month, filings, seed } => commands::synth::run(form, month, filings, seed).await,

@@ -4,7 +4,7 @@
 //! a time, so that one bad filing is reported and the rest still load.
 
 use insider_bulk_core::db::edgar_days;
-use insider_bulk_core::db::filings::{content_hashes, store_hashed, FilingToStore, StoreStatus};
+use insider_bulk_core::db::filings::{content_hashes, store_hashed, undated_filings, FilingToStore, StoreStatus};
 use insider_bulk_core::db::{needs_planner_statistics, refresh_planner_statistics, Database, DbError, StatisticsGroup};
 use time::Date;
 
@@ -85,6 +85,8 @@ pub struct StoreReport {
     /// Data-set rows of filings already loaded from their EDGAR documents.
     pub kept_documents: usize,
     pub failed: Vec<Failure>,
+    /// Sources of the filings stored with no filing date known: in no month.
+    pub undated: Vec<String>,
 }
 
 impl StoreReport {
@@ -111,8 +113,12 @@ impl StoreReport {
             0 => String::new(),
             n => format!(", kept from EDGAR documents {n}"),
         };
+        let undated = match self.undated.len() {
+            0 => String::new(),
+            n => format!(", undated {n} (in no month until dated)"),
+        };
         format!(
-            "loaded {} (new {}, changed {}), unchanged {}, duplicates {}{kept}, failed {}",
+            "loaded {} (new {}, changed {}), unchanged {}, duplicates {}{kept}, failed {}{undated}",
             self.loaded(),
             self.inserted,
             self.updated,
@@ -185,6 +191,11 @@ impl BatchWriter {
         mut failures: Vec<Failure>,
     ) -> Result<(), DbError> {
         let stored_sources: Vec<String> = batch.iter().map(|f| f.loaded_from.clone()).collect();
+        let maybe_undated: Vec<(String, String)> = batch
+            .iter()
+            .filter(|f| f.filing.submission.filing_date.is_none())
+            .map(|f| (f.filing.submission.accession_number.as_str().to_owned(), f.loaded_from.clone()))
+            .collect();
         let (batch, hashes, result) = self.store(batch, hashes).await?;
         match result {
             Ok(statuses) => statuses.into_iter().for_each(|s| self.report.count(s)),
@@ -203,7 +214,20 @@ impl BatchWriter {
             }
             Err(other) => return Err(other),
         }
+        self.note_undated(maybe_undated).await?;
         self.note_failures(failures, stored_sources).await
+    }
+
+    /// Of the inputs that came without a filing date, those stored so: a
+    /// copy stored before may have given the filing its date.
+    async fn note_undated(&mut self, inputs: Vec<(String, String)>) -> Result<(), DbError> {
+        if inputs.is_empty() {
+            return Ok(());
+        }
+        let accessions: Vec<String> = inputs.iter().map(|(acc, _)| acc.clone()).collect();
+        let undated = self.db.run(move |conn| undated_filings(conn, &accessions)).await?;
+        self.report.undated.extend(inputs.into_iter().filter(|(acc, _)| undated.contains(acc)).map(|(_, s)| s));
+        Ok(())
     }
 
     /// Stores a batch and hands it back with its hashes and the outcome, so

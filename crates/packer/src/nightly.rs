@@ -1,10 +1,12 @@
 //! The nightly run: for every form type, enqueue a job for each of the last
 //! 12 months whose fingerprint changed since its bundle, and move bundles
-//! older than that to the cold tier. Running it twice enqueues nothing new:
+//! older than that to the cold tier. A month holds what EDGAR filed in it,
+//! so a closed month changes only when one of its own filings is corrected:
+//! in the steady state the run packs the current month and, in the first
+//! days of a month, the one before (filings of its last days that the
+//! crawl loads the next morning). Running it twice enqueues nothing new:
 //! a month with an open job is skipped. Jobs enter the queue through the
 //! outbox, which the gateways' relays publish.
-
-use std::collections::HashMap;
 
 use insider_bulk_core::db::{bundles, jobs, maintenance, month_stats, superseded};
 use insider_bulk_core::domain::{FormType, JobReason, Month, StorageTier};
@@ -72,23 +74,16 @@ pub async fn run(packer: &Packer, current: Month, retention: std::time::Duration
     let mut report = NightlyReport::default();
     let oldest_hot = oldest_hot_month(current);
     for form in FormType::ALL {
-        let (stats, index) =
-            packer.db.run(move |conn| Ok((month_stats::list(conn, form)?, bundles::list(conn, form)?))).await?;
-        let index: HashMap<Month, bundles::BundleRow> = index.into_iter().map(|b| (b.period_month, b)).collect();
-        for s in &stats {
-            let Ok(month) = s.period_month.parse::<Month>() else { continue };
-            let bundle = index.get(&month);
-            if month < oldest_hot || (s.filing_count == 0 && bundle.is_none()) {
-                continue;
-            }
-            if bundle.is_some_and(|b| b.source_fingerprint == s.fingerprint) {
-                continue;
-            }
+        let (changed, index) = packer
+            .db
+            .run(move |conn| Ok((month_stats::changed_since_bundle(conn, form, oldest_hot)?, bundles::list(conn, form)?)))
+            .await?;
+        for month in changed {
             if enqueue(packer, form, month, JobReason::Nightly).await? {
                 report.enqueued.push((form, month));
             }
         }
-        for bundle in index.values() {
+        for bundle in &index {
             let month = bundle.period_month;
             if month >= oldest_hot || bundle.storage == StorageTier::Cold {
                 continue;

@@ -152,7 +152,7 @@ pub fn refresh_planner_statistics(conn: &mut DbConnection, group: StatisticsGrou
     use diesel::connection::SimpleConnection;
     match (conn, group) {
         (DbConnection::Postgres(pg), StatisticsGroup::Filings) => pg.batch_execute(
-            "ANALYZE filings (accession_number, form_type, period_month, period_of_report, issuer_cik, \
+            "ANALYZE filings (accession_number, form_type, filing_month, period_of_report, issuer_cik, \
              document_type, amends_accession_number, source), month_stats",
         )?,
         (DbConnection::Postgres(pg), StatisticsGroup::Rows) => pg.batch_execute(

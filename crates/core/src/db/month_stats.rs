@@ -24,6 +24,9 @@ pub struct MonthStats {
     pub filing_count: i64,
     pub row_count: i64,
     pub updated_at: PrimitiveDateTime,
+    /// Changes to the month's own filings after its last day (corrections,
+    /// data-set rows replaced by their EDGAR documents).
+    pub changed_after_close: i64,
 }
 
 pub fn get(conn: &mut DbConnection, form: FormType, month: Month) -> Result<Option<MonthStats>, DbError> {
@@ -45,21 +48,73 @@ pub fn list(conn: &mut DbConnection, form: FormType) -> Result<Vec<MonthStats>, 
 
 /// A month's fingerprint and counts recomputed from its filings, in one
 /// pass over them: what its stats row must hold (a check of the deltas the
-/// store applies, for tests and for repairs).
+/// store applies, for tests, and the recount of a repartition).
 pub fn recount(conn: &mut DbConnection, form: FormType, month: Month) -> Result<(String, i64, i64), DbError> {
     use super::schema::filings;
-    let rows: Vec<(String, Option<String>, i32)> = filings::table
+    let rows: Vec<(String, Option<String>, Option<String>, i32)> = filings::table
         .filter(filings::form_type.eq(i32::from(form.number())))
-        .filter(filings::period_month.eq(month.to_string()))
-        .select((filings::content_sha256, filings::amends_accession_number, filings::row_count))
+        .filter(filings::filing_month.eq(month.to_string()))
+        .select((
+            filings::content_sha256,
+            filings::amends_accession_number,
+            filings::superseded_by_accession_number,
+            filings::row_count,
+        ))
         .load(conn)?;
     let mut delta = MonthDelta::default();
-    for (content, amends, row_count) in &rows {
-        delta.toggle(&super::filings::fingerprint_part(content, amends.as_deref()));
+    for (content, amends, superseded_by, row_count) in &rows {
+        delta.toggle(&super::filings::fingerprint_part(content, amends.as_deref(), superseded_by.as_deref()));
         delta.filings += 1;
         delta.rows += i64::from(*row_count);
     }
     Ok((hex::encode(delta.xor), delta.filings, delta.rows))
+}
+
+/// The month still open to new filings, `YYYY-MM`: EDGAR's filing dates
+/// are US Eastern days, so the month closes at midnight Eastern (taken as
+/// UTC-5; in summer a change in the hour after midnight counts as late).
+pub(crate) fn open_month() -> String {
+    let eastern = time::OffsetDateTime::now_utc() - time::Duration::hours(5);
+    Month::containing(eastern.date()).to_string()
+}
+
+/// The months from `from` on whose stats differ from their bundle's (or
+/// that hold filings and have no bundle): all that a nightly run has to
+/// look at, found in one query however long the history.
+pub fn changed_since_bundle(conn: &mut DbConnection, form: FormType, from: Month) -> Result<Vec<Month>, DbError> {
+    use super::schema::bundles;
+    let months: Vec<String> = month_stats::table
+        .left_join(
+            bundles::table.on(bundles::form_type
+                .eq(month_stats::form_type)
+                .and(bundles::period_month.eq(month_stats::period_month))),
+        )
+        .filter(month_stats::form_type.eq(i32::from(form.number())))
+        .filter(month_stats::period_month.ge(from.to_string()))
+        .filter(
+            bundles::source_fingerprint
+                .nullable()
+                .ne(month_stats::fingerprint.nullable())
+                .or(bundles::source_fingerprint.is_null().and(month_stats::filing_count.gt(0))),
+        )
+        .order(month_stats::period_month)
+        .select(month_stats::period_month)
+        .load(conn)?;
+    months.iter().map(|m| m.parse::<Month>().map_err(|e| DbError::Corrupt(format!("month_stats: {e}")))).collect()
+}
+
+/// Changes to closed months, per form type, since the statistics were
+/// last recounted: what `insider_bulk_closed_month_changes` reports.
+pub fn changed_after_close(conn: &mut DbConnection) -> Result<BTreeMap<i32, i64>, DbError> {
+    let rows: Vec<(i32, i64)> = month_stats::table
+        .filter(month_stats::changed_after_close.gt(0))
+        .select((month_stats::form_type, month_stats::changed_after_close))
+        .load(conn)?;
+    let mut sums = BTreeMap::new();
+    for (form, n) in rows {
+        *sums.entry(form).or_default() += n;
+    }
+    Ok(sums)
 }
 
 pub(crate) type MonthKey = (i32, String);
@@ -70,6 +125,7 @@ pub(crate) struct MonthDelta {
     pub xor: [u8; 32],
     pub filings: i64,
     pub rows: i64,
+    pub changed_after_close: i64,
 }
 
 impl MonthDelta {
@@ -105,6 +161,7 @@ pub(crate) fn ensure_and_lock(conn: &mut DbConnection, keys: &BTreeSet<MonthKey>
             filing_count: 0,
             row_count: 0,
             updated_at: now,
+            changed_after_close: 0,
         })
         .collect();
     crate::on_backend!(conn, c => diesel::insert_into(month_stats::table)
@@ -132,7 +189,7 @@ pub(crate) fn ensure_and_lock(conn: &mut DbConnection, keys: &BTreeSet<MonthKey>
 /// Applies accumulated deltas; rows must exist and be locked.
 pub(crate) fn apply(conn: &mut DbConnection, deltas: &BTreeMap<MonthKey, MonthDelta>) -> Result<(), DbError> {
     let changed: BTreeMap<&MonthKey, &MonthDelta> =
-        deltas.iter().filter(|(_, delta)| delta.filings != 0 || delta.rows != 0 || delta.xor != [0; 32]).collect();
+        deltas.iter().filter(|(_, d)| d.filings != 0 || d.rows != 0 || d.xor != [0; 32] || d.changed_after_close != 0).collect();
     if changed.is_empty() {
         return Ok(());
     }
@@ -167,6 +224,7 @@ pub(crate) fn apply(conn: &mut DbConnection, deltas: &BTreeMap<MonthKey, MonthDe
                 month_stats::fingerprint.eq(hex::encode(fingerprint)),
                 month_stats::filing_count.eq(current.filing_count + delta.filings),
                 month_stats::row_count.eq(current.row_count + delta.rows),
+                month_stats::changed_after_close.eq(current.changed_after_close + delta.changed_after_close),
                 month_stats::updated_at.eq(now),
             ))
             .execute(conn)?;

@@ -5,7 +5,6 @@ diesel::table! {
         accession_number -> Text,
         form_type -> Integer,
         document_type -> Text,
-        period_month -> Text,
         period_of_report -> Date,
         filing_date -> Nullable<Date>,
         accepted_at -> Nullable<Timestamp>,
@@ -27,6 +26,8 @@ diesel::table! {
         loaded_from -> Text,
         source -> Text,
         loaded_at -> Timestamp,
+        filing_month -> Nullable<Text>,
+        superseded_by_accession_number -> Nullable<Text>,
     }
 }
 
@@ -163,6 +164,7 @@ diesel::table! {
         filing_count -> BigInt,
         row_count -> BigInt,
         updated_at -> Timestamp,
+        changed_after_close -> BigInt,
     }
 }
 
@@ -343,3 +345,11 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(jobs, outbox, job_followers, month_latest_jobs);
+
+diesel::table! {
+    /// Data migrations the Rust side still owes the schema (`data_migrations`).
+    pending_data_migrations (name) {
+        name -> Text,
+    }
+}
+diesel::allow_tables_to_appear_in_same_query!(bundles, month_stats);

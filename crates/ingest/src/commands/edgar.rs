@@ -218,9 +218,15 @@ pub(super) async fn fetch_and_parse(client: &EdgarClient, entry: IndexEntry) -> 
     let source = entry.path.clone();
     let bytes = client.fetch_filing(&entry).await.map_err(|e| Failure::unavailable(source.clone(), e))?;
     // A parser that panicked on these bytes would panic on them again.
-    let filing = tokio::task::spawn_blocking(move || parse_document(&bytes, &entry.path))
+    let path = entry.path.clone();
+    let mut filing = tokio::task::spawn_blocking(move || parse_document(&bytes, &path))
         .await
         .map_err(|e| Failure::malformed(source.clone(), e))?
         .map_err(|e| Failure::malformed(source.clone(), e))?;
+    // The day EDGAR lists it under is its filing date, what places it in a month.
+    let header_date = filing.submission.filing_date.replace(entry.date_filed);
+    if header_date.is_some_and(|d| d != entry.date_filed) {
+        tracing::warn!(source, listed = %entry.date_filed, header = ?header_date, "the SEC header's filing date differs from the index's; the index's is kept");
+    }
     Ok(FilingToStore { filing, loaded_from: source })
 }

@@ -117,7 +117,8 @@ impl Generator {
                     let original = self.original_head(j);
                     let days = between_quartiles(&mut r, 1.0, self.spec.amend_lag_quartiles) as i64;
                     return Head {
-                        filing_date: add_days(original.filing_date, days.max(1)),
+                        // Filed in this month too: a month holds what EDGAR filed in it.
+                        filing_date: add_days(original.filing_date, days.max(1)).min(self.last_day()),
                         original_filing_date: Some(original.filing_date),
                         ..original
                     };
@@ -133,10 +134,22 @@ impl Generator {
         let co_filers = self.spec.owners.pick(r) as u64 - 1;
         let mut owners = vec![Pool::owner_key(issuer, r.random_range(0..INSIDERS))];
         owners.extend((0..co_filers).map(|m| Pool::owner_key(issuer, INSIDERS + m)));
-        let period = self.period(r);
+        let mut period = self.period(r);
         let (lo, hi) = self.spec.lag.pick(r);
-        let filing_date = add_business_days(period, r.random_range(lo..=hi));
+        let mut filing_date = add_business_days(period, r.random_range(lo..=hi));
+        // A filing of this month: one filed past its end moves back by whole
+        // weeks, which keeps both weekdays and the lag, so its period may
+        // fall in an earlier month, as a real one's does.
+        while filing_date > self.last_day() {
+            period = add_days(period, -7);
+            filing_date = add_days(filing_date, -7);
+        }
         Head { issuer, owners, period, filing_date, original_filing_date: None }
+    }
+
+    fn last_day(&self) -> Date {
+        let (year, month) = (self.month.year(), time::Month::try_from(self.month.month() as u8).expect("1..=12"));
+        Date::from_calendar_date(year, month, time::util::days_in_month(month, year)).expect("last day of the month")
     }
 
     /// A day of the month: weighted by weekday as measured, or a fiscal

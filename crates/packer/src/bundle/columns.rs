@@ -104,7 +104,7 @@ use Kind::{Date, Flag, Number, Text};
 
 pub const SUBMISSION: &[Column] = &[
     ACCESSION,
-    col("FILING_DATE", Date, "filing_date", "Date EDGAR filed it; empty for a filing read from a bare XML document."),
+    col("FILING_DATE", Date, "filing_date", "Date EDGAR filed it (its business day, US Eastern): the bundle's month is this date's."),
     req(
         "PERIOD_OF_REPORT",
         Date,

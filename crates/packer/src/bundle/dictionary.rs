@@ -128,8 +128,15 @@ pub fn readme_txt(form: FormType, month: Month, synthetic: bool) -> Vec<u8> {
     format!(
         "insider-bulk: SEC Form {form} filings for {month}, bundle format version {FORMAT_VERSION}
 
-A filing is in the month of its period of report (PERIOD_OF_REPORT), amendments
-included: a {form}/A filed later for a {month} period is in this bundle.
+A filing is in the month EDGAR filed it in (FILING_DATE, the business day EDGAR
+assigned, US Eastern), as in SEC's data sets: amendments too, so a {form}/A filed
+in {month} is here whatever period it reports, and one filed later is in its own
+month's bundle. This bundle is what was public by the end of {month}, plus later
+corrections of these same filings. In filings.jsonl an amendment names the filing
+it amends (amends_accession_number) and a filing names its latest amendment filed
+by the end of {month} (superseded_by_accession_number): to get the latest version
+of every filing, read the months in order and follow amends_accession_number
+forward (a later amendment replaces the filing it names).
 
 Files
   SUBMISSION.tsv, REPORTINGOWNER.tsv, NONDERIV_TRANS.tsv, NONDERIV_HOLDING.tsv,

@@ -30,7 +30,16 @@ const EXTRA: &[(&str, &str, bool, &str)] = &[
         "amends_accession_number",
         "string",
         true,
-        "For an amendment, the accession number of the filing it amends when that is known; else null.",
+        "For an amendment, the accession number of the filing it amends when that is known (it may be in \
+         an earlier month's file); else null.",
+    ),
+    (
+        "superseded_by_accession_number",
+        "string",
+        true,
+        "The latest amendment of this filing filed by the end of this month (in this same file), else null. \
+         An amendment filed in a later month is in that month's file, naming this filing in \
+         amends_accession_number; this file does not change for it.",
     ),
     ("reporting_owners[].is_director", "boolean", true, "Director box."),
     ("reporting_owners[].is_officer", "boolean", true, "Officer box."),

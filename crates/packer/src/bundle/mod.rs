@@ -20,7 +20,7 @@ use std::path::Path;
 use std::sync::mpsc;
 
 use diesel::Connection;
-use insider_bulk_core::db::filings::{amendment_links, load_filings, month_accessions};
+use insider_bulk_core::db::filings::{amendment_links, load_filings, month_accessions, Links};
 use insider_bulk_core::db::month_stats::{self, EMPTY_FINGERPRINT};
 use insider_bulk_core::db::{snapshot, DbConnection, DbError};
 use insider_bulk_core::domain::{FilingSource, FormType, Month};
@@ -42,7 +42,11 @@ use spool::{Compressor, EntrySink, SpooledEntry};
 /// entry, ended with a sync flush, `deflate`) so that two cores can compress
 /// one bundle while it is read; the files inside are unchanged, and any
 /// gzip reader reads it as before. Only the compressed bytes differ.
-pub const FORMAT_VERSION: u32 = 4;
+/// 5: a month holds the filings EDGAR filed in it (their filing date), no
+/// longer those whose period of report falls in it; each filing carries
+/// `superseded_by_accession_number`, its latest amendment filed by the end
+/// of its month.
+pub const FORMAT_VERSION: u32 = 5;
 /// Filings read from the database per query.
 const PAGE: usize = 1000;
 
@@ -106,6 +110,8 @@ struct JsonlLine<'a> {
     filing: &'a Filing,
     /// The filing this amendment amends, when it is in the database.
     amends_accession_number: Option<&'a str>,
+    /// The filing's latest amendment filed by the end of this month.
+    superseded_by_accession_number: Option<&'a str>,
 }
 
 /// The conventional file name of a month's bundle.
@@ -270,7 +276,7 @@ fn read_month(
 /// A page of filings and the amendment links among them.
 struct Page {
     filings: Vec<Filing>,
-    links: HashMap<String, String>,
+    links: HashMap<String, Links>,
 }
 
 fn read_page(conn: &mut DbConnection, accessions: &[String]) -> Result<Page, BuildError> {
@@ -372,10 +378,15 @@ impl Formatter {
 
     fn page(&mut self, page: &Page) -> io::Result<()> {
         for filing in &page.filings {
-            let amends = page.links.get(filing.submission.accession_number.as_str()).map(String::as_str);
+            let links = page.links.get(filing.submission.accession_number.as_str());
+            let line = JsonlLine {
+                filing,
+                amends_accession_number: links.and_then(|l| l.amends.as_deref()),
+                superseded_by_accession_number: links.and_then(|l| l.superseded_by.as_deref()),
+            };
             *self.by_source.entry(filing.submission.source.as_str()).or_default() += 1;
             self.line.clear();
-            serde_json::to_writer(&mut self.line, &JsonlLine { filing, amends_accession_number: amends })?;
+            serde_json::to_writer(&mut self.line, &line)?;
             self.line.push(b'\n');
             self.jsonl.write_all(&self.line)?;
             self.tables.write_filing(filing)?;

@@ -1,9 +1,16 @@
-//! Links an amendment (3/A, 4/A, 5/A) to the filing it amends: same form
-//! family, issuer, first reporting owner and period of report, and the
-//! original's filing date equal to the amendment's dateOfOriginalSubmission
-//! where both are known. Either side may arrive first.
+//! Amendment links, both ways. An amendment (3/A, 4/A, 5/A) names the
+//! filing it amends: same form, issuer, first reporting owner and period of
+//! report, filed no later than the amendment, and with the filing date that
+//! the amendment's dateOfOriginalSubmission gives where both are known. A
+//! filing names its latest amendment filed by the end of its own month
+//! (`superseded_by`), so a closed month never learns what became known
+//! later.
+//!
+//! The links of a group (issuer, period of report, form) are recomputed
+//! from all of its filings whenever one of them is stored, so the same set
+//! of filings gives the same links whatever order they were loaded in.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use diesel::dsl::sql;
 use diesel::prelude::*;
@@ -11,17 +18,19 @@ use diesel::sql_types::Bool;
 use time::Date;
 
 use super::fingerprint_part;
-use crate::db::month_stats::{MonthDelta, MonthKey};
+use crate::db::month_stats::{self, MonthDelta, MonthKey};
 use crate::db::schema::filings;
 use crate::db::{DbConnection, DbError};
-use crate::filing::Filing;
 
-#[derive(Queryable, Debug)]
-struct Candidate {
+/// Issuers per query: well under SQLite's limit of bound parameters.
+const ISSUERS_PER_QUERY: usize = 5000;
+
+#[derive(Queryable, Debug, Clone)]
+struct Member {
     accession_number: String,
     form_type: i32,
     document_type: String,
-    period_month: String,
+    filing_month: Option<String>,
     period_of_report: Date,
     filing_date: Option<Date>,
     date_of_original_submission: Option<Date>,
@@ -29,33 +38,16 @@ struct Candidate {
     first_owner_cik: Option<String>,
     content_sha256: String,
     amends_accession_number: Option<String>,
+    superseded_by_accession_number: Option<String>,
 }
 
-impl Candidate {
-    fn is_amendment(&self) -> bool {
-        self.document_type.ends_with("/A")
-    }
-
-    fn could_amend(&self, original: &Candidate) -> bool {
-        !original.is_amendment()
-            && original.form_type == self.form_type
-            && original.issuer_cik == self.issuer_cik
-            && original.first_owner_cik == self.first_owner_cik
-            && original.period_of_report == self.period_of_report
-            && match (self.date_of_original_submission, original.filing_date) {
-                (Some(wanted), Some(filed)) => wanted == filed,
-                _ => true,
-            }
-    }
-}
-
-macro_rules! candidate_columns {
+macro_rules! member_columns {
     () => {
         (
             filings::accession_number,
             filings::form_type,
             filings::document_type,
-            filings::period_month,
+            filings::filing_month,
             filings::period_of_report,
             filings::filing_date,
             filings::date_of_original_submission,
@@ -63,87 +55,213 @@ macro_rules! candidate_columns {
             filings::first_owner_cik,
             filings::content_sha256,
             filings::amends_accession_number,
+            filings::superseded_by_accession_number,
         )
     };
 }
 
-/// Links the unlinked amendments of the stored filings' issuers (the batch's
-/// own and older ones whose original may just have arrived) to their
-/// originals: one query finds every amendment with its candidate originals
-/// (a partial index finds the unlinked amendments; the issuer and period
-/// index their candidates), one statement writes the links.
-pub(super) fn link(
-    conn: &mut DbConnection,
-    stored: &[&Filing],
-    deltas: &mut BTreeMap<MonthKey, MonthDelta>,
-) -> Result<(), DbError> {
-    let issuers: BTreeSet<&str> = stored.iter().map(|f| f.submission.issuer.cik.as_str()).collect();
-    if issuers.is_empty() {
-        return Ok(());
+impl Member {
+    fn is_amendment(&self) -> bool {
+        self.document_type.ends_with("/A")
     }
-    let originals = diesel::alias!(filings as originals);
-    let pairs: Vec<(Candidate, Candidate)> = filings::table
-        .inner_join(
-            originals.on(originals
-                .field(filings::issuer_cik)
-                .eq(filings::issuer_cik)
-                .and(originals.field(filings::period_of_report).eq(filings::period_of_report))
-                .and(originals.field(filings::form_type).eq(filings::form_type))
-                .and(sql::<Bool>(r#""originals"."document_type" NOT LIKE '%/A'"#))),
-        )
-        .filter(filings::issuer_cik.eq_any(&issuers))
-        .filter(filings::amends_accession_number.is_null())
-        // A literal, not a bound pattern: only then does the planner (of
-        // either backend) see that the partial index of unlinked amendments
-        // applies.
-        .filter(sql::<Bool>(r#""filings"."document_type" LIKE '%/A'"#))
-        .select((candidate_columns!(), originals.fields(candidate_columns!())))
-        .order((filings::accession_number, originals.field(filings::accession_number)))
-        .load(conn)?;
 
-    let mut links: Vec<(String, String)> = Vec::new();
-    for group in pairs.chunk_by(|a, b| a.0.accession_number == b.0.accession_number) {
-        let amendment = &group[0].0;
-        let mut matches: Vec<&Candidate> = group.iter().map(|(_, o)| o).filter(|o| amendment.could_amend(o)).collect();
-        // An exact filing-date match beats a match on unknown dates; then
-        // the earliest accession.
-        matches.sort_by_key(|o| (o.filing_date != amendment.date_of_original_submission, &o.accession_number));
-        let Some(original) = matches.first() else { continue };
-        let delta = deltas.entry((amendment.form_type, amendment.period_month.clone())).or_default();
-        delta.toggle(&fingerprint_part(&amendment.content_sha256, amendment.amends_accession_number.as_deref()));
-        delta.toggle(&fingerprint_part(&amendment.content_sha256, Some(&original.accession_number)));
-        links.push((amendment.accession_number.clone(), original.accession_number.clone()));
+    fn could_amend(&self, original: &Member) -> bool {
+        let known_both = |a: Option<Date>, b: Option<Date>| a.zip(b);
+        !original.is_amendment()
+            && original.first_owner_cik == self.first_owner_cik
+            && known_both(original.filing_date, self.filing_date).is_none_or(|(filed, amended)| filed <= amended)
+            && known_both(self.date_of_original_submission, original.filing_date)
+                .is_none_or(|(wanted, filed)| wanted == filed)
     }
-    write_links(conn, &links)
+
+    /// Versions of one filing are ordered by filing date, then accession.
+    fn version(&self) -> (Option<Date>, &str) {
+        (self.filing_date, &self.accession_number)
+    }
+
+    fn month_key(&self) -> Option<MonthKey> {
+        self.filing_month.clone().map(|m| (self.form_type, m))
+    }
 }
 
-/// Sets `amends_accession_number` of each (amendment, original) pair.
-fn write_links(conn: &mut DbConnection, links: &[(String, String)]) -> Result<(), DbError> {
+/// The groups to relink: issuers, and where known the periods of report
+/// (a filter that keeps a batch's query to the groups it touched).
+#[derive(Debug, Default)]
+pub(super) struct Groups {
+    pub issuers: BTreeSet<String>,
+    pub periods: Option<BTreeSet<Date>>,
+}
+
+/// A filing's new links, where they differ from the stored ones.
+struct Relinked {
+    accession: String,
+    amends: Option<String>,
+    superseded_by: Option<String>,
+}
+
+/// Recomputes the links of every group of `groups` that holds an
+/// amendment, writes those that changed, and records their share of the
+/// months' fingerprints in `deltas`. Months touched that are not yet in
+/// `locked` are locked (and added) before anything is written to them.
+pub(super) fn relink(
+    conn: &mut DbConnection,
+    groups: &Groups,
+    deltas: &mut BTreeMap<MonthKey, MonthDelta>,
+    locked: &mut BTreeSet<MonthKey>,
+) -> Result<(), DbError> {
+    let issuers: Vec<&str> = groups.issuers.iter().map(String::as_str).collect();
+    for chunk in issuers.chunks(ISSUERS_PER_QUERY) {
+        let members = load_groups(conn, chunk, groups.periods.as_ref())?;
+        let mut changed = Vec::new();
+        for group in members.values() {
+            changed.extend(links_of(group));
+        }
+        let by_accession: HashMap<&str, &Member> =
+            members.values().flatten().map(|m| (m.accession_number.as_str(), m)).collect();
+        let new_keys: BTreeSet<MonthKey> = changed
+            .iter()
+            .filter_map(|c| by_accession[c.accession.as_str()].month_key())
+            .filter(|k| !locked.contains(k))
+            .collect();
+        month_stats::ensure_and_lock(conn, &new_keys)?;
+        locked.extend(new_keys);
+        for c in &changed {
+            let old = by_accession[c.accession.as_str()];
+            let Some(key) = old.month_key() else { continue };
+            let delta = deltas.entry(key).or_default();
+            delta.toggle(&fingerprint_part(
+                &old.content_sha256,
+                old.amends_accession_number.as_deref(),
+                old.superseded_by_accession_number.as_deref(),
+            ));
+            delta.toggle(&fingerprint_part(&old.content_sha256, c.amends.as_deref(), c.superseded_by.as_deref()));
+        }
+        write_links(conn, &changed)?;
+    }
+    Ok(())
+}
+
+/// Every filing of the groups of `issuers` that hold an amendment, by
+/// group: one query joins each amendment (a partial index finds them) to
+/// the filings of its issuer, period and form (an index on issuer and
+/// period finds those).
+fn load_groups(
+    conn: &mut DbConnection,
+    issuers: &[&str],
+    periods: Option<&BTreeSet<Date>>,
+) -> Result<BTreeMap<(String, Date, i32), Vec<Member>>, DbError> {
+    let members = diesel::alias!(filings as members);
+    let mut query = filings::table
+        .inner_join(
+            members.on(members
+                .field(filings::issuer_cik)
+                .eq(filings::issuer_cik)
+                .and(members.field(filings::period_of_report).eq(filings::period_of_report))
+                .and(members.field(filings::form_type).eq(filings::form_type))),
+        )
+        .filter(filings::issuer_cik.eq_any(issuers))
+        // A literal, not a bound pattern: only then does the planner (of
+        // either backend) see that the partial index of amendments applies.
+        .filter(sql::<Bool>(r#""filings"."document_type" LIKE '%/A'"#))
+        .select(members.fields(member_columns!()))
+        .into_boxed();
+    if let Some(periods) = periods {
+        query = query.filter(filings::period_of_report.eq_any(periods.iter().copied().collect::<Vec<_>>()));
+    }
+    let rows: Vec<Member> = query.load(conn)?;
+    let mut groups: BTreeMap<(String, Date, i32), BTreeMap<String, Member>> = BTreeMap::new();
+    for m in rows {
+        let key = (m.issuer_cik.clone(), m.period_of_report, m.form_type);
+        groups.entry(key).or_default().insert(m.accession_number.clone(), m);
+    }
+    Ok(groups.into_iter().map(|(k, v)| (k, v.into_values().collect())).collect())
+}
+
+/// The links of one group computed from its members alone, for the
+/// members whose stored links differ.
+fn links_of(group: &[Member]) -> Vec<Relinked> {
+    let amends: HashMap<&str, Option<&str>> = group
+        .iter()
+        .filter(|m| m.is_amendment())
+        .map(|a| {
+            let mut matches: Vec<&Member> = group.iter().filter(|o| a.could_amend(o)).collect();
+            // An exact filing-date match beats a match on unknown dates; then
+            // the earliest accession.
+            matches.sort_by_key(|o| (o.filing_date != a.date_of_original_submission, &o.accession_number));
+            (a.accession_number.as_str(), matches.first().map(|o| o.accession_number.as_str()))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for m in group {
+        let new_amends = if m.is_amendment() { amends[m.accession_number.as_str()] } else { None };
+        let root = if m.is_amendment() { new_amends } else { Some(m.accession_number.as_str()) };
+        // The latest later version of the same filing in the same month.
+        let superseded_by = match (root, &m.filing_month) {
+            (Some(original), Some(month)) => group
+                .iter()
+                .filter(|a| a.is_amendment() && amends[a.accession_number.as_str()] == Some(original))
+                .filter(|a| a.filing_month.as_ref() == Some(month) && a.version() > m.version())
+                .max_by(|x, y| x.version().cmp(&y.version()))
+                .map(|a| a.accession_number.as_str()),
+            _ => None,
+        };
+        if new_amends != m.amends_accession_number.as_deref()
+            || superseded_by != m.superseded_by_accession_number.as_deref()
+        {
+            out.push(Relinked {
+                accession: m.accession_number.clone(),
+                amends: new_amends.map(str::to_owned),
+                superseded_by: superseded_by.map(str::to_owned),
+            });
+        }
+    }
+    out
+}
+
+/// Writes each changed filing's two links.
+fn write_links(conn: &mut DbConnection, links: &[Relinked]) -> Result<(), DbError> {
     if links.is_empty() {
         return Ok(());
     }
     match conn {
         DbConnection::Postgres(pg) => {
-            use diesel::sql_types::{Array, Text};
-            let (amendments, originals): (Vec<&str>, Vec<&str>) =
-                links.iter().map(|(a, o)| (a.as_str(), o.as_str())).unzip();
+            use diesel::sql_types::{Array, Nullable, Text};
+            let accessions: Vec<&str> = links.iter().map(|l| l.accession.as_str()).collect();
+            let amends: Vec<Option<&str>> = links.iter().map(|l| l.amends.as_deref()).collect();
+            let superseded: Vec<Option<&str>> = links.iter().map(|l| l.superseded_by.as_deref()).collect();
             diesel::sql_query(
-                "UPDATE filings SET amends_accession_number = links.original \
-                 FROM unnest($1::text[], $2::text[]) AS links (accession, original) \
+                "UPDATE filings SET amends_accession_number = links.amends, \
+                 superseded_by_accession_number = links.superseded_by \
+                 FROM unnest($1::text[], $2::text[], $3::text[]) AS links (accession, amends, superseded_by) \
                  WHERE filings.accession_number = links.accession",
             )
-            .bind::<Array<Text>, _>(amendments)
-            .bind::<Array<Text>, _>(originals)
+            .bind::<Array<Text>, _>(accessions)
+            .bind::<Array<Nullable<Text>>, _>(amends)
+            .bind::<Array<Nullable<Text>>, _>(superseded)
             .execute(pg)?;
         }
         // In-process statements cost no round trip.
         DbConnection::Sqlite(lite) => {
-            for (amendment, original) in links {
-                diesel::update(filings::table.find(amendment))
-                    .set(filings::amends_accession_number.eq(original))
+            for l in links {
+                diesel::update(filings::table.find(&l.accession))
+                    .set((
+                        filings::amends_accession_number.eq(&l.amends),
+                        filings::superseded_by_accession_number.eq(&l.superseded_by),
+                    ))
                     .execute(lite)?;
             }
         }
     }
     Ok(())
+}
+
+/// Every issuer with an amendment: what a full relink walks.
+pub(super) fn issuers_with_amendments(conn: &mut DbConnection) -> Result<BTreeSet<String>, DbError> {
+    Ok(filings::table
+        .filter(sql::<Bool>(r#""filings"."document_type" LIKE '%/A'"#))
+        .select(filings::issuer_cik)
+        .distinct()
+        .load::<String>(conn)?
+        .into_iter()
+        .collect())
 }

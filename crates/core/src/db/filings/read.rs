@@ -11,7 +11,7 @@ use crate::filing::*;
 pub fn month_accessions(conn: &mut DbConnection, form: FormType, month: Month) -> Result<Vec<String>, DbError> {
     Ok(filings::table
         .filter(filings::form_type.eq(i32::from(form.number())))
-        .filter(filings::period_month.eq(month.to_string()))
+        .filter(filings::filing_month.eq(month.to_string()))
         .order(filings::accession_number)
         .select(filings::accession_number)
         .load(conn)?)
@@ -60,16 +60,40 @@ pub fn amended_filing(conn: &mut DbConnection, accession: &str) -> Result<Option
         .flatten())
 }
 
-/// The amendment links among `accessions`: amendment → the filing it amends.
+/// A filing's two links, as its month's bundle publishes them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Links {
+    /// The filing this amendment amends.
+    pub amends: Option<String>,
+    /// Its latest amendment filed by the end of the filing's own month.
+    pub superseded_by: Option<String>,
+}
+
+/// The links of those of `accessions` that have any.
 pub fn amendment_links(
     conn: &mut DbConnection,
     accessions: &[String],
-) -> Result<std::collections::HashMap<String, String>, DbError> {
+) -> Result<std::collections::HashMap<String, Links>, DbError> {
     Ok(filings::table
         .filter(filings::accession_number.eq_any(accessions))
-        .filter(filings::amends_accession_number.is_not_null())
-        .select((filings::accession_number, filings::amends_accession_number.assume_not_null()))
-        .load::<(String, String)>(conn)?
+        .filter(filings::amends_accession_number.is_not_null().or(filings::superseded_by_accession_number.is_not_null()))
+        .select((filings::accession_number, filings::amends_accession_number, filings::superseded_by_accession_number))
+        .load::<(String, Option<String>, Option<String>)>(conn)?
+        .into_iter()
+        .map(|(acc, amends, superseded_by)| (acc, Links { amends, superseded_by }))
+        .collect())
+}
+
+/// Those of `accessions` stored with no filing date (and so in no month).
+pub fn undated_filings(
+    conn: &mut DbConnection,
+    accessions: &[String],
+) -> Result<std::collections::HashSet<String>, DbError> {
+    Ok(filings::table
+        .filter(filings::accession_number.eq_any(accessions))
+        .filter(filings::filing_date.is_null())
+        .select(filings::accession_number)
+        .load::<String>(conn)?
         .into_iter()
         .collect())
 }

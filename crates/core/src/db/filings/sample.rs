@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use diesel::prelude::*;
 
+use super::amendments::{relink, Groups};
 use super::fingerprint_part;
 use super::store::delete_filings;
 use crate::db::month_stats::{self, MonthDelta, MonthKey};
@@ -40,36 +41,45 @@ pub fn holds_real_filings(conn: &mut DbConnection) -> Result<bool, DbError> {
 /// transaction, keeping the months' stats exact: their fingerprints change,
 /// so a month that also has real filings is packed again from those alone.
 pub fn remove_sample(conn: &mut DbConnection) -> Result<RemovedSample, DbError> {
+    type SampleRow = (String, i32, Option<String>, String, i32, Option<String>, Option<String>, String);
     write_transaction(conn, |conn| {
-        let sample: Vec<(String, i32, String, String, i32, Option<String>)> = filings::table
+        let sample: Vec<SampleRow> = filings::table
             .filter(filings::source.eq(FilingSource::Synthetic))
             .select((
                 filings::accession_number,
                 filings::form_type,
-                filings::period_month,
+                filings::filing_month,
                 filings::content_sha256,
                 filings::row_count,
                 filings::amends_accession_number,
+                filings::superseded_by_accession_number,
+                filings::issuer_cik,
             ))
             .load(conn)?;
         if sample.is_empty() {
             return Ok(RemovedSample::default());
         }
-        let keys: BTreeSet<MonthKey> = sample.iter().map(|s| (s.1, s.2.clone())).collect();
+        let mut keys: BTreeSet<MonthKey> =
+            sample.iter().filter_map(|s| s.2.clone().map(|month| (s.1, month))).collect();
         month_stats::ensure_and_lock(conn, &keys)?;
         let mut deltas: BTreeMap<MonthKey, MonthDelta> = BTreeMap::new();
-        for (_, form, month, content, rows, amends) in &sample {
+        for (_, form, month, content, rows, amends, superseded_by, _) in &sample {
+            let Some(month) = month else { continue };
             let delta = deltas.entry((*form, month.clone())).or_default();
-            delta.toggle(&fingerprint_part(content, amends.as_deref()));
+            delta.toggle(&fingerprint_part(content, amends.as_deref(), superseded_by.as_deref()));
             delta.filings -= 1;
             delta.rows -= i64::from(*rows);
         }
         let accessions: Vec<&str> = sample.iter().map(|s| s.0.as_str()).collect();
-        unlink_real_amendments(conn, &accessions, &mut deltas)?;
         delete_filings(conn, &accessions)?;
+        // A real filing of a sample issuer (made-up CIKs make this all but
+        // impossible) must not keep a link to a deleted row.
+        let groups = Groups { issuers: sample.iter().map(|s| s.7.clone()).collect(), periods: None };
+        let sample_keys = keys.clone();
+        relink(conn, &groups, &mut deltas, &mut keys)?;
         month_stats::apply(conn, &deltas)?;
         let mut withdrawn = 0;
-        for (form, month) in &keys {
+        for (form, month) in &sample_keys {
             let key =
                 bundles::table.find((*form, month)).select(bundles::object_key).first::<String>(conn).optional()?;
             if let Some(key) = key {
@@ -78,38 +88,6 @@ pub fn remove_sample(conn: &mut DbConnection) -> Result<RemovedSample, DbError> 
                 withdrawn += 1;
             }
         }
-        Ok(RemovedSample { filings: sample.len(), months: keys.len(), bundles: withdrawn })
+        Ok(RemovedSample { filings: sample.len(), months: sample_keys.len(), bundles: withdrawn })
     })
-}
-
-/// A real amendment linked to a sample filing (made-up CIKs make this all
-/// but impossible, but a link to a deleted row must not remain) loses the link.
-fn unlink_real_amendments(
-    conn: &mut DbConnection,
-    sample: &[&str],
-    deltas: &mut BTreeMap<MonthKey, MonthDelta>,
-) -> Result<(), DbError> {
-    for chunk in sample.chunks(10_000) {
-        let linked: Vec<(String, i32, String, String, String)> = filings::table
-            .filter(filings::source.ne(FilingSource::Synthetic))
-            .filter(filings::amends_accession_number.eq_any(chunk))
-            .select((
-                filings::accession_number,
-                filings::form_type,
-                filings::period_month,
-                filings::content_sha256,
-                filings::amends_accession_number.assume_not_null(),
-            ))
-            .load(conn)?;
-        for (acc, form, month, content, original) in linked {
-            month_stats::ensure_and_lock(conn, &BTreeSet::from([(form, month.clone())]))?;
-            let delta = deltas.entry((form, month)).or_default();
-            delta.toggle(&fingerprint_part(&content, Some(&original)));
-            delta.toggle(&fingerprint_part(&content, None));
-            diesel::update(filings::table.find(&acc))
-                .set(filings::amends_accession_number.eq(None::<String>))
-                .execute(conn)?;
-        }
-    }
-    Ok(())
 }

@@ -2,6 +2,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use diesel::prelude::*;
 
+use time::Date;
+
+use super::read::load_filings;
 use super::{amendments, fingerprint_part};
 use crate::db::month_stats::{self, MonthDelta, MonthKey};
 use crate::db::rows::{copy_rows, FilingRows};
@@ -90,9 +93,20 @@ fn is_retryable(e: &diesel::result::Error) -> bool {
 struct Existing {
     source: FilingSource,
     content_sha256: String,
-    key: MonthKey,
+    key: Option<MonthKey>,
     row_count: i32,
     amends: Option<String>,
+    superseded_by: Option<String>,
+    filing_date: Option<Date>,
+    issuer_cik: String,
+    period_of_report: Date,
+}
+
+type ExistingRow =
+    (String, FilingSource, String, i32, Option<String>, i32, Option<String>, Option<String>, Option<Date>, String, Date);
+
+fn key_of(f: &Filing) -> Option<MonthKey> {
+    f.month().map(|m| (i32::from(f.submission.document_type.form_type.number()), m.to_string()))
 }
 
 fn store_in_transaction(
@@ -103,7 +117,6 @@ fn store_in_transaction(
     let last_index: HashMap<&str, usize> =
         batch.iter().enumerate().map(|(i, f)| (f.filing.submission.accession_number.as_str(), i)).collect();
     let accessions: Vec<&str> = last_index.keys().copied().collect();
-    let key_of = |f: &Filing| (i32::from(f.submission.document_type.form_type.number()), f.month().to_string());
 
     let mut t = std::time::Instant::now();
     let mut lap = |phase: &'static str| {
@@ -111,7 +124,7 @@ fn store_in_transaction(
         t = std::time::Instant::now();
     };
     // Writing first takes SQLite's write lock before anything is read.
-    let mut keys: BTreeSet<MonthKey> = batch.iter().map(|f| key_of(&f.filing)).collect();
+    let mut keys: BTreeSet<MonthKey> = batch.iter().filter_map(|f| key_of(&f.filing)).collect();
     month_stats::ensure_and_lock(conn, &keys)?;
     lap("lock");
 
@@ -122,24 +135,48 @@ fn store_in_transaction(
             filings::source,
             filings::content_sha256,
             filings::form_type,
-            filings::period_month,
+            filings::filing_month,
             filings::row_count,
             filings::amends_accession_number,
+            filings::superseded_by_accession_number,
+            filings::filing_date,
+            filings::issuer_cik,
+            filings::period_of_report,
         ))
-        .load::<(String, FilingSource, String, i32, String, i32, Option<String>)>(conn)?
+        .load::<ExistingRow>(conn)?
         .into_iter()
-        .map(|(acc, source, content_sha256, form, month, row_count, amends)| {
-            (acc, Existing { source, content_sha256, key: (form, month), row_count, amends })
+        .map(|(acc, source, content_sha256, form, month, row_count, amends, superseded_by, filing_date, issuer, period)| {
+            let key = month.map(|m| (form, m));
+            let old = Existing {
+                source,
+                content_sha256,
+                key,
+                row_count,
+                amends,
+                superseded_by,
+                filing_date,
+                issuer_cik: issuer,
+                period_of_report: period,
+            };
+            (acc, old)
         })
         .collect();
-    let old_keys: BTreeSet<MonthKey> = existing.values().map(|e| e.key.clone()).filter(|k| !keys.contains(k)).collect();
+    let dated = dated_copies(conn, batch, &last_index, &existing)?;
+    let old_keys: BTreeSet<MonthKey> = existing
+        .values()
+        .filter_map(|e| e.key.clone())
+        .chain(dated.values().filter_map(|(f, _)| key_of(f)))
+        .filter(|k| !keys.contains(k))
+        .collect();
     if !old_keys.is_empty() {
         month_stats::ensure_and_lock(conn, &old_keys)?;
         keys.extend(old_keys);
     }
     lap("existing");
 
+    let open_month = month_stats::open_month();
     let mut deltas: BTreeMap<MonthKey, MonthDelta> = BTreeMap::new();
+    let mut groups = amendments::Groups { periods: Some(BTreeSet::new()), ..Default::default() };
     let mut statuses = Vec::with_capacity(batch.len());
     let mut replaced = Vec::new();
     let mut rows = FilingRows::default();
@@ -150,30 +187,46 @@ fn store_in_transaction(
             statuses.push(StoreStatus::Duplicate);
             continue;
         }
+        let (filing, hash) = dated.get(&i).map_or((&item.filing, hashes[i].as_str()), |(f, h)| (f, h.as_str()));
         let status = match existing.get(acc) {
-            Some(old) if keeps_document(old.source, item.filing.submission.source) => {
+            Some(old) if !dated.contains_key(&i) && keeps_document(old.source, filing.submission.source) => {
                 statuses.push(StoreStatus::KeptDocument);
                 continue;
             }
-            Some(old) if old.content_sha256 == hashes[i] => {
+            Some(old) if old.content_sha256 == hash => {
                 statuses.push(StoreStatus::Unchanged);
                 continue;
             }
             Some(old) => {
-                let delta = deltas.entry(old.key.clone()).or_default();
-                delta.toggle(&fingerprint_part(&old.content_sha256, old.amends.as_deref()));
-                delta.filings -= 1;
-                delta.rows -= i64::from(old.row_count);
+                if let Some(key) = &old.key {
+                    let delta = deltas.entry(key.clone()).or_default();
+                    delta.toggle(&fingerprint_part(
+                        &old.content_sha256,
+                        old.amends.as_deref(),
+                        old.superseded_by.as_deref(),
+                    ));
+                    delta.filings -= 1;
+                    delta.rows -= i64::from(old.row_count);
+                    if key.1.as_str() < open_month.as_str() {
+                        delta.changed_after_close += 1;
+                    }
+                }
+                groups.issuers.insert(old.issuer_cik.clone());
+                groups.periods.get_or_insert_default().insert(old.period_of_report);
                 replaced.push(acc);
                 StoreStatus::Updated
             }
             None => StoreStatus::Inserted,
         };
-        let delta = deltas.entry(key_of(&item.filing)).or_default();
-        delta.toggle(&fingerprint_part(&hashes[i], None));
-        delta.filings += 1;
-        delta.rows += item.filing.row_count() as i64;
-        rows.push(&item.filing, &hashes[i], &item.loaded_from, now);
+        if let Some(key) = key_of(filing) {
+            let delta = deltas.entry(key).or_default();
+            delta.toggle(&fingerprint_part(hash, None, None));
+            delta.filings += 1;
+            delta.rows += filing.row_count() as i64;
+        }
+        groups.issuers.insert(filing.submission.issuer.cik.as_str().to_owned());
+        groups.periods.get_or_insert_default().insert(filing.submission.period_of_report);
+        rows.push(filing, hash, &item.loaded_from, now);
         statuses.push(status);
     }
 
@@ -182,13 +235,46 @@ fn store_in_transaction(
     lap("delete");
     insert_rows(conn, &rows)?;
     lap("insert");
-    let stored: Vec<&Filing> =
-        batch.iter().zip(&statuses).filter(|(_, s)| is_written(**s)).map(|(f, _)| &f.filing).collect();
-    amendments::link(conn, &stored, &mut deltas)?;
+    amendments::relink(conn, &groups, &mut deltas, &mut keys)?;
     lap("link");
     month_stats::apply(conn, &deltas)?;
     lap("apply");
     Ok(statuses)
+}
+
+/// The copies of a batch that learn a filing date from what is stored: a
+/// copy without a date never takes away a date already known (a bare XML
+/// document loaded again after its full submission), and a dated data-set
+/// row dates a stored document that had none, whose content stays. Each
+/// comes with its content hash, by batch position.
+fn dated_copies(
+    conn: &mut DbConnection,
+    batch: &[FilingToStore],
+    last_index: &HashMap<&str, usize>,
+    existing: &HashMap<String, Existing>,
+) -> Result<HashMap<usize, (Filing, String)>, DbError> {
+    let mut dated = HashMap::new();
+    for (i, item) in batch.iter().enumerate() {
+        let acc = item.filing.submission.accession_number.as_str();
+        let Some(old) = existing.get(acc).filter(|_| last_index[acc] == i) else { continue };
+        let new_date = item.filing.submission.filing_date;
+        let copy = match (old.filing_date, new_date) {
+            (Some(known), None) => {
+                let mut copy = item.filing.clone();
+                copy.submission.filing_date = Some(known);
+                copy
+            }
+            (None, Some(date)) if keeps_document(old.source, item.filing.submission.source) => {
+                let Some(mut document) = load_filings(conn, &[acc.to_owned()])?.pop() else { continue };
+                document.submission.filing_date = Some(date);
+                document
+            }
+            _ => continue,
+        };
+        let hash = hex::encode(copy.content_sha256());
+        dated.insert(i, (copy, hash));
+    }
+    Ok(dated)
 }
 
 /// Whether a stored filing from `old` stays when the same accession comes
@@ -196,10 +282,6 @@ fn store_in_transaction(
 /// while a document always replaces a data-set row.
 fn keeps_document(old: FilingSource, new: FilingSource) -> bool {
     new == FilingSource::SecDataset && matches!(old, FilingSource::EdgarSubmission | FilingSource::EdgarDocument)
-}
-
-fn is_written(status: StoreStatus) -> bool {
-    matches!(status, StoreStatus::Inserted | StoreStatus::Updated)
 }
 
 /// Deletes filings with all their rows. The child tables hold no foreign

@@ -22,7 +22,7 @@ pub(crate) use copy::copy_rows;
 pub type NewFiling<'a> = (
     &'a Submission,
     dsl::Eq<filings::form_type, FormType>,
-    dsl::Eq<filings::period_month, Month>,
+    dsl::Eq<filings::filing_month, Option<Month>>,
     dsl::Eq<filings::first_owner_cik, Option<&'a Cik>>,
     dsl::Eq<filings::content_sha256, &'a str>,
     dsl::Eq<filings::row_count, i32>,
@@ -80,7 +80,7 @@ impl<'a> FilingRows<'a> {
         self.filings.push((
             &f.submission,
             filings::form_type.eq(f.submission.document_type.form_type),
-            filings::period_month.eq(f.month()),
+            filings::filing_month.eq(f.month()),
             filings::first_owner_cik.eq(f.reporting_owners.first().map(|o| &o.cik)),
             filings::content_sha256.eq(content_sha256),
             filings::row_count.eq(seq(f.row_count())),

@@ -1,0 +1,61 @@
+//! The data side of a migration that moves filings between months: every
+//! amendment link and every month's statistics recomputed from the filings
+//! themselves, so that a migrated database ends as a fresh import of the
+//! same filings would.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use diesel::prelude::*;
+
+use super::amendments::{self, Groups};
+use crate::db::month_stats::{self, MonthStats};
+use crate::db::schema::{filings, month_stats as month_stats_table};
+use crate::db::{now_utc, DbConnection, DbError};
+use crate::domain::{FormType, Month};
+
+/// What a repartition recomputed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Repartitioned {
+    pub months: usize,
+    pub filings: i64,
+}
+
+/// Relinks every amendment and recounts every month, in the caller's
+/// transaction. The months' statistics are replaced whole.
+pub fn repartition(conn: &mut DbConnection) -> Result<Repartitioned, DbError> {
+    let groups = Groups { issuers: amendments::issuers_with_amendments(conn)?, periods: None };
+    let (mut deltas, mut locked) = (BTreeMap::new(), BTreeSet::new());
+    amendments::relink(conn, &groups, &mut deltas, &mut locked)?;
+
+    diesel::delete(month_stats_table::table).execute(conn)?;
+    let months: Vec<(i32, Option<String>)> = filings::table
+        .filter(filings::filing_month.is_not_null())
+        .select((filings::form_type, filings::filing_month))
+        .distinct()
+        .load(conn)?;
+    let now = now_utc();
+    let mut done = Repartitioned::default();
+    for (form_type, month) in months {
+        let Some(month) = month else { continue };
+        let bad = |what: String| DbError::Corrupt(format!("filings: {what}"));
+        let form = FormType::from_number(i64::from(form_type)).map_err(|e| bad(e.to_string()))?;
+        let parsed = Month::containing(
+            time::Date::parse(&format!("{month}-01"), time::macros::format_description!("[year]-[month]-[day]"))
+                .map_err(|e| bad(format!("filing month {month}: {e}")))?,
+        );
+        let (fingerprint, filing_count, row_count) = month_stats::recount(conn, form, parsed)?;
+        let row = MonthStats {
+            form_type,
+            period_month: month,
+            fingerprint,
+            filing_count,
+            row_count,
+            updated_at: now,
+            changed_after_close: 0,
+        };
+        crate::on_backend!(conn, c => diesel::insert_into(month_stats_table::table).values(&row).execute(c))?;
+        done.months += 1;
+        done.filings += filing_count;
+    }
+    Ok(done)
+}
