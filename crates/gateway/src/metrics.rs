@@ -1,6 +1,8 @@
 //! The gateway's Prometheus metrics, registered once per process.
 
-use prometheus::{Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry};
+use prometheus::{
+    Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+};
 
 pub struct Metrics {
     pub registry: Registry,
@@ -20,6 +22,7 @@ pub struct Metrics {
     pub jobs_recovered: IntCounterVec,
     pub nightly_last_run: IntGauge,
     pub ingested_through: IntGauge,
+    pub closed_month_changes: IntGaugeVec,
     pub relay_latency: Histogram,
 }
 
@@ -109,6 +112,19 @@ impl Metrics {
                 "insider_bulk_ingested_through_timestamp_seconds",
                 "Unix time at the end of the last EDGAR day of the unbroken run ingested (0: none yet)",
             ),
+            closed_month_changes: {
+                let g = IntGaugeVec::new(
+                    Opts::new(
+                        "insider_bulk_closed_month_changes",
+                        "Changes to filings of months whose last day had passed (corrections, data-set rows \
+                         replaced by their EDGAR documents), summed over the months, by form type",
+                    ),
+                    &["form_type"],
+                )
+                .expect("valid metric");
+                register(Box::new(g.clone()));
+                g
+            },
             relay_latency,
             registry,
         }
@@ -123,6 +139,9 @@ impl Metrics {
         }
         for reason in insider_bulk_core::domain::RecoveryReason::ALL {
             self.jobs_recovered.with_label_values(&[reason.as_str()]);
+        }
+        for form in insider_bulk_core::domain::FormType::ALL {
+            self.closed_month_changes.with_label_values(&[&form.to_string()]);
         }
         for policy in ["requests", "generate"] {
             for tier in ["free", "pro", "enterprise"] {

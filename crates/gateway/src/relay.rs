@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use insider_bulk_core::db::{billing, edgar_days, jobs, maintenance, now_utc, outbox, Database};
+use insider_bulk_core::db::{billing, edgar_days, jobs, maintenance, month_stats, now_utc, outbox, Database};
 use insider_bulk_core::domain::JobState;
 use insider_bulk_core::job_message::GenerateJob;
 use insider_bulk_core::queue::{AnyQueue, JobQueue};
@@ -132,7 +132,11 @@ pub async fn monitor(
             .run(move |conn| {
                 let (backlog, oldest) = outbox::backlog(conn)?;
                 let nightly = maintenance::last_run(conn, maintenance::NIGHTLY)?;
-                let ingested = if sample_ingest { Some(edgar_days::ingested_through(conn)?) } else { None };
+                let ingested = if sample_ingest {
+                    Some((edgar_days::ingested_through(conn)?, month_stats::changed_after_close(conn)?))
+                } else {
+                    None
+                };
                 Ok((backlog, oldest, jobs::oldest_open_queued_at(conn)?, nightly, ingested))
             })
             .await;
@@ -140,8 +144,11 @@ pub async fn monitor(
             metrics.nightly_last_run.set(nightly.map_or(0, |t| t.assume_utc().unix_timestamp()));
             // The day is complete at its end, midnight UTC after it.
             let day_end = |d: time::Date| d.next_day().map_or(0, |n| n.midnight().assume_utc().unix_timestamp());
-            if let Some(ingested) = ingested {
+            if let Some((ingested, closed_changes)) = ingested {
                 metrics.ingested_through.set(ingested.map_or(0, day_end));
+                for (form, changes) in closed_changes {
+                    metrics.closed_month_changes.with_label_values(&[&form.to_string()]).set(changes);
+                }
                 last_ingest_sample = Some(std::time::Instant::now());
             }
             let age = |at: Option<time::PrimitiveDateTime>| at.map_or(0, |t| (now_utc() - t).whole_seconds().max(0));

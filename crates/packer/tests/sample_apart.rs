@@ -26,7 +26,7 @@ fn store_real(conn: &mut DbConnection, filing: &Filing) {
 
 fn manifest(conn: &mut DbConnection, filing: &Filing) -> serde_json::Value {
     let form = filing.submission.document_type.form_type;
-    let (bytes, _) = bundle::build(conn, form, filing.month(), Vec::new(), &mut |_, _| {}).unwrap();
+    let (bytes, _) = bundle::build(conn, form, filing.month().expect("a dated filing"), Vec::new(), &mut |_, _| {}).unwrap();
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes.as_slice()));
     for entry in archive.entries().unwrap() {
         let mut entry = entry.unwrap();
@@ -59,7 +59,7 @@ fn published(conn: &mut DbConnection, form: FormType, month: insider_bulk_core::
 
 async fn real_load_removes_the_sample_and_its_bundles(backend: Backend) {
     let real = real_filing();
-    let (form, month) = (real.submission.document_type.form_type, real.month());
+    let (form, month) = (real.submission.document_type.form_type, real.month().expect("a full submission is dated"));
     // What the month's stats are with the real filing alone.
     let alone = TestDatabase::new(backend);
     let mut conn = alone.connect();
@@ -104,7 +104,7 @@ async fn real_load_removes_the_sample_and_its_bundles(backend: Backend) {
 
 async fn a_mixed_month_refuses_to_pack(backend: Backend) {
     let real = real_filing();
-    let (form, month) = (real.submission.document_type.form_type, real.month());
+    let (form, month) = (real.submission.document_type.form_type, real.month().expect("a full submission is dated"));
     let test_db = TestDatabase::new(backend);
     let mut conn = test_db.connect();
     fill(&mut conn, form, month, 10, 3);

@@ -29,9 +29,8 @@ DELETE FROM month_stats;
 -- (kept while a signed URL may still point at them) and the months show as
 -- pending until the nightly run or a backfill rebuilds them. Finished jobs
 -- no longer describe a month; open ones will build under the new rule.
-INSERT INTO superseded_objects (object_key, superseded_at)
-SELECT object_key, strftime('%Y-%m-%d %H:%M:%f', 'now') FROM bundles
-ON CONFLICT DO NOTHING;
+INSERT OR IGNORE INTO superseded_objects (object_key, superseded_at)
+SELECT object_key, strftime('%Y-%m-%d %H:%M:%f', 'now') FROM bundles;
 DELETE FROM bundles;
 DELETE FROM month_latest_jobs
 WHERE job_id NOT IN (SELECT id FROM jobs WHERE state IN ('queued', 'running'));
