@@ -1,7 +1,9 @@
 //! The key test of `sec-dataset`: SEC's real 2024 Q3 tables (five of the
-//! eight are in the fixtures, 36,075 submissions) imported into a fresh
-//! database and packed again into every (form, month) they touch give back
-//! SEC's rows, column by column, in SEC's formats. Only the surrogate
+//! eight are in the fixtures, 36,075 submissions, all filed July to
+//! September) imported into a fresh database and packed again as Forms 3, 4
+//! and 5 of July, August and September 2024 give back SEC's rows, column by
+//! column, in SEC's formats: each submission in exactly one of those nine
+//! bundles, the one of its FILING_DATE's month, and in no other month. Only the surrogate
 //! `*_SK` keys differ (a bundle numbers its own); rows are compared per
 //! accession, a filing's rows in SEC's key order, which is document order.
 
@@ -78,20 +80,22 @@ async fn import(test_db: &TestDatabase) {
     assert_eq!(report.inserted, SUBMISSIONS, "{report:?}");
 }
 
-/// Every (form, month) holding a filing, packed; each table's rows joined.
-fn pack_everything(conn: &mut DbConnection) -> (BTreeMap<&'static str, Vec<String>>, BTreeMap<&'static str, Rows>) {
+/// The quarter's three months.
+fn quarter() -> [Month; 3] {
+    ["2024-07", "2024-08", "2024-09"].map(|m| m.parse().unwrap())
+}
+
+/// Forms 3, 4 and 5 of the quarter's months, packed; each table's rows
+/// joined, and the month each accession was packed in.
+type Packed = (BTreeMap<&'static str, Vec<String>>, BTreeMap<&'static str, Rows>, BTreeMap<String, Month>);
+
+fn pack_the_quarter(conn: &mut DbConnection) -> Packed {
     let mut headers = BTreeMap::new();
     let mut rows: BTreeMap<&'static str, Rows> = BTreeMap::new();
+    let mut packed_in = BTreeMap::new();
     let mut filings = 0;
     for form in FormType::ALL {
-        for stats in month_stats::list(conn, form).unwrap().into_iter().filter(|s| s.filing_count > 0) {
-            // One 4/A of the quarter (0001557361-24-000007, filed 2024-08-12)
-            // reports a period of 2002-05-07, before the product's coverage:
-            // it is stored, but only a month built from its date packs it.
-            let (year, m) = stats.period_month.split_once('-').unwrap();
-            let first =
-                time::Date::from_calendar_date(year.parse().unwrap(), m.parse::<u8>().unwrap().try_into().unwrap(), 1);
-            let month = Month::containing(first.unwrap());
+        for month in quarter() {
             let (bytes, built) = bundle::build(conn, form, month, Vec::new(), &mut |_, _| {}).unwrap();
             filings += built.filing_count as usize;
             let files = unpack(&bytes);
@@ -99,13 +103,41 @@ fn pack_everything(conn: &mut DbConnection) -> (BTreeMap<&'static str, Vec<Strin
                 let (header, grouped) = group(&files[&format!("{table}.tsv")], key);
                 headers.insert(table, header);
                 for (acc, r) in grouped {
+                    if table == "SUBMISSION" {
+                        packed_in.insert(acc.clone(), month);
+                    }
                     assert!(rows.entry(table).or_default().insert(acc, r).is_none(), "a filing is in one bundle");
                 }
             }
         }
+        // No other month of the form holds any of them.
+        for stats in month_stats::list(conn, form).unwrap().into_iter().filter(|s| s.filing_count > 0) {
+            let month: Month = stats.period_month.parse().unwrap();
+            assert!(quarter().contains(&month), "form {form}: {} filings in {month}", stats.filing_count);
+        }
     }
-    assert_eq!(filings, SUBMISSIONS, "the bundles hold every imported filing once");
-    (headers, rows)
+    assert_eq!(filings, SUBMISSIONS, "the nine bundles hold every imported filing once");
+    (headers, rows, packed_in)
+}
+
+/// The month of SEC's FILING_DATE (DD-MON-YYYY) of each submission.
+fn filing_months() -> BTreeMap<String, Month> {
+    let text = std::fs::read_to_string(fixtures_dir().join("dataset_2024q3_SUBMISSION.tsv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    let at = header.iter().position(|h| *h == "FILING_DATE").unwrap();
+    lines
+        .map(|line| {
+            let fields: Vec<&str> = line.split('\t').collect();
+            let (_, mon_year) = fields[at].split_once('-').unwrap();
+            let (mon, year) = mon_year.split_once('-').unwrap();
+            let n = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+                .iter()
+                .position(|m| m.eq_ignore_ascii_case(mon))
+                .unwrap_or_else(|| panic!("{}", fields[at]));
+            (fields[0].to_owned(), format!("{year}-{:02}", n + 1).parse().unwrap())
+        })
+        .collect()
 }
 
 /// Where two groupings differ: (accession, row, column, SEC, bundle), first few.
@@ -140,7 +172,11 @@ async fn round_trip(backend: Backend) {
     let stored: i64 = insider_bulk_core::db::schema::filings::table.count().get_result(&mut conn).unwrap();
     assert_eq!(stored as usize, SUBMISSIONS, "every SUBMISSION row is a filing");
 
-    let (headers, ours) = pack_everything(&mut conn);
+    let (headers, ours, packed_in) = pack_the_quarter(&mut conn);
+    let filed = filing_months();
+    assert_eq!(filed.len(), SUBMISSIONS);
+    let misplaced: Vec<_> = filed.iter().filter(|(acc, month)| packed_in.get(*acc) != Some(month)).take(5).collect();
+    assert!(misplaced.is_empty(), "each submission is in the bundle of its FILING_DATE's month: {misplaced:?}");
     for (table, key) in TABLES {
         let text = std::fs::read_to_string(fixtures_dir().join(format!("dataset_2024q3_{table}.tsv"))).unwrap();
         let (sec_header, sec) = group(&text, key);
