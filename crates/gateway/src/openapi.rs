@@ -15,7 +15,10 @@ use crate::service::jobs::{JobView, Progress};
     info(
         title = "insider-bulk",
         description = "Monthly bulk files of SEC insider-trading filings (Forms 3, 4 and 5 with amendments): an index of \
-what is ready, the downloads, and a paid endpoint that regenerates a month on demand.\n\nAuthenticate with \
+what is ready, the downloads, and a paid endpoint that regenerates a month on demand.\n\nA month holds the filings \
+EDGAR filed in it (their filing date, US Eastern), amendments included, as SEC's data sets partition them: a \
+month's file is what was public by the end of that month, plus later corrections of those same filings.\n\n\
+Authenticate with \
 `?api_Token=YOUR_API_KEY` or `Authorization: Bearer <JWT>` (or both, naming the same account). Every answer to an \
 authenticated request carries `RateLimit-Policy` and `RateLimit`; a 429 adds `Retry-After`. Errors share one shape: \
 `{\"error\": {\"code\", \"message\", \"param\", \"request_id\"}}`."

@@ -279,9 +279,16 @@ fn eight_tables_from_a_zip_with_broken_rows_on_postgres() {
 #[test]
 fn an_edgar_document_is_kept_over_the_data_set() {
     let db = TestDatabase::sqlite();
+    // A bare XML document carries no filing date: the command line gives it.
     let document = fixtures_dir().join("form4_0000950170-24-012830.xml");
-    let out = ingest(&db, &["load", document.to_str().unwrap()]);
+    let out = ingest(&db, &["load", "--filing-date", "2024-02-01", document.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    assert!(!text(&out).0.contains("undated"), "{:?}", text(&out));
+    // A date that contradicts a full submission's own header is refused.
+    let submission = fixtures_dir().join("form4_0000842517-24-000086.txt");
+    let out = ingest(&db, &["load", "--filing-date", "2024-02-01", submission.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3), "{:?}", text(&out));
+    assert!(text(&out).1.contains("--filing-date says 2024-02-01"), "{:?}", text(&out));
     // A data set naming the same accession, with different content.
     let (mut tables, _) = small_data_set(3);
     let sub = tables.get_mut("SUBMISSION").unwrap();

@@ -101,7 +101,7 @@ fn paths(value: &Value, prefix: &str, out: &mut BTreeSet<String>) {
 #[test]
 fn filings_jsonl_fields_are_described_exactly() {
     let month: Month = "2024-09".parse().unwrap();
-    let mut seen = BTreeSet::from(["amends_accession_number".to_owned()]);
+    let mut seen = BTreeSet::from(["amends_accession_number".to_owned(), "superseded_by_accession_number".to_owned()]);
     for form in FormType::ALL {
         for mut filing in synth_month(form, month, 50, 7) {
             fill_every_table(&mut filing);

@@ -40,7 +40,7 @@ fn a_fixed_month_has_a_pinned_sha256() {
     let (form, m) = (FormType::Form4, month("2025-09"));
     fill(&mut conn, form, m, 300, 7);
     let (_, built) = pack(&mut conn, form, m, 0);
-    assert_eq!(bundle::FORMAT_VERSION, 4, "a new format version moves the pinned sha256 below, with it");
+    assert_eq!(bundle::FORMAT_VERSION, 5, "a new format version moves the pinned sha256 below, with it");
     assert_eq!(built.sha256, PINNED_SHA256);
 }
 

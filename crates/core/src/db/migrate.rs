@@ -48,7 +48,9 @@ fn run_data_migrations(conn: &mut DbConnection) -> Result<(), DbError> {
         match name.as_str() {
             "filing_date_months" => {
                 let done = super::filings::repartition(conn)?;
-                tracing::info!(months = done.months, filings = done.filings, "repartitioned by filing date");
+                if done.filings > 0 {
+                    tracing::info!(months = done.months, filings = done.filings, "repartitioned by filing date");
+                }
             }
             other => return Err(DbError::Migration(format!("unknown data migration {other:?}"))),
         }

@@ -69,7 +69,8 @@ pub async fn generate(
 
 /// The index of monthly files for a form type.
 ///
-/// One entry per month of coverage (2003-01 to now) with the file's
+/// One entry per month of coverage (2003-01 to now; a month holds the
+/// filings EDGAR filed in it) with the file's
 /// name, size, row count, sha256, `generated_at` and status, plus
 /// `filing_count`, `storage`, `url` and the latest `job`. Send the ETag
 /// back in `If-None-Match` to get a 304 while nothing changed.
