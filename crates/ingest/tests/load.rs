@@ -101,7 +101,10 @@ fn fingerprint(conn: &mut DbConnection, filing: &Filing) -> String {
 
 fn superseded_by(conn: &mut DbConnection, filing: &Filing) -> Option<String> {
     let acc = filing.submission.accession_number.to_string();
-    insider_bulk_core::db::filings::amendment_links(conn, &[acc.clone()]).unwrap().remove(&acc)?.superseded_by
+    insider_bulk_core::db::filings::amendment_links(conn, std::slice::from_ref(&acc))
+        .unwrap()
+        .remove(&acc)?
+        .superseded_by
 }
 
 /// A dated original of the fixtures with a transaction.
@@ -222,7 +225,10 @@ async fn links_do_not_depend_on_load_order(backend: Backend) {
             .map(|(acc, l)| (acc, l.amends, l.superseded_by))
             .collect();
         links.sort();
-        seen.push((links, all_stats(&mut conn).into_iter().map(|s| (s.period_month, s.fingerprint)).collect::<Vec<_>>()));
+        seen.push((
+            links,
+            all_stats(&mut conn).into_iter().map(|s| (s.period_month, s.fingerprint)).collect::<Vec<_>>(),
+        ));
     }
     let (links, _) = &seen[0];
     let acc = |f: &Filing| f.submission.accession_number.to_string();

@@ -36,8 +36,7 @@ fn filings() -> Vec<Filing> {
         amendment.submission.accession_number = accession.parse().unwrap();
         amendment.submission.document_type.is_amendment = true;
         amendment.submission.date_of_original_submission = original.submission.filing_date;
-        amendment.submission.filing_date =
-            original.submission.filing_date.map(|d| d + time::Duration::days(days));
+        amendment.submission.filing_date = original.submission.filing_date.map(|d| d + time::Duration::days(days));
         all.push(amendment);
     }
     all

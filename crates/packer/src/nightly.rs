@@ -76,7 +76,9 @@ pub async fn run(packer: &Packer, current: Month, retention: std::time::Duration
     for form in FormType::ALL {
         let (changed, index) = packer
             .db
-            .run(move |conn| Ok((month_stats::changed_since_bundle(conn, form, oldest_hot)?, bundles::list(conn, form)?)))
+            .run(move |conn| {
+                Ok((month_stats::changed_since_bundle(conn, form, oldest_hot)?, bundles::list(conn, form)?))
+            })
             .await?;
         for month in changed {
             if enqueue(packer, form, month, JobReason::Nightly).await? {

@@ -26,7 +26,8 @@ fn store_real(conn: &mut DbConnection, filing: &Filing) {
 
 fn manifest(conn: &mut DbConnection, filing: &Filing) -> serde_json::Value {
     let form = filing.submission.document_type.form_type;
-    let (bytes, _) = bundle::build(conn, form, filing.month().expect("a dated filing"), Vec::new(), &mut |_, _| {}).unwrap();
+    let (bytes, _) =
+        bundle::build(conn, form, filing.month().expect("a dated filing"), Vec::new(), &mut |_, _| {}).unwrap();
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes.as_slice()));
     for entry in archive.entries().unwrap() {
         let mut entry = entry.unwrap();

@@ -83,23 +83,22 @@ pub(crate) fn open_month() -> String {
 /// look at, found in one query however long the history.
 pub fn changed_since_bundle(conn: &mut DbConnection, form: FormType, from: Month) -> Result<Vec<Month>, DbError> {
     use super::schema::bundles;
-    let months: Vec<String> = month_stats::table
-        .left_join(
-            bundles::table.on(bundles::form_type
-                .eq(month_stats::form_type)
-                .and(bundles::period_month.eq(month_stats::period_month))),
-        )
-        .filter(month_stats::form_type.eq(i32::from(form.number())))
-        .filter(month_stats::period_month.ge(from.to_string()))
-        .filter(
-            bundles::source_fingerprint
-                .nullable()
-                .ne(month_stats::fingerprint.nullable())
-                .or(bundles::source_fingerprint.is_null().and(month_stats::filing_count.gt(0))),
-        )
-        .order(month_stats::period_month)
-        .select(month_stats::period_month)
-        .load(conn)?;
+    let months: Vec<String> =
+        month_stats::table
+            .left_join(bundles::table.on(
+                bundles::form_type.eq(month_stats::form_type).and(bundles::period_month.eq(month_stats::period_month)),
+            ))
+            .filter(month_stats::form_type.eq(i32::from(form.number())))
+            .filter(month_stats::period_month.ge(from.to_string()))
+            .filter(
+                bundles::source_fingerprint
+                    .nullable()
+                    .ne(month_stats::fingerprint.nullable())
+                    .or(bundles::source_fingerprint.is_null().and(month_stats::filing_count.gt(0))),
+            )
+            .order(month_stats::period_month)
+            .select(month_stats::period_month)
+            .load(conn)?;
     months.iter().map(|m| m.parse::<Month>().map_err(|e| DbError::Corrupt(format!("month_stats: {e}")))).collect()
 }
 
@@ -188,8 +187,10 @@ pub(crate) fn ensure_and_lock(conn: &mut DbConnection, keys: &BTreeSet<MonthKey>
 
 /// Applies accumulated deltas; rows must exist and be locked.
 pub(crate) fn apply(conn: &mut DbConnection, deltas: &BTreeMap<MonthKey, MonthDelta>) -> Result<(), DbError> {
-    let changed: BTreeMap<&MonthKey, &MonthDelta> =
-        deltas.iter().filter(|(_, d)| d.filings != 0 || d.rows != 0 || d.xor != [0; 32] || d.changed_after_close != 0).collect();
+    let changed: BTreeMap<&MonthKey, &MonthDelta> = deltas
+        .iter()
+        .filter(|(_, d)| d.filings != 0 || d.rows != 0 || d.xor != [0; 32] || d.changed_after_close != 0)
+        .collect();
     if changed.is_empty() {
         return Ok(());
     }

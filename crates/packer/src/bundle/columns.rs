@@ -104,7 +104,12 @@ use Kind::{Date, Flag, Number, Text};
 
 pub const SUBMISSION: &[Column] = &[
     ACCESSION,
-    col("FILING_DATE", Date, "filing_date", "Date EDGAR filed it (its business day, US Eastern): the bundle's month is this date's."),
+    col(
+        "FILING_DATE",
+        Date,
+        "filing_date",
+        "Date EDGAR filed it (its business day, US Eastern): the bundle's month is this date's.",
+    ),
     req(
         "PERIOD_OF_REPORT",
         Date,

@@ -84,6 +84,9 @@ impl Member {
     }
 }
 
+/// A group's key: issuer, period of report, form type.
+type GroupKey = (String, Date, i32);
+
 /// The groups to relink: issuers, and where known the periods of report
 /// (a filter that keeps a batch's query to the groups it touched).
 #[derive(Debug, Default)]
@@ -149,7 +152,7 @@ fn load_groups(
     conn: &mut DbConnection,
     issuers: &[&str],
     periods: Option<&BTreeSet<Date>>,
-) -> Result<BTreeMap<(String, Date, i32), Vec<Member>>, DbError> {
+) -> Result<BTreeMap<GroupKey, Vec<Member>>, DbError> {
     let members = diesel::alias!(filings as members);
     let mut query = filings::table
         .inner_join(
@@ -169,7 +172,7 @@ fn load_groups(
         query = query.filter(filings::period_of_report.eq_any(periods.iter().copied().collect::<Vec<_>>()));
     }
     let rows: Vec<Member> = query.load(conn)?;
-    let mut groups: BTreeMap<(String, Date, i32), BTreeMap<String, Member>> = BTreeMap::new();
+    let mut groups: BTreeMap<GroupKey, BTreeMap<String, Member>> = BTreeMap::new();
     for m in rows {
         let key = (m.issuer_cik.clone(), m.period_of_report, m.form_type);
         groups.entry(key).or_default().insert(m.accession_number.clone(), m);

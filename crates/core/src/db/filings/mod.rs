@@ -2,8 +2,8 @@
 //! all their rows and their months' stats change together or not at all.
 
 mod amendments;
-mod repartition;
 mod read;
+mod repartition;
 mod sample;
 mod store;
 

@@ -76,7 +76,9 @@ pub fn amendment_links(
 ) -> Result<std::collections::HashMap<String, Links>, DbError> {
     Ok(filings::table
         .filter(filings::accession_number.eq_any(accessions))
-        .filter(filings::amends_accession_number.is_not_null().or(filings::superseded_by_accession_number.is_not_null()))
+        .filter(
+            filings::amends_accession_number.is_not_null().or(filings::superseded_by_accession_number.is_not_null()),
+        )
         .select((filings::accession_number, filings::amends_accession_number, filings::superseded_by_accession_number))
         .load::<(String, Option<String>, Option<String>)>(conn)?
         .into_iter()

@@ -102,8 +102,19 @@ struct Existing {
     period_of_report: Date,
 }
 
-type ExistingRow =
-    (String, FilingSource, String, i32, Option<String>, i32, Option<String>, Option<String>, Option<Date>, String, Date);
+type ExistingRow = (
+    String,
+    FilingSource,
+    String,
+    i32,
+    Option<String>,
+    i32,
+    Option<String>,
+    Option<String>,
+    Option<Date>,
+    String,
+    Date,
+);
 
 fn key_of(f: &Filing) -> Option<MonthKey> {
     f.month().map(|m| (i32::from(f.submission.document_type.form_type.number()), m.to_string()))
@@ -145,21 +156,35 @@ fn store_in_transaction(
         ))
         .load::<ExistingRow>(conn)?
         .into_iter()
-        .map(|(acc, source, content_sha256, form, month, row_count, amends, superseded_by, filing_date, issuer, period)| {
-            let key = month.map(|m| (form, m));
-            let old = Existing {
+        .map(
+            |(
+                acc,
                 source,
                 content_sha256,
-                key,
+                form,
+                month,
                 row_count,
                 amends,
                 superseded_by,
                 filing_date,
-                issuer_cik: issuer,
-                period_of_report: period,
-            };
-            (acc, old)
-        })
+                issuer,
+                period,
+            )| {
+                let key = month.map(|m| (form, m));
+                let old = Existing {
+                    source,
+                    content_sha256,
+                    key,
+                    row_count,
+                    amends,
+                    superseded_by,
+                    filing_date,
+                    issuer_cik: issuer,
+                    period_of_report: period,
+                };
+                (acc, old)
+            },
+        )
         .collect();
     let dated = dated_copies(conn, batch, &last_index, &existing)?;
     let old_keys: BTreeSet<MonthKey> = existing
