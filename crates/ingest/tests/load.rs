@@ -143,6 +143,12 @@ async fn changed_filing_changes_its_month(backend: Backend) {
 
     store(&mut conn, &original);
     assert_eq!(before, fingerprint(&mut conn, &original), "the fingerprint is a function of content");
+    // The fixture's month closed long ago: both changes count as changes
+    // to a closed month.
+    let form = original.submission.document_type.form_type;
+    let closed = month_stats::get(&mut conn, form, original.month().unwrap()).unwrap().unwrap();
+    assert_eq!(closed.changed_after_close, 2, "a correction of a closed month is counted");
+    assert_eq!(month_stats::changed_after_close(&mut conn).unwrap().get(&i32::from(form.number())), Some(&2));
 
     // An amendment filed in a later month lands in that month, naming the
     // original; the original's month does not learn of it.
