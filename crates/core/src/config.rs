@@ -3,7 +3,10 @@
 
 use std::path::PathBuf;
 
+use std::time::Duration;
+
 use crate::db::{DatabaseUrl, DbError};
+use crate::dispatch::DispatchConfig;
 use crate::store::StoreUrl;
 
 #[derive(Debug, Clone)]
@@ -47,6 +50,8 @@ pub struct Config {
     /// works. Shared because the nightly purge must keep a superseded
     /// object for longer than a URL to it can be used.
     pub download_url_validity: std::time::Duration,
+    /// The dispatcher's intervals (`DISPATCH_*`, see [`DispatchConfig`]).
+    pub dispatch: DispatchConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +79,22 @@ impl Config {
             Some(url) => StoreUrl::parse(&url).map_err(|e| invalid("BUNDLE_STORE_URL", &url, e))?,
             None => StoreUrl::Local(data_dir.join("bundles")),
         };
+        let job_redispatch_after = seconds("JOB_REDISPATCH_SECONDS", lookup("JOB_REDISPATCH_SECONDS"), 30)?;
+        let millis = |name: &'static str, default: u64| -> Result<Duration, ConfigError> {
+            let raw = lookup(name);
+            match parse_or(name, raw.clone(), default)? {
+                0 => Err(invalid(name, raw.as_deref().unwrap_or("0"), "must be at least 1 millisecond")),
+                n => Ok(Duration::from_millis(n)),
+            }
+        };
+        let default_sweep = DispatchConfig::default_sweep(job_redispatch_after).as_millis() as u64;
+        let dispatch = DispatchConfig {
+            relay_poll: millis("DISPATCH_RELAY_POLL_MILLIS", 250)?,
+            relay_lease: seconds("DISPATCH_RELAY_LEASE_SECONDS", lookup("DISPATCH_RELAY_LEASE_SECONDS"), 30)?,
+            sweep_every: millis("DISPATCH_SWEEP_MILLIS", default_sweep)?,
+            monitor_every: millis("DISPATCH_MONITOR_MILLIS", 2000)?,
+            redispatch_after: job_redispatch_after,
+        };
         Ok(Config {
             queue_url: lookup("QUEUE_URL"),
             queue_name: lookup("QUEUE_NAME").unwrap_or_else(|| "insider-bulk.generate".into()),
@@ -84,7 +105,8 @@ impl Config {
             packer_max_attempts: parse_or("PACKER_MAX_ATTEMPTS", lookup("PACKER_MAX_ATTEMPTS"), 5)?,
             packer_grace_seconds: parse_or("PACKER_GRACE_SECONDS", lookup("PACKER_GRACE_SECONDS"), 120)?,
             job_lease: seconds("JOB_LEASE_SECONDS", lookup("JOB_LEASE_SECONDS"), 10)?,
-            job_redispatch_after: seconds("JOB_REDISPATCH_SECONDS", lookup("JOB_REDISPATCH_SECONDS"), 30)?,
+            job_redispatch_after,
+            dispatch,
             download_url_validity: std::time::Duration::from_secs(parse_or(
                 "DOWNLOAD_URL_SECONDS",
                 lookup("DOWNLOAD_URL_SECONDS"),
@@ -137,6 +159,18 @@ mod tests {
         assert!(config.database_url.is_postgres());
         let err = Config::from_lookup(|n| (n == "DATABASE_MAX_CONNECTIONS").then(|| "many".into())).unwrap_err();
         assert!(err.to_string().contains("DATABASE_MAX_CONNECTIONS"), "{err}");
+    }
+
+    #[test]
+    fn dispatch_intervals_default_and_follow_the_redispatch_time() {
+        let config = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(config.dispatch.relay_poll, Duration::from_millis(250));
+        assert_eq!(config.dispatch.sweep_every, Duration::from_secs(5), "a quarter of 30 s, at most 5 s");
+        let fast = Config::from_lookup(|n| (n == "JOB_REDISPATCH_SECONDS").then(|| "2".into())).unwrap();
+        assert_eq!(fast.dispatch.sweep_every, Duration::from_millis(500));
+        assert_eq!(fast.dispatch.redispatch_after, Duration::from_secs(2));
+        let err = Config::from_lookup(|n| (n == "DISPATCH_MONITOR_MILLIS").then(|| "0".into())).unwrap_err();
+        assert!(err.to_string().contains("DISPATCH_MONITOR_MILLIS"), "{err}");
     }
 
     #[test]

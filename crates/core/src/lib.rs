@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod db;
+pub mod dispatch;
 pub mod domain;
 pub mod filing;
 pub mod job_message;

@@ -1,7 +1,8 @@
 //! The insider-bulk gateway: the public HTTP API. Requests pass the guard
 //! (authentication, rate limits), thin routes call the service layer, and
 //! paid generate calls commit charge, job and outbox message together; the
-//! relay then hands the message to the queue.
+//! dispatcher it hosts (`insider_bulk_core::dispatch`) then hands the
+//! message to the queue.
 
 pub mod admin;
 pub mod auth;
@@ -15,10 +16,8 @@ mod index_route;
 pub mod metrics;
 pub mod openapi;
 pub mod rate_limit;
-pub mod relay;
 pub mod request_id;
 pub mod routes;
 pub mod server;
 pub mod service;
 pub mod state;
-pub mod sweeper;

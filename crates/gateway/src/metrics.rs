@@ -1,8 +1,9 @@
 //! The gateway's Prometheus metrics, registered once per process.
 
-use prometheus::{
-    Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-};
+use std::sync::Arc;
+
+use insider_bulk_core::dispatch::DispatchMetrics;
+use prometheus::{HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry};
 
 pub struct Metrics {
     pub registry: Registry,
@@ -11,19 +12,8 @@ pub struct Metrics {
     pub tokens_charged: IntCounter,
     pub generate_outcomes: IntCounterVec,
     pub rate_limited: IntCounterVec,
-    pub outbox_published: IntCounter,
-    pub outbox_publish_failures: IntCounter,
-    pub outbox_backlog: IntGauge,
-    pub outbox_oldest_age_seconds: IntGauge,
-    pub queue_depth: IntGauge,
-    pub dead_letter_depth: IntGauge,
-    pub live_packers: IntGauge,
-    pub oldest_open_job_age_seconds: IntGauge,
-    pub jobs_recovered: IntCounterVec,
-    pub nightly_last_run: IntGauge,
-    pub ingested_through: IntGauge,
-    pub closed_month_changes: IntGaugeVec,
-    pub relay_latency: Histogram,
+    /// The dispatcher's, in the same registry.
+    pub dispatch: Arc<DispatchMetrics>,
 }
 
 impl Metrics {
@@ -34,11 +24,6 @@ impl Metrics {
             let c = IntCounter::new(name, help).expect("valid metric");
             register(Box::new(c.clone()));
             c
-        };
-        let gauge = |name: &str, help: &str| {
-            let g = IntGauge::new(name, help).expect("valid metric");
-            register(Box::new(g.clone()));
-            g
         };
         let counter_vec = |name: &str, help: &str, labels: &[&str]| {
             let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
@@ -52,15 +37,6 @@ impl Metrics {
         )
         .expect("valid metric");
         register(Box::new(latency.clone()));
-        let relay_latency = Histogram::with_opts(
-            HistogramOpts::new(
-                "insider_bulk_gateway_outbox_delay_seconds",
-                "Time from a job's commit to the broker's confirm of its message",
-            )
-            .buckets(vec![0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0, 120.0]),
-        )
-        .expect("valid metric");
-        register(Box::new(relay_latency.clone()));
         Metrics {
             requests: counter_vec(
                 "insider_bulk_gateway_requests_total",
@@ -79,53 +55,7 @@ impl Metrics {
                 "Requests refused by a rate-limit policy",
                 &["policy", "tier"],
             ),
-            outbox_published: counter(
-                "insider_bulk_gateway_outbox_published_total",
-                "Job messages confirmed by the broker",
-            ),
-            outbox_publish_failures: counter(
-                "insider_bulk_gateway_outbox_publish_failures_total",
-                "Publish attempts the broker refused or could not take",
-            ),
-            outbox_backlog: gauge("insider_bulk_gateway_outbox_backlog", "Job messages waiting in the outbox"),
-            outbox_oldest_age_seconds: gauge(
-                "insider_bulk_gateway_outbox_oldest_age_seconds",
-                "Age of the oldest message waiting in the outbox",
-            ),
-            queue_depth: gauge("insider_bulk_queue_depth", "Job messages waiting in the queue"),
-            dead_letter_depth: gauge("insider_bulk_queue_dead_letter_depth", "Messages in the dead-letter queue"),
-            live_packers: gauge("insider_bulk_queue_consumers", "Packers consuming the job queue"),
-            oldest_open_job_age_seconds: gauge(
-                "insider_bulk_oldest_open_job_age_seconds",
-                "Age of the oldest job still open (queued or running)",
-            ),
-            jobs_recovered: counter_vec(
-                "insider_bulk_jobs_recovered_total",
-                "Open jobs queued again by this gateway's sweeper or a generate call, by why they were stuck",
-                &["reason"],
-            ),
-            nightly_last_run: gauge(
-                "insider_bulk_nightly_last_run_timestamp_seconds",
-                "Unix time at which the nightly run last completed (0: never)",
-            ),
-            ingested_through: gauge(
-                "insider_bulk_ingested_through_timestamp_seconds",
-                "Unix time at the end of the last EDGAR day of the unbroken run ingested (0: none yet)",
-            ),
-            closed_month_changes: {
-                let g = IntGaugeVec::new(
-                    Opts::new(
-                        "insider_bulk_closed_month_changes",
-                        "Changes to filings of months whose last day had passed (corrections, data-set rows \
-                         replaced by their EDGAR documents), summed over the months, by form type",
-                    ),
-                    &["form_type"],
-                )
-                .expect("valid metric");
-                register(Box::new(g.clone()));
-                g
-            },
-            relay_latency,
+            dispatch: Arc::new(DispatchMetrics::register(&registry)),
             registry,
         }
         .with_known_labels()
@@ -136,12 +66,6 @@ impl Metrics {
     fn with_known_labels(self) -> Self {
         for outcome in ["queued", "joined", "replayed", "idempotency_conflict", "insufficient_balance"] {
             self.generate_outcomes.with_label_values(&[outcome]);
-        }
-        for reason in insider_bulk_core::domain::RecoveryReason::ALL {
-            self.jobs_recovered.with_label_values(&[reason.as_str()]);
-        }
-        for form in insider_bulk_core::domain::FormType::ALL {
-            self.closed_month_changes.with_label_values(&[&form.to_string()]);
         }
         for policy in ["requests", "generate"] {
             for tier in ["free", "pro", "enterprise"] {

@@ -1,4 +1,4 @@
-//! Puts the gateway together: state, HTTP server, relay and monitor.
+//! Puts the gateway together: state, HTTP server, and the dispatcher it hosts.
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -12,6 +12,7 @@ use actix_web::http::header;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App};
 use insider_bulk_core::db::Database;
+use insider_bulk_core::dispatch::{Dispatcher, QueueStats};
 use insider_bulk_core::queue::AnyQueue;
 use insider_bulk_core::store::BundleStore;
 use tokio::net::TcpStream;
@@ -25,10 +26,8 @@ use crate::http_io::{self, JsonErrors};
 use crate::metrics::Metrics;
 use crate::openapi::ApiDescription;
 use crate::rate_limit::RateLimiter;
-use crate::relay::{self, Relay};
 use crate::service::index::IndexCache;
-use crate::state::{AppState, QueueStats};
-use crate::sweeper::Sweeper;
+use crate::state::AppState;
 
 /// Builds the shared state; fails clearly on bad JWT keys or an
 /// unreachable rate-limit Redis.
@@ -56,37 +55,26 @@ pub async fn state(
         metrics: Arc::new(Metrics::new()),
         extra_registries,
         relay_wake: Arc::new(Notify::new()),
+        dispatch: shared.dispatch.clone(),
         queue_stats: Arc::new(QueueStats::default()),
         index_cache: Arc::new(IndexCache::default()),
     })
 }
 
-/// Starts the relay, the sweeper and the monitor; they stop when
+/// The dispatcher this gateway hosts: it shares the gateway's metrics,
+/// the wake its generate calls ring, and the queue statistics its
+/// estimates and readiness read.
+pub fn dispatcher(state: &AppState, queue: AnyQueue) -> Dispatcher {
+    let metrics = state.metrics.dispatch.clone();
+    Dispatcher::with_parts(state.db.clone(), queue, metrics, state.relay_wake.clone(), state.dispatch.clone())
+        .sharing_stats(state.queue_stats.clone())
+}
+
+/// Starts the dispatcher's relay, sweeper and monitor; they stop when
 /// `shutdown` turns true.
 pub fn spawn_background(state: &AppState, queue: AnyQueue, shutdown: watch::Receiver<bool>) {
-    let sweeper = Sweeper {
-        db: state.db.clone(),
-        queue: queue.clone(),
-        metrics: state.metrics.clone(),
-        relay_wake: state.relay_wake.clone(),
-        redispatch_after: state.redispatch_after,
-    };
-    tokio::spawn(sweeper.run(shutdown.clone()));
-    let relay = Relay {
-        db: state.db.clone(),
-        queue: queue.clone(),
-        metrics: state.metrics.clone(),
-        wake: state.relay_wake.clone(),
-    };
-    tokio::spawn(relay.run(shutdown.clone()));
-    tokio::spawn(relay::monitor(
-        state.db.clone(),
-        queue,
-        state.metrics.clone(),
-        state.queue_stats.clone(),
-        Duration::from_secs(2),
-        shutdown,
-    ));
+    let tasks = dispatcher(state, queue).spawn(shutdown);
+    tokio::spawn(tasks.join_all());
 }
 
 /// The HTTP server on `listener`. SIGTERM stops it gracefully (the requests

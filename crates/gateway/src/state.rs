@@ -1,9 +1,9 @@
 //! What every request handler shares.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use insider_bulk_core::db::Database;
+use insider_bulk_core::dispatch::{DispatchConfig, QueueStats};
 use insider_bulk_core::store::BundleStore;
 use tokio::sync::Notify;
 
@@ -34,38 +34,8 @@ pub struct AppState {
     pub extra_registries: Vec<prometheus::Registry>,
     /// Wakes the outbox relay right after a job commits.
     pub relay_wake: Arc<Notify>,
+    /// The intervals of the dispatcher this gateway hosts.
+    pub dispatch: DispatchConfig,
     pub queue_stats: Arc<QueueStats>,
     pub index_cache: Arc<IndexCache>,
-}
-
-/// The queue's shape as last sampled (every few seconds), so that a
-/// request never waits on the broker for an estimate.
-#[derive(Debug, Default)]
-pub struct QueueStats {
-    consumers: AtomicU64,
-    /// Messages waiting; starts "unknown" (not idle) until sampled.
-    depth: AtomicU64,
-    /// Set once the first sample succeeded: `/readyz` waits for it.
-    reachable: AtomicU64,
-}
-
-impl QueueStats {
-    pub fn consumers(&self) -> u64 {
-        self.consumers.load(Ordering::Relaxed)
-    }
-
-    /// Whether the queue held no waiting message at the last sample.
-    pub fn idle(&self) -> bool {
-        self.reachable() && self.depth.load(Ordering::Relaxed) == 0
-    }
-
-    pub fn record(&self, consumers: u64, depth: u64) {
-        self.consumers.store(consumers, Ordering::Relaxed);
-        self.depth.store(depth, Ordering::Relaxed);
-        self.reachable.store(1, Ordering::Relaxed);
-    }
-
-    pub fn reachable(&self) -> bool {
-        self.reachable.load(Ordering::Relaxed) == 1
-    }
 }

@@ -33,7 +33,7 @@ async fn wait_until(what: &str, mut done: impl AsyncFnMut() -> bool) {
 }
 
 fn recovered(gw: &TestGateway, reason: &str) -> u64 {
-    gw.state.metrics.jobs_recovered.with_label_values(&[reason]).get()
+    gw.state.metrics.dispatch.jobs_recovered.with_label_values(&[reason]).get()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -116,7 +116,7 @@ async fn serve() -> anyhow::Result<()> {
         // The in-process queue died with the previous run, and with it every
         // message it held: the jobs that were open then run again now.
         let recovered = state.db.run(recovery::recover_after_restart).await?;
-        insider_bulk_gateway::sweeper::record(&state.metrics, &recovered);
+        insider_bulk_core::dispatch::record_recovered(&state.metrics.dispatch, &recovered);
         if !recovered.is_empty() {
             eprintln!("queued again {} job(s) left open by the previous run", recovered.len());
         }

@@ -9,8 +9,9 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use insider_bulk_core::config::Config;
 use insider_bulk_core::db::Database;
+use insider_bulk_core::dispatch::Dispatcher;
 use insider_bulk_core::domain::{FormType, JobReason, Month};
-use insider_bulk_core::queue::{RabbitConfig, RabbitQueue};
+use insider_bulk_core::queue::{AnyQueue, RabbitConfig, RabbitQueue};
 use insider_bulk_core::store::BundleStore;
 use insider_bulk_packer::job::{self, GenerateJob, Packer};
 use insider_bulk_packer::metrics::Metrics;
@@ -118,7 +119,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 }
             }
             println!("queued {queued} months of form {form}; {joined} already had an open job");
-            println!("the gateways' outbox relay publishes them to the queue");
+            publish_now(&config, &db).await;
         }
         Command::Nightly => {
             let retention = nightly::superseded_retention(config.download_url_validity);
@@ -133,6 +134,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             for (form, month) in &report.enqueued {
                 println!("enqueued form {form} {month}");
             }
+            publish_now(&config, &db).await;
         }
         Command::Run => {
             let grace = Duration::from_secs(config.packer_grace_seconds);
@@ -149,6 +151,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let listener = std::net::TcpListener::bind(&config.packer_metrics_addr)?;
             let server = http::serve(listener, packer.metrics.clone(), db.clone())?;
             let server = tokio::spawn(server);
+            // Every packer hosts a dispatcher: jobs move with no gateway up.
+            let dispatcher = Dispatcher::new(
+                db.clone(),
+                AnyQueue::Rabbit(queue.clone()),
+                &packer.metrics.registry,
+                config.dispatch.clone(),
+            );
+            let dispatching = dispatcher.spawn(shutdown.clone());
             let worker_config = worker::WorkerConfig { prefetch: config.packer_prefetch, grace };
             let reconnects = packer.metrics.clone();
             let watched = queue.clone();
@@ -162,11 +172,39 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 }
             });
             worker::run(packer, queue, worker_config, shutdown).await?;
+            dispatching.join_all().await;
             server.abort();
             insider_bulk_core::logging::stopped("packer");
         }
     }
     Ok(())
+}
+
+/// Publishes the jobs just recorded, when a broker is configured, so that
+/// a one-shot command needs no long-running host to move them. Whatever is
+/// not published now stays in the outbox for the next dispatcher.
+async fn publish_now(config: &Config, db: &Database) {
+    let queue = match rabbit(config).await {
+        Ok(queue) => AnyQueue::Rabbit(queue),
+        Err(e) => {
+            println!("not published now ({e:#}): a dispatcher (gateway, packer run) publishes them");
+            return;
+        }
+    };
+    let registry = prometheus::Registry::new();
+    let dispatcher = Dispatcher::new(db.clone(), queue, &registry, config.dispatch.clone());
+    let mut published = 0;
+    loop {
+        match dispatcher.relay_once().await {
+            Ok(0) => break,
+            Ok(n) => published += n,
+            Err(e) => {
+                println!("published {published}; the rest wait in the outbox for a dispatcher ({e})");
+                return;
+            }
+        }
+    }
+    println!("published {published} to the queue");
 }
 
 async fn rabbit(config: &Config) -> anyhow::Result<RabbitQueue> {

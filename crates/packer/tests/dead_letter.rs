@@ -40,7 +40,7 @@ async fn fails_for_good_after_the_attempt_limit() {
     }
     stop.send(true).unwrap();
     running.await.unwrap().unwrap();
-    relay.abort();
+    relay.stop().await;
     let failed = jobs::get(&mut conn, &job.id).unwrap().unwrap();
     assert_eq!((failed.state, failed.attempts), (JobState::Failed, 3));
     assert!(failed.error.unwrap().contains("bundle store"), "the reason is kept");

@@ -77,7 +77,7 @@ async fn worker_dead_letters_poison_and_completes_jobs() {
     }
     stop.send(true).unwrap();
     running.await.unwrap().unwrap();
-    relay.abort();
+    relay.stop().await;
     assert_eq!(jobs::get(&mut conn, &good.id).unwrap().unwrap().state, JobState::Succeeded);
     assert_eq!(queue.dead_letters().len(), 1, "the undecodable message is dead-lettered, not retried forever");
     assert_eq!(queue.depth().await.unwrap(), 0);
@@ -123,7 +123,7 @@ async fn a_failing_store_leaves_no_object_and_the_job_retries() {
     }
     stop.send(true).unwrap();
     running.await.unwrap().unwrap();
-    relay.abort();
+    relay.stop().await;
     assert_eq!(jobs::get(&mut conn, &attempt.id).unwrap().unwrap().state, JobState::Succeeded);
     assert!(bundles::get(&mut conn, form, m).unwrap().is_some());
 }

@@ -95,7 +95,10 @@ pub async fn generate(
         OrderOutcome::Joined { response_body, recovered, job } => {
             count("joined");
             if let Some(reason) = recovered {
-                crate::sweeper::record(&state.metrics, &[Recovered { job_id: job.id, reason }]);
+                insider_bulk_core::dispatch::record_recovered(
+                    &state.metrics.dispatch,
+                    &[Recovered { job_id: job.id, reason }],
+                );
                 state.relay_wake.notify_one();
             }
             Ok(Generated(response_body))

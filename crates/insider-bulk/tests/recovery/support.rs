@@ -264,9 +264,15 @@ impl Split {
     }
 
     pub fn packer(&self, name: &str) -> Process {
+        self.packer_with_metrics(name).0
+    }
+
+    /// A packer and the base URL of its `/metrics`.
+    pub fn packer_with_metrics(&self, name: &str) -> (Process, String) {
         let mut env = self.env();
-        env.push(("PACKER_METRICS_ADDR", format!("127.0.0.1:{}", free_port())));
-        Process::start(name, binary("insider-bulk-packer"), &["run"], &env, self.dir.path())
+        let addr = format!("127.0.0.1:{}", free_port());
+        env.push(("PACKER_METRICS_ADDR", addr.clone()));
+        (Process::start(name, binary("insider-bulk-packer"), &["run"], &env, self.dir.path()), format!("http://{addr}"))
     }
 
     /// Until the gateway's sample of the queue shows `n` consumers.

@@ -6,9 +6,10 @@
 use std::sync::Arc;
 
 use insider_bulk_core::db::filings::{store_filings, FilingToStore};
-use insider_bulk_core::db::{jobs, now_utc, outbox, Database, DbConnection};
-use insider_bulk_core::domain::{FormType, JobState, Month};
-use insider_bulk_core::queue::{JobQueue, MemoryQueue};
+use insider_bulk_core::db::{jobs, now_utc, Database, DbConnection};
+use insider_bulk_core::dispatch::Dispatcher;
+use insider_bulk_core::domain::{FormType, Month};
+use insider_bulk_core::queue::{AnyQueue, MemoryQueue};
 use insider_bulk_core::store::{BundleStore, StoreUrl};
 use insider_bulk_ingest::synth::synth_month;
 use insider_bulk_packer::job::GenerateJob;
@@ -70,24 +71,24 @@ pub async fn enqueue(db: &Database, job: &GenerateJob) {
     db.run(move |conn| jobs::enqueue(conn, &row)).await.unwrap();
 }
 
-/// What a gateway's relay does, for tests of the packer alone: publishes
-/// every due outbox message to `queue` until `stop`. The real relay is
-/// tested in the gateway's and the end-to-end tests.
-pub fn relay(db: Database, queue: MemoryQueue) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            let batch = db.run(|conn| outbox::lease(conn, 100, std::time::Duration::from_secs(30))).await.unwrap();
-            for (message, row) in batch {
-                let id = message.id;
-                if let Some(row) = row.filter(|r| r.state == JobState::Queued) {
-                    queue.publish(GenerateJob::from_row(&row).encode()).await.unwrap();
-                    let job_id = row.id.clone();
-                    db.run(move |conn| outbox::confirmed(conn, id, &job_id, now_utc())).await.unwrap();
-                } else {
-                    db.run(move |conn| outbox::delete(conn, id)).await.unwrap();
-                }
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-    })
+/// The dispatcher a packer's `run` hosts, relaying to `queue`: its
+/// relay, sweeper and monitor run until [`Running::stop`] or a drop.
+pub fn relay(db: Database, queue: MemoryQueue) -> Running {
+    let config = insider_bulk_core::config::Config::from_lookup(|_| None).unwrap().dispatch;
+    let registry = prometheus::Registry::new();
+    let dispatcher = Dispatcher::new(db, AnyQueue::Memory(queue), &registry, config);
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    Running { tasks: dispatcher.spawn(shutdown), stop }
+}
+
+pub struct Running {
+    tasks: tokio::task::JoinSet<()>,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl Running {
+    pub async fn stop(mut self) {
+        let _ = self.stop.send(true);
+        while self.tasks.join_next().await.is_some() {}
+    }
 }
