@@ -23,8 +23,6 @@ use crate::metrics::Metrics;
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
     #[error(transparent)]
-    Undecodable(#[from] InvalidJobMessage),
-    #[error(transparent)]
     Database(#[from] DbError),
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -35,9 +33,10 @@ pub enum JobError {
 }
 
 impl JobError {
-    /// A message that can never succeed goes straight to the dead letters.
+    /// A job that can never succeed fails at once (and is refunded), where
+    /// anything else is retried up to `PACKER_MAX_ATTEMPTS`.
     pub fn is_permanent(&self) -> bool {
-        matches!(self, JobError::Undecodable(_))
+        matches!(self, JobError::Build(e) if e.is_permanent())
     }
 }
 
@@ -213,10 +212,9 @@ impl Packer {
                 // The lease keeper writes these with each renewal; these
                 // connections hold the month's read-only snapshot.
                 let mut report = |done: u64, total: u64| progress.set(done, total);
-                bundle::build_to_file(conn, second, form, month, file, &mut report)
-                    .map_err(|e| DbError::Corrupt(e.to_string()))
+                Ok(bundle::build_to_file(conn, second, form, month, file, &mut report))
             })
-            .await?;
+            .await??;
         let key = object_key(StorageTier::Hot, form, month, &built.sha256, Uuid::new_v4());
         self.store.put_file(&key, staged.path()).await?;
         self.metrics.rows_packed.inc_by(built.row_count);

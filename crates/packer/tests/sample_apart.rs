@@ -115,6 +115,46 @@ async fn a_mixed_month_refuses_to_pack(backend: Backend) {
     assert!(err.to_string().contains("never a mix"), "{err}");
 }
 
+/// A permanent build error (a month that mixes the sample with real
+/// filings) fails the paid job at its first attempt and refunds it; the
+/// packer does not retry what can never succeed.
+async fn a_permanent_build_error_fails_at_once_and_refunds(backend: Backend) {
+    use insider_bulk_core::db::billing::{place_generate_order, GenerateOrder, OrderOutcome};
+    use insider_bulk_core::db::jobs::recovery::StuckRules;
+    use insider_bulk_core::domain::{JobReason, JobState, Tier};
+    use insider_bulk_packer::job::Outcome;
+
+    let real = real_filing();
+    let (form, month) = (real.submission.document_type.form_type, real.month().expect("a full submission is dated"));
+    let fx = common::packer(backend).await;
+    let mut conn = fx.test_db.connect();
+    fill(&mut conn, form, month, 10, 3);
+    store_real(&mut conn, &real);
+    let account = insider_bulk_core::db::accounts::create(&mut conn, "acme", Tier::Pro, 100).unwrap();
+    let mut job = common::job(form, month, JobReason::OnDemand);
+    job.account_id = Some(account.id.clone());
+    let mut row = job.queued_row();
+    row.tokens_charged = 25;
+    let order = GenerateOrder {
+        account_id: account.id.clone(),
+        cost: 25,
+        form,
+        month,
+        job: row,
+        idempotency: None,
+        stuck_rules: StuckRules::now(std::time::Duration::from_secs(30), true),
+    };
+    let placed = place_generate_order(&mut conn, &order, |_| String::new()).unwrap();
+    assert!(matches!(placed, OrderOutcome::Queued { balance: 75, .. }), "{placed:?}");
+
+    let outcome = fx.packer.run(&job).await.unwrap();
+    assert!(matches!(&outcome, Outcome::Failed { error } if error.contains("never a mix")), "{outcome:?}");
+    let failed = insider_bulk_core::db::jobs::get(&mut conn, &job.id).unwrap().unwrap();
+    assert_eq!((failed.state, failed.attempts), (JobState::Failed, 1), "failed at its first attempt");
+    let balance = insider_bulk_core::db::accounts::get(&mut conn, &account.id).unwrap().unwrap().balance;
+    assert_eq!(balance, 100, "and refunded");
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -128,4 +168,8 @@ macro_rules! on_both_backends {
     };
 }
 
-on_both_backends!(real_load_removes_the_sample_and_its_bundles, a_mixed_month_refuses_to_pack);
+on_both_backends!(
+    real_load_removes_the_sample_and_its_bundles,
+    a_mixed_month_refuses_to_pack,
+    a_permanent_build_error_fails_at_once_and_refunds
+);

@@ -63,6 +63,14 @@ pub enum BuildError {
     MixedSample { form_type: FormType, month: Month, synthetic: u64, real: u64 },
 }
 
+impl BuildError {
+    /// Whether building again can never succeed: the month's data itself is
+    /// refused. A database or disk that failed may work on the next attempt.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, BuildError::MixedSample { .. })
+    }
+}
+
 impl From<diesel::result::Error> for BuildError {
     fn from(e: diesel::result::Error) -> Self {
         BuildError::Database(DbError::Query(e))
