@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use std::time::Duration;
 
+use crate::bundle_store::StoreUrl;
 use crate::db::{DatabaseUrl, DbError};
 use crate::dispatch::DispatchConfig;
-use crate::store::StoreUrl;
 
 #[derive(Debug, Clone)]
 pub struct Config {

@@ -1,6 +1,7 @@
 //! Shared core of insider-bulk: the domain types, the normalized filing,
 //! configuration, and the database (schema, migrations, shared queries).
 
+pub mod bundle_store;
 pub mod config;
 pub mod db;
 pub mod dispatch;
@@ -11,4 +12,3 @@ pub mod logging;
 pub mod proto;
 pub mod queue;
 pub mod sec_format;
-pub mod store;

@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use insider_bulk_core::store::BundleStore;
+use insider_bulk_core::bundle_store::BundleStore;
 use insider_bulk_testing::s3::{start_server, KEY, SECRET};
 use object_store::aws::AmazonS3Builder;
 use sha2::{Digest, Sha256};

@@ -2,8 +2,7 @@
 //! serves index.json before it, with the same steps): its id, the request
 //! shapes no real client sends ([`guard::check_limits`]), and its count and
 //! time in the metrics. One layer rather than three: each `from_fn` layer
-//! costs a boxed future and a re-boxed body per request, which
-//! index.json's profile counted (issue 14, part 4).
+//! costs a boxed future and a re-boxed body per request.
 
 use std::cell::RefCell;
 use std::sync::Arc;

@@ -1,5 +1,5 @@
 //! index.json of forms 3, 4 and 5, the answer scripts poll most, served on
-//! actix-http directly in front of actix-web's App (issue 14, part 4).
+//! actix-http directly in front of actix-web's App.
 //!
 //! Through the App, each of these requests built an `HttpRequest`, walked
 //! the router and passed two `from_fn` layers, each a boxed future around

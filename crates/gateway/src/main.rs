@@ -3,10 +3,10 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use insider_bulk_core::bundle_store::BundleStore;
 use insider_bulk_core::config::Config;
 use insider_bulk_core::db::Database;
 use insider_bulk_core::queue::{AnyQueue, RabbitConfig, RabbitQueue};
-use insider_bulk_core::store::BundleStore;
 use insider_bulk_gateway::admin::{self, AdminCommand};
 use insider_bulk_gateway::config::GatewayConfig;
 use insider_bulk_gateway::server;

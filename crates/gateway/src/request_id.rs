@@ -4,7 +4,7 @@
 //!
 //! The id is kept as the header value itself: the echo and the task-local
 //! share one buffer, where a `String` per use cost three allocations a
-//! request (issue 14, part 4's profile).
+//! request.
 
 use std::future::Future;
 

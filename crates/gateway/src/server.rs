@@ -11,10 +11,10 @@ use actix_web::dev::{AppConfig, Service, ServiceRequest};
 use actix_web::http::header;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App};
+use insider_bulk_core::bundle_store::BundleStore;
 use insider_bulk_core::db::Database;
 use insider_bulk_core::dispatch::{Dispatcher, QueueStats};
 use insider_bulk_core::queue::AnyQueue;
-use insider_bulk_core::store::BundleStore;
 use tokio::net::TcpStream;
 use tokio::sync::{watch, Notify};
 

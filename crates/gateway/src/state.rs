@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
+use insider_bulk_core::bundle_store::BundleStore;
 use insider_bulk_core::db::Database;
 use insider_bulk_core::dispatch::{DispatchConfig, QueueStats};
-use insider_bulk_core::store::BundleStore;
 use tokio::sync::Notify;
 
 use crate::auth::Authenticator;

@@ -5,11 +5,11 @@ mod common;
 
 use base64::Engine;
 use common::{error_of, TestGateway};
+use insider_bulk_core::bundle_store::object_key;
 use insider_bulk_core::db::bundles::{self, BundleRow};
 use insider_bulk_core::db::now_utc;
 use insider_bulk_core::domain::Tier;
 use insider_bulk_core::domain::{BundleStatus, FormType, Month, StorageTier};
-use insider_bulk_core::store::object_key;
 use insider_bulk_testing::Backend;
 use sha2::{Digest, Sha256};
 
@@ -80,7 +80,7 @@ async fn streams_with_etag_digest_and_ranges() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_s3_store_answers_with_a_signed_url_valid_24_hours() {
-    use insider_bulk_core::store::BundleStore;
+    use insider_bulk_core::bundle_store::BundleStore;
     use insider_bulk_testing::s3::{start_server, KEY, SECRET};
     let server = start_server("bulk");
     let builder = object_store::aws::AmazonS3Builder::new()

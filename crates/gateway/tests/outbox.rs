@@ -11,10 +11,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::TestGateway;
+use insider_bulk_core::bundle_store::{BundleStore, StoreUrl};
 use insider_bulk_core::db::outbox;
 use insider_bulk_core::domain::{Month, Tier};
 use insider_bulk_core::queue::{AnyQueue, JobQueue, RabbitConfig, RabbitQueue};
-use insider_bulk_core::store::{BundleStore, StoreUrl};
 use insider_bulk_testing::{amqp_url, delete_queues, unique_queue_name, Backend};
 use tokio::net::{TcpListener, TcpStream};
 

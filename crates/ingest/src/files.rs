@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 
 use insider_bulk_core::db::filings::FilingToStore;
 
+use crate::batch::{Failure, Item};
 use crate::parse::parse_document;
-use crate::store::{Failure, Item};
 
 /// Extensions of EDGAR ownership documents; other files in a directory
 /// (indexes, data-set tables, notes) are skipped, not reported as failures.

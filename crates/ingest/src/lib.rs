@@ -1,8 +1,9 @@
 //! EDGAR ingest: turns ownership documents into normalized filings
-//! (`parse`), stores them in batches (`store`, `pipeline`), discovers and
+//! (`parse`), stores them in batches (`batch`, `pipeline`), discovers and
 //! downloads them from EDGAR (`edgar`) and makes realistic synthetic months
 //! (`synth`). `commands` holds one module per CLI subcommand.
 
+pub mod batch;
 pub mod commands;
 pub mod edgar;
 pub mod files;
@@ -10,5 +11,4 @@ pub mod parse;
 pub mod pipeline;
 pub mod sample;
 pub mod sec_dataset;
-pub mod store;
 pub mod synth;

@@ -5,7 +5,7 @@
 use indicatif::{ProgressBar, ProgressStyle};
 use insider_bulk_core::db::DbError;
 
-use crate::store::{BatchWriter, Item, Prepared};
+use crate::batch::{BatchWriter, Item, Prepared};
 
 /// Filings per transaction of the EDGAR crawl, which stores a day's
 /// filings as they download: large enough for one COPY per table to pay

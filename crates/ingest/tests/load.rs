@@ -9,9 +9,9 @@ use insider_bulk_core::db::filings::{amended_filing, load_filings, month_accessi
 use insider_bulk_core::db::{edgar_days, month_stats, Database, DbConnection};
 use insider_bulk_core::domain::FormType;
 use insider_bulk_core::filing::Filing;
+use insider_bulk_ingest::batch::{BatchWriter, StoreReport};
 use insider_bulk_ingest::files::{expand, read_filing};
 use insider_bulk_ingest::pipeline;
-use insider_bulk_ingest::store::{BatchWriter, StoreReport};
 use insider_bulk_testing::{fixtures_dir, Backend, TestDatabase};
 
 async fn load(db: &Database, paths: &[PathBuf]) -> StoreReport {

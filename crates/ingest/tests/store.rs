@@ -7,8 +7,8 @@ use insider_bulk_core::db::filings::{load_filings, store_filings, FilingToStore,
 use insider_bulk_core::db::{month_stats, Database, DbConnection};
 use insider_bulk_core::domain::{FormType, Month};
 use insider_bulk_core::filing::Filing;
+use insider_bulk_ingest::batch::BatchWriter;
 use insider_bulk_ingest::pipeline;
-use insider_bulk_ingest::store::BatchWriter;
 use insider_bulk_ingest::synth::synth_month;
 use insider_bulk_testing::{Backend, TestDatabase};
 

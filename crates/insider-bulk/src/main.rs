@@ -12,12 +12,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use insider_bulk_core::bundle_store::BundleStore;
 use insider_bulk_core::config::Config;
 use insider_bulk_core::db::jobs::recovery;
 use insider_bulk_core::db::{accounts, Database};
 use insider_bulk_core::domain::Tier;
 use insider_bulk_core::queue::{AnyQueue, MemoryQueue, RabbitConfig, RabbitQueue};
-use insider_bulk_core::store::BundleStore;
 use insider_bulk_gateway::admin::{self, AdminCommand};
 use insider_bulk_gateway::config::GatewayConfig;
 use insider_bulk_gateway::server;

@@ -8,13 +8,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use insider_bulk_core::bundle_store::{object_key, BundleStore, StoreError};
 use insider_bulk_core::db::bundles::{self, BundleRow};
 use insider_bulk_core::db::jobs::lease::{self, Claim, Lease};
 use insider_bulk_core::db::month_stats::{self, EMPTY_FINGERPRINT};
 use insider_bulk_core::db::{now_utc as now, Database, DbError};
 use insider_bulk_core::domain::{BundleStatus, StorageTier};
 pub use insider_bulk_core::job_message::{GenerateJob, InvalidJobMessage};
-use insider_bulk_core::store::{object_key, BundleStore, StoreError};
 use uuid::Uuid;
 
 use crate::bundle::{self, BuildError, BuiltBundle};

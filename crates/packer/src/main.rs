@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use insider_bulk_core::bundle_store::BundleStore;
 use insider_bulk_core::config::Config;
 use insider_bulk_core::db::Database;
 use insider_bulk_core::dispatch::Dispatcher;
 use insider_bulk_core::domain::{FormType, JobReason, Month};
 use insider_bulk_core::queue::{AnyQueue, RabbitConfig, RabbitQueue};
-use insider_bulk_core::store::BundleStore;
 use insider_bulk_packer::job::{self, GenerateJob, Packer};
 use insider_bulk_packer::metrics::Metrics;
 use insider_bulk_packer::{bundle, http, nightly, worker};

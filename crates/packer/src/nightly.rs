@@ -8,9 +8,9 @@
 //! a month with an open job is skipped. Jobs enter the queue through the
 //! outbox, which the gateways' relays publish.
 
+use insider_bulk_core::bundle_store::object_key;
 use insider_bulk_core::db::{bundles, jobs, maintenance, month_stats, superseded};
 use insider_bulk_core::domain::{FormType, JobReason, Month, StorageTier};
-use insider_bulk_core::store::object_key;
 
 use crate::job::{GenerateJob, Packer};
 

@@ -12,9 +12,9 @@ use std::io::Read;
 
 use insider_bulk_core::db::{month_stats, Database, DbConnection};
 use insider_bulk_core::domain::{FormType, Month};
+use insider_bulk_ingest::batch::BatchWriter;
 use insider_bulk_ingest::pipeline;
 use insider_bulk_ingest::sec_dataset::{discover, DataSet};
-use insider_bulk_ingest::store::BatchWriter;
 use insider_bulk_packer::bundle;
 use insider_bulk_testing::{fixtures_dir, Backend, TestDatabase};
 

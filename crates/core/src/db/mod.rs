@@ -140,14 +140,14 @@ pub enum StatisticsGroup {
 
 /// Refreshes the query planner's statistics after a bulk load, so that the
 /// packer's first read of a freshly loaded month is planned on real row
-/// counts instead of waiting for autovacuum (measured: an 11,000-filing
-/// month packs in 2.0 s after ANALYZE, 2.8 s before).
+/// counts instead of waiting for autovacuum (docs/BENCHMARKS.md has what
+/// it saves).
 ///
 /// On PostgreSQL only the tables a load writes, and of those only the
 /// columns that queries filter, join or sort on: every table is sampled
 /// (so its row count is current), while the statistics of the free-text
 /// columns, which nothing filters on and which cost most to sort, are not
-/// rebuilt (measured on 36,000 filings: 0.5 s, against 1.7 s for `ANALYZE`).
+/// rebuilt (a third of a whole `ANALYZE`'s time on SEC's 2024 Q3 set).
 pub fn refresh_planner_statistics(conn: &mut DbConnection, group: StatisticsGroup) -> Result<(), DbError> {
     use diesel::connection::SimpleConnection;
     match (conn, group) {

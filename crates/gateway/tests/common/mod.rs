@@ -5,10 +5,10 @@
 
 use std::net::TcpListener;
 
+use insider_bulk_core::bundle_store::{BundleStore, StoreUrl};
 use insider_bulk_core::db::Database;
 use insider_bulk_core::domain::Tier;
 use insider_bulk_core::queue::{AnyQueue, MemoryQueue};
-use insider_bulk_core::store::{BundleStore, StoreUrl};
 use insider_bulk_gateway::admin;
 use insider_bulk_gateway::config::GatewayConfig;
 use insider_bulk_gateway::server;

@@ -19,9 +19,9 @@ use time::Date;
 pub use catch_up::{beyond_reach, catch_up_days, previous_business_day, CATCH_UP_DAYS};
 pub use plan::CrawlStop;
 
+use crate::batch::{Failure, Item};
 use crate::edgar::{EdgarClient, IndexEntry, DEFAULT_BASE_URL, MAX_REQUESTS_PER_SECOND};
 use crate::parse::parse_document;
-use crate::store::{Failure, Item};
 use crawl::Crawl;
 use plan::Plan;
 use progress::{at_rate, Progress};

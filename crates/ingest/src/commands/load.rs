@@ -6,7 +6,7 @@ use crate::pipeline;
 use insider_bulk_core::db::filings::FilingToStore;
 use time::Date;
 
-use crate::store::{BatchWriter, Failure, Item, StoreReport};
+use crate::batch::{BatchWriter, Failure, Item, StoreReport};
 
 pub async fn run(paths: &[PathBuf], filing_date: Option<Date>) -> anyhow::Result<ExitCode> {
     let db = super::open_database().await?;

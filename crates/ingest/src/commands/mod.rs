@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use insider_bulk_core::config::Config;
 use insider_bulk_core::db::Database;
 
-use crate::store::{Failure, FailureKind};
+use crate::batch::{Failure, FailureKind};
 
 /// 0: every input went in. 1: something that a re-run may fix failed (a
 /// download, a read, a whole EDGAR day). 3: only malformed inputs failed:

@@ -2,9 +2,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::batch::Failure;
 use crate::files::expand;
 use crate::parse::{parse_document, parse_to_json, ParseError};
-use crate::store::Failure;
 
 /// Prints every document that parses, even one whose accession number is
 /// nowhere to be found (printed as null; `load` refuses it).

@@ -10,10 +10,10 @@ use std::time::Instant;
 
 use insider_bulk_core::db::Database;
 
+use crate::batch::{BatchWriter, StoreReport};
 use crate::edgar::{EdgarClient, EdgarError, DEFAULT_BASE_URL, MAX_REQUESTS_PER_SECOND};
 use crate::pipeline;
 use crate::sec_dataset::{discover, DataSet, DataSetSource, Quarter, TableRead};
-use crate::store::{BatchWriter, StoreReport};
 
 const EXIT_CODES: &str = "\
 Exit codes:

@@ -3,8 +3,8 @@ use std::process::ExitCode;
 use insider_bulk_core::db::filings::FilingToStore;
 use insider_bulk_core::domain::{FormType, Month};
 
+use crate::batch::BatchWriter;
 use crate::pipeline;
-use crate::store::BatchWriter;
 use crate::synth::synth_month;
 
 pub async fn run(form: FormType, month: Month, count: usize, seed: u64) -> anyhow::Result<ExitCode> {

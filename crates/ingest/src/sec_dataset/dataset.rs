@@ -10,7 +10,7 @@ use super::mapping;
 use super::source::{DataSetSource, SourceError};
 use super::tsv::{FieldError, Row, Tsv};
 use super::Table;
-use crate::store::{Failure, Item};
+use crate::batch::{Failure, Item};
 
 /// What was read of one table.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,6 +8,7 @@ pub use std::process::{Command, Stdio};
 pub use std::time::{Duration, Instant};
 
 pub use super::common::{binary, free_port, wait_ready, Process};
+pub use insider_bulk_core::bundle_store::{BundleStore, StoreUrl};
 pub use insider_bulk_core::db::accounts::{self, LedgerEntry};
 pub use insider_bulk_core::db::filings::{store_filings, FilingToStore};
 pub use insider_bulk_core::db::jobs::{self, JobRow};
@@ -15,7 +16,6 @@ pub use insider_bulk_core::db::{bundles, outbox, Database, DatabaseUrl};
 pub use insider_bulk_core::domain::{FormType, JobState, LedgerKind, Month, Tier};
 pub use insider_bulk_core::job_message::GenerateJob;
 pub use insider_bulk_core::queue::{JobQueue, RabbitConfig, RabbitQueue};
-pub use insider_bulk_core::store::{BundleStore, StoreUrl};
 pub use insider_bulk_gateway::admin;
 pub use insider_bulk_ingest::synth::synth_month;
 pub use insider_bulk_testing::{amqp_url, delete_queues, files_under, unique_queue_name, TestDatabase};

@@ -5,12 +5,12 @@
 
 use std::sync::Arc;
 
+use insider_bulk_core::bundle_store::{BundleStore, StoreUrl};
 use insider_bulk_core::db::filings::{store_filings, FilingToStore};
 use insider_bulk_core::db::{jobs, now_utc, Database, DbConnection};
 use insider_bulk_core::dispatch::Dispatcher;
 use insider_bulk_core::domain::{FormType, Month};
 use insider_bulk_core::queue::{AnyQueue, MemoryQueue};
-use insider_bulk_core::store::{BundleStore, StoreUrl};
 use insider_bulk_ingest::synth::synth_month;
 use insider_bulk_packer::job::GenerateJob;
 use insider_bulk_packer::job::Packer;

@@ -5,12 +5,12 @@ mod amendments;
 mod read;
 mod repartition;
 mod sample;
-mod store;
+mod write;
 
 pub use read::{amended_filing, amendment_links, load_filings, month_accessions, undated_filings, Links};
 pub use repartition::repartition;
 pub use sample::{holds_real_filings, holds_sample, remove_sample, RemovedSample};
-pub use store::{content_hashes, store_filings, store_hashed, FilingToStore, StoreStatus};
+pub use write::{content_hashes, store_filings, store_hashed, FilingToStore, StoreStatus};
 
 use sha2::{Digest, Sha256};
 

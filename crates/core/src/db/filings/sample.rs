@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use super::amendments::{relink, Groups};
 use super::fingerprint_part;
-use super::store::delete_filings;
+use super::write::delete_filings;
 use crate::db::month_stats::{self, MonthDelta, MonthKey};
 use crate::db::schema::{bundles, filings};
 use crate::db::{superseded, write_transaction, DbConnection, DbError};

@@ -12,9 +12,9 @@ use tokio::sync::Semaphore;
 use super::plan::{CrawlStop, DayPlan, Plan};
 use super::progress::Progress;
 use super::{fetch_and_parse, is_weekend};
+use crate::batch::{BatchWriter, Failure, FailureKind, Item};
 use crate::edgar::{daily_index_path, EdgarClient, FormIndex};
 use crate::pipeline::BATCH_SIZE;
-use crate::store::{BatchWriter, Failure, FailureKind, Item};
 
 /// Downloads failed of a day without a single one fetched that stop the
 /// crawl.
