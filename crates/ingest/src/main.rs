@@ -70,9 +70,15 @@ enum Command {
     },
 }
 
+/// A filing date: a day of coverage (2003-01-01 to today, UTC).
 fn parse_date(s: &str) -> Result<time::Date, String> {
-    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
-        .map_err(|e| format!("expected YYYY-MM-DD: {e}"))
+    let date = time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
+        .map_err(|e| format!("expected YYYY-MM-DD: {e}"))?;
+    Month::new(date.year(), u32::from(u8::from(date.month()))).map_err(|e| e.to_string())?;
+    if date > time::OffsetDateTime::now_utc().date() {
+        return Err(format!("{date} is in the future"));
+    }
+    Ok(date)
 }
 
 #[tokio::main]

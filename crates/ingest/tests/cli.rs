@@ -102,3 +102,16 @@ fn bad_configuration_is_exit_two_with_a_reason() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("DATABASE_URL") || text(&out.stderr).contains("database URL"));
 }
+
+#[test]
+fn a_filing_date_outside_coverage_is_refused_before_anything_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db.sqlite3");
+    let file = fixtures_dir().join("form4_0000899243-21-019441.xml");
+    for (date, reason) in [("2002-12-31", "2003-01"), ("2999-01-01", "future"), ("2021-13-01", "YYYY-MM-DD")] {
+        let out = ingest(&["load", "--filing-date", date, file.to_str().unwrap()], Some(&db));
+        assert_eq!(out.status.code(), Some(2), "{date}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(reason), "{date}: {}", text(&out.stderr));
+    }
+    assert!(!db.exists(), "nothing was opened, let alone loaded");
+}
