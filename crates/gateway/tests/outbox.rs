@@ -74,7 +74,21 @@ async fn a_job_waits_in_the_outbox_while_the_broker_is_down() {
     let response = gw.http.post(&url).send().await.unwrap();
     assert_eq!(response.status(), 200, "the call is accepted while the broker is down");
     assert_eq!(gw.balance(&account).await, 75);
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The relay tries and fails (driven here, beside the gateway's own,
+    // until one of them has recorded a failed publish), and the message stays.
+    let dispatcher = insider_bulk_gateway::server::dispatcher(&gw.state, AnyQueue::Rabbit(rabbit.clone()));
+    let failed_publishes = || {
+        use diesel::prelude::*;
+        use insider_bulk_core::db::schema::outbox as table;
+        gw.db.run(|conn| Ok(table::table.select(diesel::dsl::max(table::attempts)).first::<Option<i32>>(conn)?))
+    };
+    let mut tries = 0;
+    while failed_publishes().await.unwrap().unwrap_or(0) == 0 {
+        assert_eq!(dispatcher.relay_once().await.unwrap(), 0, "nothing is confirmed while the broker is down");
+        tries += 1;
+        assert!(tries < 200, "no publish was ever attempted");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
     let (backlog, _) = gw.db.run(outbox::backlog).await.unwrap();
     assert_eq!(backlog, 1, "the message waits in the outbox");
 
