@@ -25,7 +25,8 @@ use crate::db::{DbConnection, DbError};
 /// Issuers per query: well under SQLite's limit of bound parameters.
 const ISSUERS_PER_QUERY: usize = 5000;
 
-#[derive(Queryable, Debug, Clone)]
+#[derive(Queryable, QueryableByName, Debug, Clone)]
+#[diesel(table_name = filings)]
 struct Member {
     accession_number: String,
     form_type: i32,
@@ -87,12 +88,13 @@ impl Member {
 /// A group's key: issuer, period of report, form type.
 type GroupKey = (String, Date, i32);
 
-/// The groups to relink: issuers, and where known the periods of report
-/// (a filter that keeps a batch's query to the groups it touched).
-#[derive(Debug, Default)]
-pub(super) struct Groups {
-    pub issuers: BTreeSet<String>,
-    pub periods: Option<BTreeSet<Date>>,
+/// The groups to relink.
+pub(super) enum Groups {
+    /// Every group of these issuers: a full relink.
+    OfIssuers(BTreeSet<String>),
+    /// The groups of exactly these (issuer, period of report) pairs: what a
+    /// batch of filings touched.
+    Exact(BTreeSet<(String, Date)>),
 }
 
 /// A filing's new links, where they differ from the stored ones.
@@ -102,45 +104,71 @@ struct Relinked {
     superseded_by: Option<String>,
 }
 
+/// Members by group, each group's filings once.
+type GroupMembers = BTreeMap<GroupKey, Vec<Member>>;
+
 /// Recomputes the links of every group of `groups` that holds an
 /// amendment, writes those that changed, and records their share of the
 /// months' fingerprints in `deltas`. Months touched that are not yet in
 /// `locked` are locked (and added) before anything is written to them.
+/// Groups are read and written a chunk at a time, so memory stays bounded
+/// however many there are.
 pub(super) fn relink(
     conn: &mut DbConnection,
     groups: &Groups,
     deltas: &mut BTreeMap<MonthKey, MonthDelta>,
     locked: &mut BTreeSet<MonthKey>,
 ) -> Result<(), DbError> {
-    let issuers: Vec<&str> = groups.issuers.iter().map(String::as_str).collect();
-    for chunk in issuers.chunks(ISSUERS_PER_QUERY) {
-        let members = load_groups(conn, chunk, groups.periods.as_ref())?;
-        let mut changed = Vec::new();
-        for group in members.values() {
-            changed.extend(links_of(group));
+    match groups {
+        Groups::OfIssuers(issuers) => {
+            let issuers: Vec<&str> = issuers.iter().map(String::as_str).collect();
+            for chunk in issuers.chunks(ISSUERS_PER_QUERY) {
+                let members = load_groups(conn, chunk, None)?;
+                relink_members(conn, &members, deltas, locked)?;
+            }
         }
-        let by_accession: HashMap<&str, &Member> =
-            members.values().flatten().map(|m| (m.accession_number.as_str(), m)).collect();
-        let new_keys: BTreeSet<MonthKey> = changed
-            .iter()
-            .filter_map(|c| by_accession[c.accession.as_str()].month_key())
-            .filter(|k| !locked.contains(k))
-            .collect();
-        month_stats::ensure_and_lock(conn, &new_keys)?;
-        locked.extend(new_keys);
-        for c in &changed {
-            let old = by_accession[c.accession.as_str()];
-            let Some(key) = old.month_key() else { continue };
-            let delta = deltas.entry(key).or_default();
-            delta.toggle(&fingerprint_part(
-                &old.content_sha256,
-                old.amends_accession_number.as_deref(),
-                old.superseded_by_accession_number.as_deref(),
-            ));
-            delta.toggle(&fingerprint_part(&old.content_sha256, c.amends.as_deref(), c.superseded_by.as_deref()));
+        Groups::Exact(pairs) => {
+            let pairs: Vec<&(String, Date)> = pairs.iter().collect();
+            for chunk in pairs.chunks(ISSUERS_PER_QUERY) {
+                let members = load_exact_groups(conn, chunk)?;
+                relink_members(conn, &members, deltas, locked)?;
+            }
         }
-        write_links(conn, &changed)?;
     }
+    Ok(())
+}
+
+fn relink_members(
+    conn: &mut DbConnection,
+    members: &GroupMembers,
+    deltas: &mut BTreeMap<MonthKey, MonthDelta>,
+    locked: &mut BTreeSet<MonthKey>,
+) -> Result<(), DbError> {
+    let mut changed = Vec::new();
+    for group in members.values() {
+        changed.extend(links_of(group));
+    }
+    let by_accession: HashMap<&str, &Member> =
+        members.values().flatten().map(|m| (m.accession_number.as_str(), m)).collect();
+    let new_keys: BTreeSet<MonthKey> = changed
+        .iter()
+        .filter_map(|c| by_accession[c.accession.as_str()].month_key())
+        .filter(|k| !locked.contains(k))
+        .collect();
+    month_stats::ensure_and_lock(conn, &new_keys)?;
+    locked.extend(new_keys);
+    for c in &changed {
+        let old = by_accession[c.accession.as_str()];
+        let Some(key) = old.month_key() else { continue };
+        let delta = deltas.entry(key).or_default();
+        delta.toggle(&fingerprint_part(
+            &old.content_sha256,
+            old.amends_accession_number.as_deref(),
+            old.superseded_by_accession_number.as_deref(),
+        ));
+        delta.toggle(&fingerprint_part(&old.content_sha256, c.amends.as_deref(), c.superseded_by.as_deref()));
+    }
+    write_links(conn, &changed)?;
     Ok(())
 }
 
@@ -152,7 +180,7 @@ fn load_groups(
     conn: &mut DbConnection,
     issuers: &[&str],
     periods: Option<&BTreeSet<Date>>,
-) -> Result<BTreeMap<GroupKey, Vec<Member>>, DbError> {
+) -> Result<GroupMembers, DbError> {
     let members = diesel::alias!(filings as members);
     let mut query = filings::table
         .inner_join(
@@ -172,12 +200,45 @@ fn load_groups(
         query = query.filter(filings::period_of_report.eq_any(periods.iter().copied().collect::<Vec<_>>()));
     }
     let rows: Vec<Member> = query.load(conn)?;
+    Ok(by_group(rows))
+}
+
+/// The members of exactly the groups of `pairs`. On PostgreSQL the pairs
+/// are joined as one array each: an index probe per pair, where `= ANY` on
+/// issuers and on periods probes every combination of the two. SQLite, in
+/// process, takes the issuers' and periods' lists (a superset of the pairs;
+/// relinking a group more changes nothing).
+fn load_exact_groups(conn: &mut DbConnection, pairs: &[&(String, Date)]) -> Result<GroupMembers, DbError> {
+    let DbConnection::Postgres(pg) = conn else {
+        let issuers: BTreeSet<&str> = pairs.iter().map(|(issuer, _)| issuer.as_str()).collect();
+        let periods: BTreeSet<Date> = pairs.iter().map(|(_, period)| *period).collect();
+        return load_groups(conn, &issuers.into_iter().collect::<Vec<_>>(), Some(&periods));
+    };
+    use diesel::sql_types::{Array, Date as SqlDate, Text};
+    let (issuers, periods): (Vec<&str>, Vec<Date>) = pairs.iter().map(|(i, p)| (i.as_str(), *p)).unzip();
+    let rows: Vec<Member> = diesel::sql_query(
+        "SELECT m.accession_number, m.form_type, m.document_type, m.filing_month, m.period_of_report, \
+                m.filing_date, m.date_of_original_submission, m.issuer_cik, m.first_owner_cik, m.content_sha256, \
+                m.amends_accession_number, m.superseded_by_accession_number \
+         FROM (SELECT DISTINCT issuer, period FROM unnest($1::text[], $2::date[]) AS g (issuer, period)) g \
+         JOIN filings a ON a.issuer_cik = g.issuer AND a.period_of_report = g.period \
+                       AND a.document_type LIKE '%/A' \
+         JOIN filings m ON m.issuer_cik = a.issuer_cik AND m.period_of_report = a.period_of_report \
+                       AND m.form_type = a.form_type",
+    )
+    .bind::<Array<Text>, _>(issuers)
+    .bind::<Array<SqlDate>, _>(periods)
+    .load(pg)?;
+    Ok(by_group(rows))
+}
+
+fn by_group(rows: Vec<Member>) -> GroupMembers {
     let mut groups: BTreeMap<GroupKey, BTreeMap<String, Member>> = BTreeMap::new();
     for m in rows {
         let key = (m.issuer_cik.clone(), m.period_of_report, m.form_type);
         groups.entry(key).or_default().insert(m.accession_number.clone(), m);
     }
-    Ok(groups.into_iter().map(|(k, v)| (k, v.into_values().collect())).collect())
+    groups.into_iter().map(|(k, v)| (k, v.into_values().collect())).collect()
 }
 
 /// The links of one group computed from its members alone, for the

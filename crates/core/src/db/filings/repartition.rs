@@ -23,7 +23,7 @@ pub struct Repartitioned {
 /// Relinks every amendment and recounts every month, in the caller's
 /// transaction. The months' statistics are replaced whole.
 pub fn repartition(conn: &mut DbConnection) -> Result<Repartitioned, DbError> {
-    let groups = Groups { issuers: amendments::issuers_with_amendments(conn)?, periods: None };
+    let groups = Groups::OfIssuers(amendments::issuers_with_amendments(conn)?);
     let (mut deltas, mut locked) = (BTreeMap::new(), BTreeSet::new());
     amendments::relink(conn, &groups, &mut deltas, &mut locked)?;
 

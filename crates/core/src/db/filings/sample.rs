@@ -74,7 +74,7 @@ pub fn remove_sample(conn: &mut DbConnection) -> Result<RemovedSample, DbError> 
         delete_filings(conn, &accessions)?;
         // A real filing of a sample issuer (made-up CIKs make this all but
         // impossible) must not keep a link to a deleted row.
-        let groups = Groups { issuers: sample.iter().map(|s| s.7.clone()).collect(), periods: None };
+        let groups = Groups::OfIssuers(sample.iter().map(|s| s.7.clone()).collect());
         let sample_keys = keys.clone();
         relink(conn, &groups, &mut deltas, &mut keys)?;
         month_stats::apply(conn, &deltas)?;

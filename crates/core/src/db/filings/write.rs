@@ -201,7 +201,7 @@ fn store_in_transaction(
 
     let open_month = month_stats::open_month();
     let mut deltas: BTreeMap<MonthKey, MonthDelta> = BTreeMap::new();
-    let mut groups = amendments::Groups { periods: Some(BTreeSet::new()), ..Default::default() };
+    let mut groups: BTreeSet<(String, Date)> = BTreeSet::new();
     let mut statuses = Vec::with_capacity(batch.len());
     let mut replaced = Vec::new();
     let mut rows = FilingRows::default();
@@ -236,8 +236,7 @@ fn store_in_transaction(
                         delta.changed_after_close += 1;
                     }
                 }
-                groups.issuers.insert(old.issuer_cik.clone());
-                groups.periods.get_or_insert_default().insert(old.period_of_report);
+                groups.insert((old.issuer_cik.clone(), old.period_of_report));
                 replaced.push(acc);
                 StoreStatus::Updated
             }
@@ -249,8 +248,7 @@ fn store_in_transaction(
             delta.filings += 1;
             delta.rows += filing.row_count() as i64;
         }
-        groups.issuers.insert(filing.submission.issuer.cik.as_str().to_owned());
-        groups.periods.get_or_insert_default().insert(filing.submission.period_of_report);
+        groups.insert((filing.submission.issuer.cik.as_str().to_owned(), filing.submission.period_of_report));
         rows.push(filing, hash, &item.loaded_from, now);
         statuses.push(status);
     }
@@ -260,7 +258,7 @@ fn store_in_transaction(
     lap("delete");
     insert_rows(conn, &rows)?;
     lap("insert");
-    amendments::relink(conn, &groups, &mut deltas, &mut keys)?;
+    amendments::relink(conn, &amendments::Groups::Exact(groups), &mut deltas, &mut keys)?;
     lap("link");
     month_stats::apply(conn, &deltas)?;
     lap("apply");
