@@ -422,7 +422,7 @@ class Bench:
             "month_stats::list": "SELECT * FROM month_stats WHERE form_type = 4",
             "bundles::list": "SELECT * FROM bundles WHERE form_type = 4",
             "month_accessions (pack)":
-                f"SELECT accession_number FROM filings WHERE form_type = {PROBE[0]} AND period_month = '{PROBE[1]}' "
+                f"SELECT accession_number FROM filings WHERE form_type = {PROBE[0]} AND filing_month = '{PROBE[1]}' "
                 "ORDER BY accession_number",
             "holds_real_filings (every load and synth)":
                 "SELECT EXISTS (SELECT 1 FROM filings WHERE source <> 'synthetic')",
