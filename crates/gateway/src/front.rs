@@ -103,6 +103,9 @@ pub(crate) fn observe(
     let (count, time) = observers(metrics, route, method, status);
     count.inc();
     time.observe(started.elapsed().as_secs_f64());
+    // The route's template, never the request's own path and query, which
+    // may carry a key.
+    tracing::debug!(target: "insider_bulk_gateway::access", %method, route = &**route, status = status.as_u16(), "answered");
 }
 
 /// The request counter and latency histogram of a (route, method, status).
