@@ -181,3 +181,70 @@ fn both_backends_and_schema_rs_describe_one_schema() {
     problems.extend(differences(&schema_rs, &as_stored, ("schema.rs", "SQLite")));
     assert!(problems.is_empty(), "the schemas differ:\n{}", problems.join("\n"));
 }
+
+/// (table, column) → the names its CHECK constraint allows, read back from
+/// the database the migrations built.
+fn check_lists(backend: Backend) -> BTreeMap<(String, String), Vec<String>> {
+    #[derive(QueryableByName)]
+    struct Definition {
+        #[diesel(sql_type = Text)]
+        table_name: String,
+        #[diesel(sql_type = Text)]
+        definition: String,
+    }
+    let db = TestDatabase::new(backend);
+    let mut conn = db.connect();
+    let definitions: Vec<Definition> = match &mut conn {
+        // `CHECK ((reason = ANY (ARRAY['on_demand'::text, …])))`
+        DbConnection::Postgres(pg) => diesel::sql_query(
+            "SELECT conrelid::regclass::text AS table_name, pg_get_constraintdef(oid) AS definition \
+             FROM pg_constraint WHERE contype = 'c' AND connamespace = current_schema()::regnamespace",
+        )
+        .load(pg)
+        .unwrap(),
+        // The CREATE TABLE statement, with `CHECK (reason IN ('on_demand', …))`.
+        DbConnection::Sqlite(lite) => diesel::sql_query(
+            "SELECT name AS table_name, sql AS definition FROM sqlite_master WHERE type = 'table' AND sql IS NOT NULL",
+        )
+        .load(lite)
+        .unwrap(),
+    };
+    let mut lists = BTreeMap::new();
+    for d in definitions {
+        let mut rest = d.definition.as_str();
+        while let Some(at) = rest.find("CHECK (") {
+            rest = &rest[at + "CHECK (".len()..];
+            let body = &rest[..rest.find("))").map_or(rest.len(), |end| end + 2)];
+            let column: String =
+                body.trim_start_matches('(').chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            let names: Vec<String> = body.split('\'').skip(1).step_by(2).map(str::to_owned).collect();
+            if !names.is_empty() {
+                lists.insert((d.table_name.clone(), column), names);
+            }
+        }
+    }
+    lists
+}
+
+#[test]
+fn check_constraints_allow_exactly_the_rust_names() {
+    use insider_bulk_core::domain::{BundleStatus, FilingSource, JobReason, JobState, LedgerKind, StorageTier, Tier};
+    let expected: BTreeMap<(String, String), Vec<String>> = [
+        ("jobs", "reason", JobReason::NAMES),
+        ("jobs", "state", JobState::NAMES),
+        ("bundles", "status", BundleStatus::NAMES),
+        ("bundles", "storage", StorageTier::NAMES),
+        ("accounts", "tier", Tier::NAMES),
+        ("ledger", "entry_kind", LedgerKind::NAMES),
+        ("filings", "source", FilingSource::NAMES),
+    ]
+    .into_iter()
+    .map(|(table, column, names)| {
+        ((table.to_owned(), column.to_owned()), names.iter().map(|n| n.to_string()).collect())
+    })
+    .collect();
+    for backend in [Backend::Postgres, Backend::Sqlite] {
+        let found = check_lists(backend);
+        assert_eq!(found, expected, "{backend:?}: the CHECK lists are the Rust enums' names");
+    }
+}

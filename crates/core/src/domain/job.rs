@@ -17,6 +17,10 @@ macro_rules! named_enum {
         pub enum $name { $($variant),+ }
 
         impl $name {
+            /// Every name, in declaration order: the one list the
+            /// migrations' CHECK constraints are tested against.
+            pub const NAMES: &'static [&'static str] = &[$($text),+];
+
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
             }
