@@ -65,9 +65,14 @@ pub async fn state(
 /// the wake its generate calls ring, and the queue statistics its
 /// estimates and readiness read.
 pub fn dispatcher(state: &AppState, queue: AnyQueue) -> Dispatcher {
-    let metrics = state.metrics.dispatch.clone();
-    Dispatcher::with_parts(state.db.clone(), queue, metrics, state.relay_wake.clone(), state.dispatch.clone())
-        .sharing_stats(state.queue_stats.clone())
+    Dispatcher::with_parts(
+        state.db.clone(),
+        queue,
+        state.metrics.dispatch.clone(),
+        state.relay_wake.clone(),
+        state.queue_stats.clone(),
+        state.dispatch.clone(),
+    )
 }
 
 /// Starts the dispatcher's relay, sweeper and monitor; they stop when

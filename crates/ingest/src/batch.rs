@@ -25,14 +25,7 @@ pub struct Prepared {
 
 impl Prepared {
     pub fn new(items: Vec<Item>) -> Self {
-        let mut filings = Vec::with_capacity(items.len());
-        let mut failures = Vec::new();
-        for item in items {
-            match item {
-                Ok(filing) => filings.push(filing),
-                Err(failure) => failures.push(failure),
-            }
-        }
+        let (filings, failures) = split(items);
         let hashes = content_hashes(&filings);
         Prepared { filings, hashes, failures }
     }
@@ -45,6 +38,19 @@ impl Prepared {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// The filings of a batch of items, and its failures.
+fn split(items: Vec<Item>) -> (Vec<FilingToStore>, Vec<Failure>) {
+    let mut filings = Vec::with_capacity(items.len());
+    let mut failures = Vec::new();
+    for item in items {
+        match item {
+            Ok(filing) => filings.push(filing),
+            Err(failure) => failures.push(failure),
+        }
+    }
+    (filings, failures)
 }
 
 /// An input that did not become a stored filing, and why.
@@ -167,14 +173,7 @@ impl BatchWriter {
     }
 
     pub async fn write(&mut self, items: Vec<Item>) -> Result<(), DbError> {
-        let mut batch = Vec::with_capacity(items.len());
-        let mut failures = Vec::new();
-        for item in items {
-            match item {
-                Ok(filing) => batch.push(filing),
-                Err(failure) => failures.push(failure),
-            }
-        }
+        let (batch, failures) = split(items);
         self.write_batch(batch, None, failures).await
     }
 

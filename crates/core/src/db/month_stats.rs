@@ -50,10 +50,16 @@ pub fn list(conn: &mut DbConnection, form: FormType) -> Result<Vec<MonthStats>, 
 /// pass over them: what its stats row must hold (a check of the deltas the
 /// store applies, for tests, and the recount of a repartition).
 pub fn recount(conn: &mut DbConnection, form: FormType, month: Month) -> Result<(String, i64, i64), DbError> {
+    recount_key(conn, &(i32::from(form.number()), month.to_string()))
+}
+
+/// [`recount`] of a month as the tables key it.
+pub(crate) fn recount_key(conn: &mut DbConnection, key: &MonthKey) -> Result<(String, i64, i64), DbError> {
     use super::schema::filings;
+    let (form_type, month) = key;
     let rows: Vec<(String, Option<String>, Option<String>, i32)> = filings::table
-        .filter(filings::form_type.eq(i32::from(form.number())))
-        .filter(filings::filing_month.eq(month.to_string()))
+        .filter(filings::form_type.eq(*form_type))
+        .filter(filings::filing_month.eq(month))
         .select((
             filings::content_sha256,
             filings::amends_accession_number,

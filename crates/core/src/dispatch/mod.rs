@@ -69,25 +69,22 @@ pub struct Dispatcher {
 impl Dispatcher {
     /// A dispatcher whose metrics go into `registry`.
     pub fn new(db: Database, queue: AnyQueue, registry: &Registry, config: DispatchConfig) -> Self {
-        Self::with_parts(db, queue, Arc::new(DispatchMetrics::register(registry)), Default::default(), config)
+        let metrics = Arc::new(DispatchMetrics::register(registry));
+        Self::with_parts(db, queue, metrics, Default::default(), Default::default(), config)
     }
 
     /// A dispatcher on handles its host already shares: the metrics it
-    /// exports, and the wake its request handlers ring after a commit.
+    /// exports, the wake its request handlers ring after a commit, and the
+    /// queue statistics its estimates and readiness read.
     pub fn with_parts(
         db: Database,
         queue: AnyQueue,
         metrics: Arc<DispatchMetrics>,
         wake: Arc<Notify>,
+        stats: Arc<QueueStats>,
         config: DispatchConfig,
     ) -> Self {
-        Dispatcher { db, queue, metrics, wake, stats: Arc::new(QueueStats::default()), config }
-    }
-
-    /// Shares `stats` with the host, which reads it for estimates and readiness.
-    pub fn sharing_stats(mut self, stats: Arc<QueueStats>) -> Self {
-        self.stats = stats;
-        self
+        Dispatcher { db, queue, metrics, wake, stats, config }
     }
 
     /// Rung after a job and its outbox row commit, so the relay publishes now.

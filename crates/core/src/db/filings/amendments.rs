@@ -67,12 +67,11 @@ impl Member {
     }
 
     fn could_amend(&self, original: &Member) -> bool {
-        let known_both = |a: Option<Date>, b: Option<Date>| a.zip(b);
+        // Each date rule applies where both of its dates are known.
         !original.is_amendment()
             && original.first_owner_cik == self.first_owner_cik
-            && known_both(original.filing_date, self.filing_date).is_none_or(|(filed, amended)| filed <= amended)
-            && known_both(self.date_of_original_submission, original.filing_date)
-                .is_none_or(|(wanted, filed)| wanted == filed)
+            && original.filing_date.zip(self.filing_date).is_none_or(|(filed, amended)| filed <= amended)
+            && self.date_of_original_submission.zip(original.filing_date).is_none_or(|(wanted, filed)| wanted == filed)
     }
 
     /// Versions of one filing are ordered by filing date, then accession.

@@ -11,7 +11,6 @@ use super::amendments::{self, Groups};
 use crate::db::month_stats::{self, MonthStats};
 use crate::db::schema::{filings, month_stats as month_stats_table};
 use crate::db::{now_utc, DbConnection, DbError};
-use crate::domain::{FormType, Month};
 
 /// What a repartition recomputed.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -37,13 +36,7 @@ pub fn repartition(conn: &mut DbConnection) -> Result<Repartitioned, DbError> {
     let mut done = Repartitioned::default();
     for (form_type, month) in months {
         let Some(month) = month else { continue };
-        let bad = |what: String| DbError::Corrupt(format!("filings: {what}"));
-        let form = FormType::from_number(i64::from(form_type)).map_err(|e| bad(e.to_string()))?;
-        let parsed = Month::containing(
-            time::Date::parse(&format!("{month}-01"), time::macros::format_description!("[year]-[month]-[day]"))
-                .map_err(|e| bad(format!("filing month {month}: {e}")))?,
-        );
-        let (fingerprint, filing_count, row_count) = month_stats::recount(conn, form, parsed)?;
+        let (fingerprint, filing_count, row_count) = month_stats::recount_key(conn, &(form_type, month.clone()))?;
         let row = MonthStats {
             form_type,
             period_month: month,
