@@ -257,6 +257,9 @@ diesel::table! {
         source_fingerprint -> Text,
         last_job_id -> Nullable<Text>,
         synthetic -> Bool,
+        jsonl_object_key -> Text,
+        jsonl_sha256 -> Text,
+        jsonl_size_bytes -> BigInt,
     }
 }
 
