@@ -331,6 +331,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    download_grants (account_id, object_key) {
+        account_id -> Text,
+        object_key -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     superseded_objects (object_key) {
         object_key -> Text,
         superseded_at -> Timestamp,
