@@ -27,6 +27,7 @@ use crate::metrics::Metrics;
 use crate::openapi::ApiDescription;
 use crate::rate_limit::RateLimiter;
 use crate::service::index::IndexCache;
+use crate::service::signed_url::UrlSigner;
 use crate::state::AppState;
 
 /// Builds the shared state; fails clearly on bad JWT keys or an
@@ -43,7 +44,10 @@ pub async fn state(
         Some(url) => RateLimiter::redis(url, "insider-bulk:ratelimit").await?,
         None => RateLimiter::memory(),
     };
+    let url_signer = UrlSigner::load_or_create(config.download_url_secret.as_deref(), &shared.data_dir)
+        .map_err(|e| anyhow::anyhow!("the download URL key in {}: {e}", shared.data_dir.display()))?;
     Ok(AppState {
+        url_signer,
         auth: Authenticator::new(db.clone(), jwt, config.auth_cache),
         policy_fields: Arc::new(crate::guard::PolicyFields::new(&config.limits)),
         db,
@@ -100,7 +104,6 @@ pub fn http(state: AppState, listener: TcpListener) -> std::io::Result<actix_web
     let server = builder
         .listen(format!("insider-bulk-http-{addr}"), listener, move || {
             let state = state.clone();
-            let index_state = state.clone();
             let description = description.clone();
             let draining = draining.clone();
             let app = App::new()
@@ -123,11 +126,7 @@ pub fn http(state: AppState, listener: TcpListener) -> std::io::Result<actix_web
                     async move { draining.notified().await }
                 })
                 .local_addr(addr)
-                .h1(crate::index_route::in_front_of(
-                    map_config(app.into_factory().map_err(|e| e.error_response()), |_| AppConfig::default()),
-                    index_state,
-                    addr.to_string(),
-                ));
+                .h1(map_config(app.into_factory().map_err(|e| e.error_response()), |_| AppConfig::default()));
             fn_service(|io: TcpStream| async move {
                 // A response's head and body may leave in two writes: without
                 // this, Nagle holds the second for the client's delayed ACK.

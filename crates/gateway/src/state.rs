@@ -21,6 +21,8 @@ pub struct AppState {
     pub config: Arc<GatewayConfig>,
     /// How long a signed download URL works (`Config::download_url_validity`).
     pub signed_url_validity: std::time::Duration,
+    /// Signs the download URLs of a local store.
+    pub url_signer: crate::service::signed_url::UrlSigner,
     /// How long a published message may go undelivered before it counts as
     /// lost (`Config::job_redispatch_after`).
     pub redispatch_after: std::time::Duration,
