@@ -105,7 +105,8 @@ impl GatewayConfig {
             }
             Ok(cost)
         };
-        let costs = Costs { index: cost("COST_INDEX")?, download: cost("COST_DOWNLOAD")?, generate: cost("COST_GENERATE")? };
+        let costs =
+            Costs { index: cost("COST_INDEX")?, download: cost("COST_DOWNLOAD")?, generate: cost("COST_GENERATE")? };
         Ok(GatewayConfig {
             bind_addr: lookup("GATEWAY_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into()),
             public_url: lookup("GATEWAY_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned()),

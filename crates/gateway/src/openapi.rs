@@ -6,8 +6,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::routes::{self, ErrorBody, ErrorDetail};
 use crate::service::account::{AccountView, LedgerView, RateLimitView};
-use crate::service::generate::GenerateResponse;
 use crate::service::download::{DownloadResponse, PendingResponse};
+use crate::service::generate::GenerateResponse;
 use crate::service::index::{BundleFile, IndexDocument, IndexEntry, JobRef};
 use crate::service::jobs::{JobView, Progress};
 
@@ -103,7 +103,9 @@ fn constrain_parameters(doc: &mut serde_json::Value, current_year: i32) {
                 Some("year") => json!({"type": "integer", "minimum": 2003, "maximum": current_year}),
                 Some("month") => json!({"type": "integer", "minimum": 1, "maximum": 12}),
                 Some("job_id") => json!({"type": "string", "format": "uuid"}),
-                Some("filename") => json!({"type": "string", "pattern": "^form-[345]-[0-9]{4}-[0-9]{2}\\.(jsonl|tar)\\.gz$"}),
+                Some("filename") => {
+                    json!({"type": "string", "pattern": "^form-[345]-[0-9]{4}-[0-9]{2}\\.(jsonl|tar)\\.gz$"})
+                }
                 Some("Idempotency-Key") => {
                     json!({"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"})
                 }

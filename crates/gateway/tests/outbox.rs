@@ -62,9 +62,11 @@ async fn a_job_waits_in_the_outbox_while_the_broker_is_down() {
         .expect("RabbitMQ is needed for this test (scripts/services.sh starts it)");
     let store_dir = tempfile::tempdir().unwrap();
     let store = BundleStore::open(&StoreUrl::Local(store_dir.path().join("bundles"))).unwrap();
-    let gw =
-        TestGateway::start_full(Backend::Postgres, store, store_dir, Some(AnyQueue::Rabbit(rabbit.clone())), |_| {})
-            .await;
+    let gw = TestGateway::builder(Backend::Postgres)
+        .store(store, store_dir)
+        .relay_queue(AnyQueue::Rabbit(rabbit.clone()))
+        .start()
+        .await;
     let (account, key) = gw.account(Tier::Pro, 100).await;
 
     open.store(false, Ordering::SeqCst);

@@ -39,7 +39,7 @@ fn recovered(gw: &TestGateway, reason: &str) -> u64 {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_call_for_a_month_whose_message_was_lost_recovers_the_job() {
     use diesel::prelude::*;
-    let gw = TestGateway::start_with(Backend::Postgres, |_| {}).await;
+    let gw = TestGateway::builder(Backend::Postgres).start().await;
     let (a, key_a) = gw.account(Tier::Pro, 100).await;
     let (b, key_b) = gw.account(Tier::Pro, 100).await;
     let month = Month::current().previous().unwrap();
@@ -79,7 +79,7 @@ async fn a_call_for_a_month_whose_message_was_lost_recovers_the_job() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_call_for_a_month_whose_packer_died_recovers_the_job() {
-    let gw = TestGateway::start_with(Backend::Sqlite, |_| {}).await;
+    let gw = TestGateway::builder(Backend::Sqlite).start().await;
     let (a, key_a) = gw.account(Tier::Pro, 100).await;
     let month = Month::current().previous().unwrap();
     let first = generate(&gw, &key_a, month).await;

@@ -119,3 +119,22 @@ pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
     entries.flatten().flat_map(|e| if e.path().is_dir() { files_under(&e.path()) } else { vec![e.path()] }).collect()
 }
+
+/// Waits until `check` holds, looking again every 20 ms, and fails the
+/// test naming `what` when it still does not after `within`. The one way
+/// tests wait for work done in the background: the bound is generous, and
+/// no test asserts how long the wait took.
+pub async fn eventually<F, Fut>(within: std::time::Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if check().await {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "still not so after {within:?}: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

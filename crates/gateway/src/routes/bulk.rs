@@ -56,11 +56,7 @@ pub const TOKENS_CHARGED: header::HeaderName = header::HeaderName::from_static("
     ),
     security(("api_key_header" = []), ("api_key" = []), ("api_token" = []), ("bearer" = []))
 )]
-pub async fn generate(
-    state: web::Data<AppState>,
-    path: MonthPath,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
+pub async fn generate(state: web::Data<AppState>, path: MonthPath, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let key = match req.headers().get(IDEMPOTENCY_KEY) {
         Some(v) => Some(v.to_str().map_err(|_| ApiError::invalid("Idempotency-Key", "must be visible ASCII"))?),
         None => None,
@@ -120,7 +116,8 @@ pub async fn index_answer(
     let base = base_url(state, head, default_host);
     let rendered = index::index(state, form, &base).await?;
     if matches_etag(&head.headers, &rendered.etag) {
-        let mut response = HttpResponse::NotModified().insert_header((header::ETAG, rendered.etag_header.clone())).finish();
+        let mut response =
+            HttpResponse::NotModified().insert_header((header::ETAG, rendered.etag_header.clone())).finish();
         response.headers_mut().insert(TOKENS_CHARGED, HeaderValue::from_static("0"));
         return Ok(response);
     }

@@ -28,17 +28,25 @@ pub async fn file(
     let Signature { sha256, expires, signature } = query.into_inner();
     let object = SignedObject { object_key: path.into_inner(), sha256, expires };
     if !state.url_signer.verifies(&object, &signature) {
-        return Err(ApiError::Forbidden("the download URL's signature does not match: ask the download endpoint for a new URL".into()));
+        return Err(ApiError::Forbidden(
+            "the download URL's signature does not match: ask the download endpoint for a new URL".into(),
+        ));
     }
     if time::OffsetDateTime::now_utc().unix_timestamp() >= object.expires {
-        return Err(ApiError::Forbidden("the download URL has expired: ask the download endpoint for a new URL".into()));
+        return Err(ApiError::Forbidden(
+            "the download URL has expired: ask the download endpoint for a new URL".into(),
+        ));
     }
     let size = state.store.size(&object.object_key).await.map_err(|e| ApiError::Internal(e.to_string()))?;
     let Some(size) = size else {
         return Err(ApiError::NotFound("the file of this URL is gone: ask the download endpoint for a new URL".into()));
     };
-    let mut response = super::ranges::stream(&state, &req, &object.object_key, size, &object.sha256, &public_name(&object.object_key)).await?;
-    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("private, max-age=86400, immutable"));
+    let mut response =
+        super::ranges::stream(&state, &req, &object.object_key, size, &object.sha256, &public_name(&object.object_key))
+            .await?;
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("private, max-age=86400, immutable"));
     Ok(response)
 }
 

@@ -51,7 +51,6 @@ pub fn admission(req: &HttpRequest) -> Result<Admission, ApiError> {
     req.extensions().get::<Admission>().cloned().ok_or_else(|| ApiError::Internal("route outside the guard".into()))
 }
 
-
 pub(crate) fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed("method not allowed here".into())
 }

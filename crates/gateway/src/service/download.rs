@@ -30,7 +30,9 @@ use crate::state::AppState;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DownloadResponse {
     /// Signed URL of the file; needs no API key, works until `expires_at`.
-    #[schema(example = "https://bulk.example.com/files/hot/form-4/2026/form-4-2026-04.0123456789abcdef.jsonl.gz?sha256=...&expires=1777755312&signature=...")]
+    #[schema(
+        example = "https://bulk.example.com/files/hot/form-4/2026/form-4-2026-04.0123456789abcdef.jsonl.gz?sha256=...&expires=1777755312&signature=..."
+    )]
     pub download_url: String,
     #[schema(example = "form-4-2026-04.jsonl.gz")]
     pub filename: String,
@@ -106,14 +108,8 @@ pub async fn download(
     };
     state.metrics.tokens_charged.inc_by(tokens_charged as u64);
     let download_url = signed_url(state, base_url, &object_key, &sha256, expires_at).await?;
-    let body = DownloadResponse {
-        download_url,
-        filename,
-        row_count,
-        size_bytes,
-        sha256,
-        expires_at: timestamp(expires_at),
-    };
+    let body =
+        DownloadResponse { download_url, filename, row_count, size_bytes, sha256, expires_at: timestamp(expires_at) };
     Ok(DownloadAnswer::Ready { body, tokens_charged })
 }
 
@@ -166,7 +162,13 @@ fn pending(open: Option<JobRow>, file: FileName) -> PendingResponse {
         Some(job) => (job.id, timestamp(job.queued_at), job.state),
         None => (String::new(), timestamp(now_utc()), JobState::Queued),
     };
-    PendingResponse { job_id, queued_at, status: status.to_string(), filename, retry_after_seconds: RETRY_AFTER_SECONDS }
+    PendingResponse {
+        job_id,
+        queued_at,
+        status: status.to_string(),
+        filename,
+        retry_after_seconds: RETRY_AFTER_SECONDS,
+    }
 }
 
 /// The store's own presigned URL (S3), else one the gateway signs.

@@ -281,7 +281,11 @@ async fn build(state: &AppState, form: FormType, base_url: &str) -> Result<Index
                 filing_count: filing_counts.get(&name).copied().unwrap_or(0),
                 synthetic: bundle.as_ref().is_some_and(|b| b.synthetic),
                 storage: bundle.as_ref().map(|b| b.storage.to_string()),
-                bundle: bundle.map(|b| BundleFile { filename: b.file_name, size_bytes: b.size_bytes, sha256: b.sha256 }),
+                bundle: bundle.map(|b| BundleFile {
+                    filename: b.file_name,
+                    size_bytes: b.size_bytes,
+                    sha256: b.sha256,
+                }),
                 job: jobs.remove(&month).map(|j| JobRef { id: j.id, state: j.state.to_string() }),
             }
         })

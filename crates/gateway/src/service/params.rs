@@ -66,7 +66,12 @@ pub struct FileName {
 /// type is a parameter (400 when invalid); a year outside coverage and a
 /// name the index does not list are not found (404), as the live docs say:
 /// names come from index.json, exactly as spelled there.
-pub fn file_name_as_of(raw_form: &str, raw_year: &str, raw_name: &str, today: time::Date) -> Result<FileName, ApiError> {
+pub fn file_name_as_of(
+    raw_form: &str,
+    raw_year: &str,
+    raw_name: &str,
+    today: time::Date,
+) -> Result<FileName, ApiError> {
     let form = form_type(raw_form)?;
     let this_year = today.year();
     let year = match raw_year.parse::<i32>() {
@@ -94,7 +99,8 @@ pub fn file_name_as_of(raw_form: &str, raw_year: &str, raw_name: &str, today: ti
     if digits.len() != 2 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(not_listed());
     }
-    let month = digits.parse::<u32>().ok().and_then(|m| Month::new_as_of(year, m, today).ok()).ok_or_else(not_listed)?;
+    let month =
+        digits.parse::<u32>().ok().and_then(|m| Month::new_as_of(year, m, today).ok()).ok_or_else(not_listed)?;
     Ok(FileName { form, month, kind })
 }
 
@@ -161,7 +167,10 @@ mod tests {
         }
         assert!(not_found(file_name_as_of("4", "2002", "form-4-2002-12.jsonl.gz", today)), "before coverage");
         assert!(not_found(file_name_as_of("4", "2027", "form-4-2027-01.jsonl.gz", today)), "after coverage");
-        assert!(matches!(file_name_as_of("4", "26", "x", today), Err(ApiError::InvalidParameter { param: "year", .. })));
+        assert!(matches!(
+            file_name_as_of("4", "26", "x", today),
+            Err(ApiError::InvalidParameter { param: "year", .. })
+        ));
         assert!(matches!(
             file_name_as_of("6", "2026", "form-6-2026-04.jsonl.gz", today),
             Err(ApiError::InvalidParameter { param: "form_type", .. })

@@ -127,7 +127,11 @@ mod tests {
     use super::*;
 
     fn object() -> SignedObject {
-        SignedObject { object_key: "hot/form-4/2026/f.jsonl.gz".into(), sha256: "ab".repeat(32), expires: 1_800_000_000 }
+        SignedObject {
+            object_key: "hot/form-4/2026/f.jsonl.gz".into(),
+            sha256: "ab".repeat(32),
+            expires: 1_800_000_000,
+        }
     }
 
     #[test]
