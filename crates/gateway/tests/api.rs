@@ -340,3 +340,38 @@ async fn index_requests_count_under_their_route_pattern_whatever_the_form() {
     assert_eq!(count("401"), Some(1), "{metrics}");
     assert!(!metrics.contains("form-4/index.json"), "no per-form label: {metrics}");
 }
+
+/// The live docs' ways to pass a key are equivalent; two different keys
+/// in one request are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_documented_way_to_pass_a_key_works() {
+    let gw = TestGateway::start(Backend::Sqlite).await;
+    let (_, key) = gw.account(Tier::Pro, 1000).await;
+    let (_, other) = gw.account(Tier::Pro, 1000).await;
+    let index = format!("{}/api/insiders/bulk/form-4/index.json", gw.base);
+    let ways = [
+        gw.http.get(format!("{index}?apiKey={key}")),
+        gw.http.get(format!("{index}?api_Token={key}")),
+        gw.http.get(&index).header("X-API-Key", &key),
+        gw.http.get(&index).bearer_auth(&key),
+        gw.http.get(format!("{index}?apiKey={key}")).header("X-API-Key", &key),
+    ];
+    for way in ways {
+        let response = way.send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["x-tokens-charged"], "25");
+        assert_eq!(response.headers()["x-request-id"].len(), 32);
+    }
+    for (status, request) in [
+        (400, gw.http.get(format!("{index}?apiKey={key}")).header("X-API-Key", &other)),
+        (400, gw.http.get(format!("{index}?api_Token={key}")).bearer_auth(&other)),
+        (400, gw.http.get(format!("{index}?apiKey={key}&api_Token={other}"))),
+        (
+            401,
+            gw.http.get(&index).header("X-API-Key", "ibk_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+        ),
+    ] {
+        let (got, error) = error_of(request.send().await.unwrap()).await;
+        assert_eq!(got, status, "{error}");
+    }
+}
