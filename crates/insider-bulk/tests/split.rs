@@ -38,7 +38,7 @@ async fn gateway_and_two_packers_regenerate_a_month() {
         .map(|filing| FilingToStore { filing, loaded_from: "synth".into() })
         .collect();
     db.run(move |c| store_filings(c, &batch).map(drop)).await.unwrap();
-    let key = admin::create_account(&db, "split", Tier::Pro, 100).await.unwrap().1.plaintext;
+    let key = admin::create_account(&db, "split", Tier::Pro, 100_000).await.unwrap().1.plaintext;
 
     let dir = tempfile::tempdir().unwrap();
     let queue = unique_queue_name();
@@ -84,7 +84,7 @@ async fn gateway_and_two_packers_regenerate_a_month() {
 async fn two_gateways_share_one_rate_limit() {
     let test_db = TestDatabase::postgres();
     let db = Database::open(&test_db.url, 4).await.unwrap();
-    let key = admin::create_account(&db, "limited", Tier::Free, 0).await.unwrap().1.plaintext;
+    let key = admin::create_account(&db, "limited", Tier::Free, 100_000).await.unwrap().1.plaintext;
     let dir = tempfile::tempdir().unwrap();
     let queue = unique_queue_name();
     let mut gateways = Vec::new();

@@ -101,7 +101,8 @@ pub async fn wait_ready(http: &reqwest::Client, url: &str, process: &Process) {
 }
 
 /// POST generate, poll the index until the month's `generated_at` moves,
-/// download, check the sha256 and open the tar. Returns the manifest.
+/// download both files through their signed URLs, check their sha256 and
+/// size, count the JSON lines and open the tar. Returns the manifest.
 pub async fn generate_and_download(
     http: &reqwest::Client,
     base: &str,
@@ -113,7 +114,7 @@ pub async fn generate_and_download(
     use sha2::{Digest, Sha256};
     let index_url = format!("{base}/api/insiders/bulk/form-{form}/index.json?api_Token={key}");
     let entry = |index: &serde_json::Value| {
-        index["months"]
+        index["files"]
             .as_array()
             .unwrap()
             .iter()
@@ -129,20 +130,44 @@ pub async fn generate_and_download(
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     let job: serde_json::Value = response.json().await.unwrap();
     assert_eq!(job["status"], "queued");
+    // Polled as the docs advise, with the last ETag: a 304 is free.
+    let mut etag = String::new();
     let fresh = loop {
         assert!(started.elapsed() < Duration::from_secs(120), "the month was not regenerated in 120 s: {job}");
-        let index: serde_json::Value = http.get(&index_url).send().await.unwrap().json().await.unwrap();
+        let answer = http.get(&index_url).header("If-None-Match", &etag).send().await.unwrap();
+        if answer.status() == 304 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        }
+        assert_eq!(answer.status(), 200);
+        etag = answer.headers()["etag"].to_str().unwrap().to_owned();
+        let index: serde_json::Value = answer.json().await.unwrap();
         let e = entry(&index);
         if e["status"] == "available" && e["generated_at"] != old_generated && e["job"]["id"] == job["job_id"] {
             break e;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    let download = http.get(format!("{}?api_Token={key}", fresh["url"].as_str().unwrap())).send().await.unwrap();
-    assert_eq!(download.status(), 200);
-    let bytes = download.bytes().await.unwrap();
-    assert_eq!(hex::encode(Sha256::digest(&bytes)), fresh["sha256"].as_str().unwrap());
-    assert_eq!(bytes.len() as i64, fresh["size"].as_i64().unwrap());
+    let fetch = |filename: String| async move {
+        let call = format!("{base}/api/insiders/bulk/form-{form}/{year}/{filename}");
+        let answer = http.get(&call).header("X-API-Key", key).send().await.unwrap();
+        assert_eq!(answer.status(), 200, "{call}");
+        let answer: serde_json::Value = answer.json().await.unwrap();
+        assert_eq!(answer["filename"], filename.as_str());
+        // The signed URL needs no key.
+        let download = http.get(answer["download_url"].as_str().unwrap()).send().await.unwrap();
+        assert_eq!(download.status(), 200);
+        let bytes = download.bytes().await.unwrap();
+        assert_eq!(hex::encode(Sha256::digest(&bytes)), answer["sha256"].as_str().unwrap());
+        assert_eq!(bytes.len() as i64, answer["size_bytes"].as_i64().unwrap());
+        (bytes, answer)
+    };
+    let (lines, answer) = fetch(fresh["filename"].as_str().unwrap().to_owned()).await;
+    assert_eq!(answer["sha256"], fresh["sha256"], "the index and the download agree");
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(lines.as_ref()), &mut text).unwrap();
+    assert_eq!(text.lines().count() as i64, fresh["row_count"].as_i64().unwrap(), "row_count counts the lines");
+    let (bytes, _) = fetch(fresh["bundle"]["filename"].as_str().unwrap().to_owned()).await;
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes.as_ref()));
     let mut manifest = None;
     let mut names = Vec::new();
@@ -154,6 +179,6 @@ pub async fn generate_and_download(
         }
         names.push(name);
     }
-    assert!(names.iter().any(|n| n == "filings.jsonl"), "{names:?}");
+    assert!(names.iter().any(|n| n == "SUBMISSION.tsv"), "{names:?}");
     manifest.expect("manifest.json in the bundle")
 }
