@@ -89,10 +89,12 @@ pub async fn generate(state: web::Data<AppState>, path: MonthPath, req: HttpRequ
     ),
     responses(
         (status = 200, description = "The index", body = IndexDocument,
-            headers(("ETag" = String, description = "Validator for If-None-Match"))),
+            headers(("ETag" = String, description = "Validator for If-None-Match"),
+                ("X-Tokens-Charged" = String, description = "Tokens this call took"))),
         (status = 304, description = "Unchanged since the ETag sent"),
         (status = 400, description = "Invalid form type", body = ErrorBody),
         (status = 401, description = "Missing or invalid credentials", body = ErrorBody),
+        (status = 402, description = "Insufficient token balance", body = ErrorBody),
         (status = 429, description = "Rate limit exceeded", body = ErrorBody),
         (status = 503, description = "Database unavailable", body = ErrorBody),
     ),
@@ -187,6 +189,7 @@ fn tokens_header(tokens: i64) -> HeaderValue {
         (status = 401, description = "Missing or invalid credentials", body = ErrorBody),
         (status = 402, description = "Insufficient token balance", body = ErrorBody),
         (status = 404, description = "No such file in the index, or a year outside coverage", body = ErrorBody),
+        (status = 503, description = "Database unavailable; nothing was charged", body = ErrorBody),
         (status = 429, description = "Rate limit exceeded", body = ErrorBody),
     ),
     security(("api_key_header" = []), ("api_key" = []), ("api_token" = []), ("bearer" = []))
