@@ -182,3 +182,25 @@ pub async fn generate_and_download(
     assert!(names.iter().any(|n| n == "SUBMISSION.tsv"), "{names:?}");
     manifest.expect("manifest.json in the bundle")
 }
+
+/// The one-process service on a fresh directory: its sample months and the
+/// demo account's key, read from what it prints.
+pub async fn one_process_service() -> (Process, String, String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let env = vec![
+        ("INSIDER_BULK_DATA_DIR", dir.path().join("data").display().to_string()),
+        ("GATEWAY_ADDR", format!("127.0.0.1:{port}")),
+    ];
+    let mut service = Process::start("insider-bulk", binary("insider-bulk"), &[], &env, dir.path());
+    let mut banner = Vec::new();
+    let key = service.read_until(Duration::from_secs(120), |line| {
+        banner.push(line.to_owned());
+        let line = line.trim();
+        line.starts_with("ibk_").then(|| line.to_owned())
+    });
+    std::fs::write(dir.path().join("banner.txt"), banner.join("\n")).unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&reqwest::Client::new(), &format!("{base}/readyz"), &service).await;
+    (service, base, key, dir)
+}
