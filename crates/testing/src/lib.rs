@@ -138,3 +138,17 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+/// Every month that holds filings, with its fingerprint and counts: what
+/// two databases must agree on to hold the same months.
+pub fn month_fingerprints(
+    conn: &mut DbConnection,
+) -> Vec<(insider_bulk_core::domain::FormType, insider_bulk_core::domain::Month, String, i64, i64)> {
+    use insider_bulk_core::db::month_stats;
+    insider_bulk_core::domain::FormType::ALL
+        .iter()
+        .flat_map(|form| month_stats::list(conn, *form).expect("read month_stats"))
+        .filter(|s| s.filing_count > 0)
+        .map(|s| (s.form_type, s.period_month, s.fingerprint, s.filing_count, s.row_count))
+        .collect()
+}

@@ -255,7 +255,7 @@ async fn build(state: &AppState, form: FormType, base_url: &str) -> Result<Index
             ))
         })
         .await?;
-    let filing_counts: HashMap<String, i64> = stats.into_iter().map(|s| (s.period_month, s.filing_count)).collect();
+    let filing_counts: HashMap<Month, i64> = stats.into_iter().map(|s| (s.period_month, s.filing_count)).collect();
     let mut bundles: HashMap<Month, bundles::BundleRow> = bundles.into_iter().map(|b| (b.period_month, b)).collect();
     let mut jobs: HashMap<Month, jobs::JobRow> = jobs.into_iter().map(|j| (j.period_month, j)).collect();
     let files = Month::current()
@@ -264,7 +264,6 @@ async fn build(state: &AppState, form: FormType, base_url: &str) -> Result<Index
         .into_iter()
         .rev()
         .map(|month| {
-            let name = month.to_string();
             let bundle = bundles.remove(&month);
             let available = bundle.as_ref().is_some_and(|b| b.status == BundleStatus::Available);
             let filename = bundles::jsonl_file_name(form, month);
@@ -278,7 +277,7 @@ async fn build(state: &AppState, form: FormType, base_url: &str) -> Result<Index
                 sha256: bundle.as_ref().map(|b| b.jsonl_sha256.clone()),
                 generated_at: bundle.as_ref().map(|b| timestamp(b.generated_at)),
                 status: if available { BundleStatus::Available.as_str() } else { BundleStatus::Pending.as_str() },
-                filing_count: filing_counts.get(&name).copied().unwrap_or(0),
+                filing_count: filing_counts.get(&month).copied().unwrap_or(0),
                 synthetic: bundle.as_ref().is_some_and(|b| b.synthetic),
                 storage: bundle.as_ref().map(|b| b.storage.to_string()),
                 bundle: bundle.map(|b| BundleFile {
