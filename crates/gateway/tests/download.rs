@@ -418,6 +418,14 @@ async fn a_cached_index_answers_304_and_changes_with_the_data() {
     assert_eq!((entry["status"].as_str(), entry["sha256"].as_str()), (Some("available"), Some(sha.as_str())));
     let not_modified = gw.http.get(&url).header("If-None-Match", &new_etag).send().await.unwrap();
     assert_eq!(not_modified.status(), 304);
+    // The copy was replaced before it expired, while it was polled.
+    let metrics = gw.http.get(format!("{}/metrics", gw.base)).send().await.unwrap().text().await.unwrap();
+    let background = metrics
+        .lines()
+        .find(|l| l.starts_with(r#"insider_bulk_gateway_index_rebuilds_total{how="background"}"#))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|n| n.parse::<u64>().ok());
+    assert!(background > Some(0), "a polled index is rebuilt in the background: {metrics}");
     // Each form type and each host has its own copy.
     let form3 = gw.http.get(gw.url("/api/insiders/bulk/form-3/index.json", &key)).send().await.unwrap();
     assert_eq!(form3.json::<serde_json::Value>().await.unwrap()["form_type"], "3");

@@ -179,6 +179,7 @@ pub async fn index(state: &AppState, form: FormType, base_url: &str) -> Result<A
     if let Some(hit) = cache.fresh(form, base_url, max_age) {
         return Ok(hit);
     }
+    state.metrics.index_rebuilds.with_label_values(&["waiting"]).inc();
     render(state, form, base_url).await
 }
 
@@ -194,6 +195,7 @@ fn refresh_in_background(state: &AppState, form: FormType, base_url: &str) {
         if state.index_cache.fresh(form, &base_url, refresh_after).is_some() {
             return;
         }
+        state.metrics.index_rebuilds.with_label_values(&["background"]).inc();
         if let Err(e) = render(&state, form, &base_url).await {
             // The cached copy serves until it expires; then a request rebuilds and sees the error.
             tracing::warn!(form = %form, error = %e, "background rebuild of index.json failed");
