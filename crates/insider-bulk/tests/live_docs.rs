@@ -82,7 +82,7 @@ impl DocsClient {
 /// and checks it as the docs describe it, then regenerates its month and
 /// sees the index move.
 async fn as_the_docs_say(client: &DocsClient) {
-    let (index, etag) = client.index("4", None).await.expect("a first index");
+    let (index, _) = client.index("4", None).await.expect("a first index");
     assert_eq!(index["form_type"], "4");
     let files = index["files"].as_array().expect("files");
     let dates: Vec<(i64, i64)> =
