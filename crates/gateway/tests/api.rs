@@ -259,15 +259,10 @@ async fn meta_endpoints_answer_without_credentials() {
     let metrics = gw.http.get(format!("{}/metrics", gw.base)).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("insider_bulk_gateway_requests_total"), "{metrics}");
     // Ready once the monitor has sampled the queue.
-    let mut ready = 0;
-    for _ in 0..50 {
-        ready = gw.http.get(format!("{}/readyz", gw.base)).send().await.unwrap().status().as_u16();
-        if ready == 200 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(ready, 200);
+    insider_bulk_testing::eventually(std::time::Duration::from_secs(5), "/readyz answering 200", || async {
+        gw.http.get(format!("{}/readyz", gw.base)).send().await.unwrap().status() == 200
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

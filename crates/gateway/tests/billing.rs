@@ -36,17 +36,11 @@ async fn hundred_calls_pay_for_three(backend: Backend) {
     assert_eq!(ledger.iter().filter(|e| e.entry_kind == LedgerKind::Charge).count(), 3);
     assert_eq!(open, 3, "three jobs recorded");
     // Every charged job reaches the queue through the outbox, which then empties.
-    let (mut depth, mut backlog) = (0, -1);
-    for _ in 0..100 {
+    insider_bulk_testing::eventually(std::time::Duration::from_secs(5), "3 messages queued, none left", || async {
         use insider_bulk_core::queue::JobQueue;
-        depth = gw.queue.depth().await.unwrap();
-        backlog = gw.db.run(outbox::backlog).await.unwrap().0;
-        if depth == 3 && backlog == 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!((depth, backlog), (3, 0));
+        gw.queue.depth().await.unwrap() == 3 && gw.db.run(outbox::backlog).await.unwrap().0 == 0
+    })
+    .await;
 }
 
 /// Runs the futures concurrently on the runtime.

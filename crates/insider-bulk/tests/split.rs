@@ -64,15 +64,11 @@ async fn gateway_and_two_packers_regenerate_a_month() {
     wait_ready(&http, &format!("{base}/readyz"), &gateway).await;
     // Both packers are consuming before the job goes out.
     let metrics_url = format!("{base}/metrics");
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
+    insider_bulk_testing::eventually(Duration::from_secs(30), "two packers consuming", || async {
         let metrics = http.get(&metrics_url).send().await.unwrap().text().await.unwrap();
-        if metrics.lines().any(|l| l == "insider_bulk_queue_consumers 2") {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "two packers never showed up: {metrics}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+        metrics.lines().any(|l| l == "insider_bulk_queue_consumers 2")
+    })
+    .await;
     let manifest = generate_and_download(&http, &base, &key, 4, month.year(), month.month()).await;
     assert_eq!(manifest["filing_count"], 500);
     drop(packers);
