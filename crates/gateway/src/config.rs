@@ -32,6 +32,9 @@ pub struct GatewayConfig {
     /// one is generated into `<data_dir>/download-url.key` on the first
     /// start; several gateways on one local store share that directory.
     pub download_url_secret: Option<String>,
+    /// `METER_FLUSH_MILLIS`, default 200: how often index.json's charges,
+    /// kept in memory, are written to the ledger.
+    pub meter_flush: Duration,
     /// `RATE_LIMIT_REDIS_URL`: shared counters for several replicas; unset
     /// means per-process counters (right for the one-process service).
     pub rate_limit_redis_url: Option<String>,
@@ -115,6 +118,9 @@ impl GatewayConfig {
             costs,
             download_wait: Duration::from_secs(parse_or("DOWNLOAD_WAIT_SECONDS", lookup("DOWNLOAD_WAIT_SECONDS"), 10)?),
             download_url_secret: lookup("DOWNLOAD_URL_SECRET"),
+            meter_flush: Duration::from_millis(
+                parse_or("METER_FLUSH_MILLIS", lookup("METER_FLUSH_MILLIS"), 200)?.max(1),
+            ),
             rate_limit_redis_url: lookup("RATE_LIMIT_REDIS_URL"),
             limits,
             jwt,

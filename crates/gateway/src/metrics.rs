@@ -10,6 +10,9 @@ pub struct Metrics {
     pub requests: IntCounterVec,
     pub latency: HistogramVec,
     pub tokens_charged: IntCounter,
+    /// Metered tokens the ledger could not charge (the balance ran out
+    /// first, on another gateway).
+    pub metered_shortfall: IntCounter,
     pub generate_outcomes: IntCounterVec,
     pub rate_limited: IntCounterVec,
     /// index.json rebuilds, `waiting` (a request waited for it) or
@@ -50,6 +53,10 @@ impl Metrics {
             tokens_charged: counter(
                 "insider_bulk_gateway_tokens_charged_total",
                 "Tokens debited for index, download and generate calls",
+            ),
+            metered_shortfall: counter(
+                "insider_bulk_gateway_metered_shortfall_tokens_total",
+                "Metered index.json tokens the ledger could not charge (the balance ran out first)",
             ),
             generate_outcomes: counter_vec(
                 "insider_bulk_gateway_generate_total",

@@ -62,6 +62,7 @@ pub async fn state(
         dispatch: shared.dispatch.clone(),
         queue_stats: Arc::new(QueueStats::default()),
         index_cache: Arc::new(IndexCache::default()),
+        meter: Arc::default(),
     })
 }
 
@@ -82,8 +83,27 @@ pub fn dispatcher(state: &AppState, queue: AnyQueue) -> Dispatcher {
 /// Starts the dispatcher's relay, sweeper and monitor; they stop when
 /// `shutdown` turns true.
 pub fn spawn_background(state: &AppState, queue: AnyQueue, shutdown: watch::Receiver<bool>) {
-    let tasks = dispatcher(state, queue).spawn(shutdown);
+    let tasks = dispatcher(state, queue).spawn(shutdown.clone());
     tokio::spawn(tasks.join_all());
+    tokio::spawn(settle_metered_calls(state.clone(), shutdown));
+}
+
+/// Settles the metered index charges every `METER_FLUSH_MILLIS`, and once
+/// more on the way out.
+async fn settle_metered_calls(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        let stopping = tokio::select! {
+            _ = tokio::time::sleep(state.config.meter_flush) => false,
+            _ = shutdown.changed() => true,
+        };
+        match state.meter.settle(&state.db, None).await {
+            Ok(shortfall) => state.metrics.metered_shortfall.inc_by(u64::try_from(shortfall).unwrap_or(0)),
+            Err(e) => tracing::warn!(error = %e, "cannot settle metered charges; they stay owed for the next attempt"),
+        }
+        if stopping || *shutdown.borrow() {
+            return;
+        }
+    }
 }
 
 /// The HTTP server on `listener`. SIGTERM stops it gracefully (the requests

@@ -40,4 +40,6 @@ pub struct AppState {
     pub dispatch: DispatchConfig,
     pub queue_stats: Arc<QueueStats>,
     pub index_cache: Arc<IndexCache>,
+    /// index.json's charges, settled in batches.
+    pub meter: Arc<crate::service::meter::Meter>,
 }

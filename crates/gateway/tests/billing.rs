@@ -149,3 +149,49 @@ async fn database_down_is_503_and_charges_nothing() {
     assert_eq!(gw.balance(&account).await, 75, "the failed call charged nothing (the index before it 25)");
     assert_eq!(gw.http.post(&generate).send().await.unwrap().status(), 200, "and the service recovers");
 }
+
+/// index.json is metered: each 200 is charged, the balance stops it with a
+/// 402 on a fresh reading, and the ledger holds one entry per settlement.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn index_calls_are_metered_until_the_balance_runs_out() {
+    let gw = TestGateway::start(Backend::Postgres).await;
+    let (account, key) = gw.account(Tier::Pro, 60).await;
+    let index = gw.url("/api/insiders/bulk/form-4/index.json", &key);
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(gw.http.get(&index).send().await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 402]);
+    let view: serde_json::Value =
+        gw.http.get(gw.url("/api/insiders/bulk/account", &key)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(view["balance"], 10, "the account view settles the caller's calls first");
+    let id = account.clone();
+    let ledger = gw.db.run(move |c| accounts::ledger(c, &id)).await.unwrap();
+    let charged: i64 = ledger.iter().filter(|e| e.entry_kind == LedgerKind::Charge).map(|e| -e.amount).sum();
+    assert_eq!(charged, 50);
+    assert!(ledger
+        .iter()
+        .all(|e| e.entry_kind != LedgerKind::Charge || e.note.as_deref().unwrap().starts_with("index form 4")));
+}
+
+/// Two gateways admit calls against the same stale balance: settling them
+/// charges what the balance holds, never below zero, and reports the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_meters_on_one_account_never_overdraw_it() {
+    use insider_bulk_gateway::service::meter::Meter;
+    let gw = TestGateway::start(Backend::Postgres).await;
+    let (account, _) = gw.account(Tier::Pro, 50).await;
+    let id: std::sync::Arc<str> = account.as_str().into();
+    let (a, b) = (Meter::default(), Meter::default());
+    for meter in [&a, &b] {
+        for _ in 0..2 {
+            let charged = meter.charge(&gw.db, &id, 25, "index form 4").await.unwrap();
+            assert!(matches!(charged, insider_bulk_core::db::billing::CallCharge::Charged { .. }), "{charged:?}");
+        }
+    }
+    let shortfall = a.settle(&gw.db, None).await.unwrap() + b.settle(&gw.db, None).await.unwrap();
+    assert_eq!(shortfall, 50);
+    assert_eq!(gw.balance(&account).await, 0);
+    let again = a.charge(&gw.db, &id, 25, "index form 4").await.unwrap();
+    assert!(matches!(again, insider_bulk_core::db::billing::CallCharge::InsufficientBalance { balance: 0, .. }));
+}

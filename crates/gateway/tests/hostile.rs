@@ -50,7 +50,7 @@ async fn index_urls(request: reqwest::RequestBuilder) -> Vec<String> {
     assert_eq!(response.status(), 200);
     let index: serde_json::Value = response.json().await.unwrap();
     let urls: Vec<String> =
-        index["months"].as_array().unwrap().iter().filter_map(|m| m["url"].as_str()).map(str::to_owned).collect();
+        index["files"].as_array().unwrap().iter().filter_map(|m| m["url"].as_str()).map(str::to_owned).collect();
     assert!(!urls.is_empty(), "the available month has a URL: {index}");
     urls
 }
@@ -155,7 +155,7 @@ async fn a_second_api_token_in_any_case_is_400_and_a_miscased_one_is_named() {
     let message = error["message"].as_str().unwrap();
     assert_eq!(status, 401, "{error}");
     assert!(
-        message.contains("case-sensitive") && message.contains("?api_Token=") && message.contains("api_token="),
+        message.contains("case-sensitive") && message.contains("?apiKey=") && message.contains("api_token="),
         "{message}"
     );
     assert!(!message.contains(&key), "the key is never echoed: {message}");
@@ -321,7 +321,7 @@ async fn an_index_asked_without_host_links_to_the_listening_address() {
     let answer = raw(&gw, format!("GET {INDEX}?api_Token={key} HTTP/1.0\r\n\r\n").as_bytes());
     assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
     let index: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
-    let urls: Vec<&str> = index["months"].as_array().unwrap().iter().filter_map(|m| m["url"].as_str()).collect();
+    let urls: Vec<&str> = index["files"].as_array().unwrap().iter().filter_map(|m| m["url"].as_str()).collect();
     assert!(!urls.is_empty(), "{index}");
     for url in urls {
         assert!(url.starts_with(&format!("{}/api/insiders/bulk/form-4/", gw.base)), "{url}");

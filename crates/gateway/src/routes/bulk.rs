@@ -9,7 +9,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
-use insider_bulk_core::db::billing::{self, CallCharge};
+use insider_bulk_core::db::billing::CallCharge;
 use insider_bulk_core::domain::FormType;
 
 use super::paths::{FormPath, MonthPath};
@@ -146,8 +146,7 @@ async fn charge(state: &AppState, caller: &Caller, cost: i64, note: &str) -> Res
     if cost <= 0 {
         return Ok(0);
     }
-    let (account, note) = (caller.account_id.to_string(), note.to_owned());
-    match state.db.run(move |conn| billing::charge_call(conn, &account, cost, &note)).await? {
+    match state.meter.charge(&state.db, &caller.account_id, cost, note).await? {
         CallCharge::InsufficientBalance { balance, cost } => Err(ApiError::PaymentRequired { balance, cost }),
         CallCharge::UnknownAccount => Err(ApiError::Unauthorized("the account no longer exists".into())),
         charged => {

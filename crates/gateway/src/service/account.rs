@@ -79,6 +79,8 @@ pub struct CheckedLimits {
 }
 
 pub async fn account(state: &AppState, caller: &Caller, checked: &CheckedLimits) -> Result<AccountView, ApiError> {
+    // The caller's own metered calls are in the balance and ledger shown.
+    state.meter.settle(&state.db, Some(&caller.account_id)).await?;
     let id = caller.account_id.clone();
     let (account, ledger) = state
         .db

@@ -7,6 +7,7 @@ pub mod estimate;
 pub mod generate;
 pub mod index;
 pub mod jobs;
+pub mod meter;
 pub mod params;
 pub mod signed_url;
 

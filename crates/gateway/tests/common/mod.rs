@@ -113,7 +113,9 @@ impl TestGateway {
         format!("{}{path}{sep}api_Token={key}", self.base)
     }
 
+    /// The account's balance with every metered call settled.
     pub async fn balance(&self, account: &str) -> i64 {
+        self.state.meter.settle(&self.db, None).await.expect("settle the metered calls");
         let id = account.to_owned();
         self.db.run(move |c| insider_bulk_core::db::accounts::get(c, &id)).await.unwrap().unwrap().balance
     }
