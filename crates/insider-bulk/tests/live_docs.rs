@@ -9,13 +9,13 @@ mod common;
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use common::{binary, free_port, one_process_service, wait_ready, Process};
+use common::{one_process_service, SplitService};
 use insider_bulk_core::db::filings::{store_filings, FilingToStore};
 use insider_bulk_core::db::Database;
 use insider_bulk_core::domain::{FormType, Month, Tier};
 use insider_bulk_gateway::admin;
 use insider_bulk_ingest::synth::synth_month;
-use insider_bulk_testing::{amqp_url, delete_queues, unique_queue_name, TestDatabase};
+use insider_bulk_testing::TestDatabase;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -173,29 +173,9 @@ async fn a_client_of_the_live_docs_works_against_the_split_service() {
         .collect();
     db.run(move |c| store_filings(c, &batch).map(drop)).await.unwrap();
     let key = admin::create_account(&db, "docs", Tier::Pro, 100_000).await.unwrap().1.plaintext;
-    let insider_bulk_core::db::DatabaseUrl::Postgres(url) = &test_db.url else { unreachable!() };
-    let dir = tempfile::tempdir().unwrap();
-    let queue = unique_queue_name();
-    let env = vec![
-        ("DATABASE_URL", url.clone()),
-        ("QUEUE_URL", amqp_url()),
-        ("QUEUE_NAME", queue.clone()),
-        ("BUNDLE_STORE_URL", dir.path().join("bundles").display().to_string()),
-        ("INSIDER_BULK_DATA_DIR", dir.path().join("data").display().to_string()),
-    ];
-    let port = free_port();
-    let mut gateway_env = env.clone();
-    gateway_env.push(("GATEWAY_ADDR", format!("127.0.0.1:{port}")));
-    let gateway = Process::start("gateway", binary("insider-bulk-gateway"), &["serve"], &gateway_env, dir.path());
-    let mut packer_env = env.clone();
-    packer_env.push(("PACKER_METRICS_ADDR", format!("127.0.0.1:{}", free_port())));
-    let packer = Process::start("packer", binary("insider-bulk-packer"), &["run"], &packer_env, dir.path());
-    let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
-    wait_ready(&http, &format!("{base}/readyz"), &gateway).await;
+    let service = SplitService::start(&test_db, 1, &[]).await;
     // Every month is pending here: the first download builds it.
-    as_the_docs_say(&DocsClient { http, base, key }).await;
-    drop(packer);
-    drop(gateway);
-    delete_queues(&queue).await;
+    let base = service.base.clone();
+    as_the_docs_say(&DocsClient { http: reqwest::Client::new(), base, key }).await;
+    service.stop().await;
 }

@@ -14,14 +14,14 @@ use std::process::Output;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use common::{binary, free_port, wait_ready, Process};
+use common::{binary, free_port, wait_ready, Process, SplitService};
 use insider_bulk_core::db::accounts;
 use insider_bulk_core::db::filings::{store_filings, FilingToStore};
 use insider_bulk_core::db::Database;
 use insider_bulk_core::domain::{FormType, Month, Tier};
 use insider_bulk_gateway::admin;
 use insider_bulk_ingest::synth::synth_month;
-use insider_bulk_testing::{amqp_url, delete_queues, unique_queue_name, TestDatabase};
+use insider_bulk_testing::TestDatabase;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -561,37 +561,25 @@ async fn split_service_spends_within_the_token_bound_on_every_charged_call() {
     let (_, poor_key) = admin::create_account(&db, "poor", Tier::Pro, 10).await.unwrap();
 
     let s3 = start_server("bulk");
-    let dir = tempfile::tempdir().unwrap();
-    let queue = unique_queue_name();
-    let database_url = match &test_db.url {
-        insider_bulk_core::db::DatabaseUrl::Postgres(url) => url.clone(),
-        other => panic!("split mode runs on PostgreSQL, not {other}"),
-    };
-    let env = vec![
-        ("DATABASE_URL", database_url),
-        ("QUEUE_URL", amqp_url()),
-        ("QUEUE_NAME", queue.clone()),
-        ("BUNDLE_STORE_URL", "s3://bulk/sync".to_owned()),
-        ("AWS_ENDPOINT_URL", s3.endpoint.clone()),
-        ("AWS_ACCESS_KEY_ID", KEY.to_owned()),
-        ("AWS_SECRET_ACCESS_KEY", SECRET.to_owned()),
-        ("AWS_REGION", "us-east-1".to_owned()),
-        ("AWS_ALLOW_HTTP", "true".to_owned()),
-        ("AWS_VIRTUAL_HOSTED_STYLE_REQUEST", "false".to_owned()),
-        // Not the documented 25: sync must learn the prices from the account.
-        ("COST_INDEX", "5".to_owned()),
-        ("COST_DOWNLOAD", "7".to_owned()),
-        ("COST_GENERATE", "15".to_owned()),
-    ];
-    let port = free_port();
-    let mut gateway_env = env.clone();
-    gateway_env.push(("GATEWAY_ADDR", format!("127.0.0.1:{port}")));
-    let gateway = Process::start("gateway", binary("insider-bulk-gateway"), &["serve"], &gateway_env, dir.path());
-    let mut packer_env = env.clone();
-    packer_env.push(("PACKER_METRICS_ADDR", format!("127.0.0.1:{}", free_port())));
-    let packer = Process::start("packer", binary("insider-bulk-packer"), &["run"], &packer_env, dir.path());
-    let base = format!("http://127.0.0.1:{port}");
-    wait_ready(&reqwest::Client::new(), &format!("{base}/readyz"), &gateway).await;
+    let service = SplitService::start(
+        &test_db,
+        1,
+        &[
+            ("BUNDLE_STORE_URL", "s3://bulk/sync".to_owned()),
+            ("AWS_ENDPOINT_URL", s3.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID", KEY.to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", SECRET.to_owned()),
+            ("AWS_REGION", "us-east-1".to_owned()),
+            ("AWS_ALLOW_HTTP", "true".to_owned()),
+            ("AWS_VIRTUAL_HOSTED_STYLE_REQUEST", "false".to_owned()),
+            // Not the documented 25: sync must learn the prices from the account.
+            ("COST_INDEX", "5".to_owned()),
+            ("COST_DOWNLOAD", "7".to_owned()),
+            ("COST_GENERATE", "15".to_owned()),
+        ],
+    )
+    .await;
+    let port = service.base.rsplit(':').next().unwrap().to_owned();
     let proxy = Proxy::start(format!("127.0.0.1:{port}")).await;
 
     let balance = |id: String| {
@@ -620,7 +608,13 @@ async fn split_service_spends_within_the_token_bound_on_every_charged_call() {
     let mut args = range.to_vec();
     args.extend(["--generate-pending", "--max-tokens", "40"]);
     let run = sync(&proxy.base, &key, mirror.path(), &args).await;
-    assert!(run.status.success(), "{}\ngateway: {}\npacker: {}", text(&run), gateway.log_text(), packer.log_text());
+    assert!(
+        run.status.success(),
+        "{}\ngateway: {}\npacker: {}",
+        text(&run),
+        service.gateway.log_text(),
+        service.packers[0].log_text()
+    );
     assert_eq!(
         summary(&run),
         "downloaded 2, unchanged 0, generated 1, pending 0, skipped 0, failed 0",
@@ -634,7 +628,7 @@ async fn split_service_spends_within_the_token_bound_on_every_charged_call() {
     assert!(stdout(&run).contains("tokens charged: 34 (--max-tokens 40)\n"), "{}", text(&run));
     assert_eq!(before - balance(account.id.clone()).await, 34, "5 + 15 + 7 + 7, as sync counted");
 
-    let index = index(&base, &key, 4).await;
+    let index = index(&service.base, &key, 4).await;
     for month in [older, newer] {
         let listed = entry(&index, month);
         let file = mirror.path().join(listed["filename"].as_str().unwrap());
@@ -657,7 +651,5 @@ async fn split_service_spends_within_the_token_bound_on_every_charged_call() {
         text(&poor)
     );
 
-    drop(packer);
-    drop(gateway);
-    delete_queues(&queue).await;
+    service.stop().await;
 }

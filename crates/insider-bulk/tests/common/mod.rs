@@ -204,3 +204,59 @@ pub async fn one_process_service() -> (Process, String, String, tempfile::TempDi
     wait_ready(&reqwest::Client::new(), &format!("{base}/readyz"), &service).await;
     (service, base, key, dir)
 }
+
+/// The split service for one test: a gateway and `packers` packer processes
+/// on the test's PostgreSQL database, RabbitMQ under a queue name of its
+/// own and a bundle directory of its own (`extra` adds to or overrides
+/// their environment).
+pub struct SplitService {
+    pub base: String,
+    pub gateway: Process,
+    pub packers: Vec<Process>,
+    pub queue: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl SplitService {
+    pub async fn start(
+        db: &insider_bulk_testing::TestDatabase,
+        packers: usize,
+        extra: &[(&'static str, String)],
+    ) -> Self {
+        let insider_bulk_core::db::DatabaseUrl::Postgres(url) = &db.url else {
+            panic!("split mode runs on PostgreSQL, not {}", db.url)
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let queue = insider_bulk_testing::unique_queue_name();
+        let mut env = vec![
+            ("DATABASE_URL", url.clone()),
+            ("QUEUE_URL", insider_bulk_testing::amqp_url()),
+            ("QUEUE_NAME", queue.clone()),
+            ("BUNDLE_STORE_URL", dir.path().join("bundles").display().to_string()),
+            ("INSIDER_BULK_DATA_DIR", dir.path().join("data").display().to_string()),
+        ];
+        env.extend(extra.iter().cloned());
+        let port = free_port();
+        let mut gateway_env = env.clone();
+        gateway_env.push(("GATEWAY_ADDR", format!("127.0.0.1:{port}")));
+        let gateway = Process::start("gateway", binary("insider-bulk-gateway"), &["serve"], &gateway_env, dir.path());
+        let packers = (0..packers)
+            .map(|n| {
+                let mut packer_env = env.clone();
+                packer_env.push(("PACKER_METRICS_ADDR", format!("127.0.0.1:{}", free_port())));
+                Process::start(&format!("packer-{n}"), binary("insider-bulk-packer"), &["run"], &packer_env, dir.path())
+            })
+            .collect();
+        let base = format!("http://127.0.0.1:{port}");
+        wait_ready(&reqwest::Client::new(), &format!("{base}/readyz"), &gateway).await;
+        SplitService { base, gateway, packers, queue, dir }
+    }
+
+    /// Stops the processes and deletes the queues.
+    pub async fn stop(self) {
+        let SplitService { gateway, packers, queue, .. } = self;
+        drop(packers);
+        drop(gateway);
+        insider_bulk_testing::delete_queues(&queue).await;
+    }
+}
