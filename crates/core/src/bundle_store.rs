@@ -69,6 +69,14 @@ pub fn object_key(tier: StorageTier, form: FormType, month: Month, sha256: &str,
     format!("{tier}/form-{form}/{:04}/form-{form}-{month}.{version}.{write}.tar.gz", month.year())
 }
 
+/// The key of a month's `.jsonl.gz`, versioned and unique per write as
+/// [`object_key`] is.
+pub fn jsonl_object_key(tier: StorageTier, form: FormType, month: Month, sha256: &str, write: Uuid) -> String {
+    let version = sha256.get(..16).unwrap_or(sha256);
+    let write = write.simple();
+    format!("{tier}/form-{form}/{:04}/form-{form}-{month}.{version}.{write}.jsonl.gz", month.year())
+}
+
 #[derive(Clone)]
 pub struct BundleStore {
     objects: Arc<dyn ObjectStore>,

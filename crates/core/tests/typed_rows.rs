@@ -6,7 +6,9 @@
 use diesel::prelude::*;
 use insider_bulk_core::db::bundles::{self, BundleRow};
 use insider_bulk_core::db::jobs::{self, JobRow};
-use insider_bulk_core::db::schema::{bundles as bundles_table, jobs as jobs_table, ledger as ledger_table};
+use insider_bulk_core::db::schema::{
+    bundles as bundles_table, jobs as jobs_table, ledger as ledger_table, superseded_objects,
+};
 use insider_bulk_core::db::{accounts, now_utc, DbError};
 use insider_bulk_core::domain::{BundleStatus, FormType, JobReason, LedgerKind, Month, StorageTier, Tier};
 use insider_bulk_testing::{Backend, TestDatabase};
@@ -56,15 +58,21 @@ fn rows_are_typed(backend: Backend) {
         source_fingerprint: "f".repeat(64),
         last_job_id: Some(job.id.clone()),
         synthetic: false,
+        jsonl_object_key: "cold/a.jsonl".into(),
+        jsonl_sha256: "1".repeat(64),
+        jsonl_size_bytes: 2,
     };
     bundles::upsert(&mut conn, &bundle).unwrap();
     assert_eq!(bundles::get(&mut conn, FormType::Form5, month).unwrap().as_ref(), Some(&bundle));
-    bundles::set_tier(&mut conn, FormType::Form5, month, StorageTier::Hot, "hot/a").unwrap();
+    bundles::set_tier(&mut conn, FormType::Form5, month, StorageTier::Hot, ("hot/a", "hot/a.jsonl")).unwrap();
     let hot = bundles::get(&mut conn, FormType::Form5, month).unwrap().unwrap();
     assert_eq!(
-        (hot.status, hot.storage, hot.object_key.as_str()),
-        (BundleStatus::Available, StorageTier::Hot, "hot/a")
+        (hot.status, hot.storage, hot.object_key.as_str(), hot.jsonl_object_key.as_str()),
+        (BundleStatus::Available, StorageTier::Hot, "hot/a", "hot/a.jsonl")
     );
+    let superseded: Vec<String> =
+        superseded_objects::table.select(superseded_objects::object_key).load(&mut conn).unwrap();
+    assert_eq!(superseded, ["cold/a", "cold/a.jsonl"], "both files' copies in the other tier are superseded");
     let stored: (String, String) =
         bundles_table::table.select((bundles_table::status, bundles_table::storage)).first(&mut conn).unwrap();
     assert_eq!(stored, ("available".into(), "hot".into()));

@@ -7,17 +7,15 @@
 //! generate budget too. `index_route` runs the same checks for the
 //! index.json it serves in front of the App.
 
-use std::borrow::Cow;
-
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{RequestHead, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage};
 
 use insider_bulk_core::domain::Tier;
 
-use crate::auth::{Caller, Credentials};
+use crate::auth::{presented, Caller};
 use crate::config::TierLimits;
 use crate::error::ApiError;
 use crate::rate_limit::{policy_header, push_limit_header, Decision, Policy};
@@ -42,8 +40,6 @@ pub const MAX_HEADER_FIELDS: usize = 64;
 /// fixed `MAX_BUFFER_SIZE`; rewritten to JSON by `http_io`); below that the
 /// refusal is ours.
 pub const MAX_HEADER_BYTES: usize = 32 * 1024;
-/// The API key's query parameter, spelled as the live service spells it.
-const API_TOKEN: &str = "api_Token";
 
 /// Refuses oversized request targets, heads and bodies with the JSON error
 /// before anything reads the database; the guard's checks come after.
@@ -235,157 +231,6 @@ fn declared_length(head: &RequestHead) -> Option<u64> {
 }
 
 async fn authenticate(state: &AppState, head: &RequestHead) -> Result<Caller, ApiError> {
-    let query_key = api_token(head.uri.query().unwrap_or_default())?;
-    // One Authorization, like one api_Token: which of two counts would
-    // depend on who reads the request (a proxy, a log, the gateway).
-    let mut authorization = head.headers.get_all(AUTHORIZATION);
-    let first = authorization.next();
-    if authorization.next().is_some() {
-        return Err(ApiError::invalid("Authorization", "send one Authorization header, not several"));
-    }
-    let bearer = match first {
-        None => None,
-        Some(value) => {
-            let value = value.to_str().map_err(|_| ApiError::Unauthorized("unreadable Authorization header".into()))?;
-            let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
-            if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-                return Err(ApiError::Unauthorized("the Authorization header must be `Bearer <JWT>`".into()));
-            }
-            Some(token.trim())
-        }
-    };
-    let credentials =
-        Credentials { api_key: query_key.value.as_deref(), bearer, misnamed_api_key: query_key.misnamed.as_deref() };
+    let credentials = presented::read(head)?;
     state.auth.authenticate(credentials).await
-}
-
-/// What the query string holds under the name `api_Token`.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct QueryKey<'a> {
-    /// The value of `api_Token`, spelled exactly so.
-    value: Option<Cow<'a, str>>,
-    /// The name as sent when it was `api_Token` in another case (`api_token`).
-    misnamed: Option<String>,
-}
-
-/// Finds the API key in the query. Names compare without regard to case or
-/// percent-encoding, so that every spelling some reader of the URL (a
-/// proxy, a log, a client library) might take for `api_Token` is seen:
-/// more than one is refused, since which counts would depend on the reader.
-/// Only the exact spelling is a credential, as on the live service.
-fn api_token(query: &str) -> Result<QueryKey<'_>, ApiError> {
-    let mut found = QueryKey::default();
-    let mut count = 0;
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let name = percent_decode(name);
-        if !name.eq_ignore_ascii_case(API_TOKEN) {
-            if found.value.is_none() && found.misnamed.is_none() && is_near_miss(&name) {
-                found.misnamed = Some(name.chars().take(32).collect());
-            }
-            continue;
-        }
-        count += 1;
-        found = if name == API_TOKEN {
-            QueryKey { value: Some(percent_decode(value)), misnamed: None }
-        } else {
-            QueryKey { value: None, misnamed: Some(name.into_owned()) }
-        };
-    }
-    if count > 1 {
-        return Err(ApiError::invalid(
-            "api_Token",
-            format!("send api_Token once: the query has it {count} times (names are compared ignoring case)"),
-        ));
-    }
-    Ok(found)
-}
-
-/// A query parameter a caller plausibly meant as `api_Token`: `apiToken`,
-/// `api-key`, `token`, `key`… (letters compared ignoring case and `_`/`-`).
-fn is_near_miss(name: &str) -> bool {
-    const MEANT: &[&str] = &["apitoken", "apikey", "token", "key", "accesstoken", "authtoken", "auth"];
-    let letters: String = name.chars().filter(|c| !matches!(c, '_' | '-')).map(|c| c.to_ascii_lowercase()).collect();
-    MEANT.contains(&letters.as_str())
-}
-
-/// `%XX` escapes decoded (not `+`, which RFC 3986 leaves alone); a broken
-/// escape stays as it is.
-fn percent_decode(text: &str) -> Cow<'_, str> {
-    if !text.contains('%') {
-        return Cow::Borrowed(text);
-    }
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
-            (b'%', Some(high), Some(low)) => {
-                out.push((high * 16 + low) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn key(value: &str) -> QueryKey<'_> {
-        QueryKey { value: Some(Cow::Borrowed(value)), misnamed: None }
-    }
-
-    #[test]
-    fn api_token_is_found_once_in_its_exact_spelling() {
-        assert_eq!(api_token("").unwrap(), QueryKey::default());
-        assert_eq!(api_token("a=1&api_Token=K&b=2").unwrap(), key("K"));
-        assert_eq!(api_token("api%5FToken=K").unwrap(), key("K"), "an escaped name is the same name");
-        assert_eq!(api_token("api_Token=ibk%5Fx").unwrap(), key("ibk_x"));
-        assert_eq!(api_token("api_Token").unwrap(), key(""), "present without a value: an invalid key, not none");
-        assert_eq!(api_token("api_TokenX=K&xapi_Token=K").unwrap(), QueryKey::default());
-        assert_eq!(
-            api_token("api_token=K").unwrap(),
-            QueryKey { value: None, misnamed: Some("api_token".into()) },
-            "another case is no credential, but is noticed"
-        );
-        for near in ["apiToken", "api-key", "token", "API_KEY", "key"] {
-            let query = format!("{near}=K");
-            assert_eq!(api_token(&query).unwrap().misnamed.as_deref(), Some(near), "{near} is noticed");
-        }
-        assert_eq!(api_token("token=K&api_Token=L").unwrap(), key("L"), "the right name wins over a near miss");
-        assert_eq!(api_token("month=9&form=4").unwrap(), QueryKey::default(), "other parameters are not near misses");
-    }
-
-    #[test]
-    fn a_second_api_token_in_any_spelling_is_refused() {
-        for query in [
-            "api_Token=A&api_Token=B",
-            "api_Token=A&api_Token=A",
-            "api_Token=A&api_token=B",
-            "API_TOKEN=A&api_Token=B",
-            "api_Token=A&x=1&api%5ftoken=B",
-            "api_Token&api_Token=B",
-        ] {
-            let err = api_token(query).unwrap_err();
-            assert!(
-                matches!(&err, ApiError::InvalidParameter { param: "api_Token", message } if message.contains("once")),
-                "{query}: {err:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn percent_decoding_keeps_broken_escapes() {
-        assert_eq!(percent_decode("a%5Fb%5f"), "a_b_");
-        assert_eq!(percent_decode("100%"), "100%");
-        assert_eq!(percent_decode("%zz%4"), "%zz%4");
-        assert_eq!(percent_decode("a+b"), "a+b");
-    }
 }

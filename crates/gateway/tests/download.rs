@@ -31,6 +31,9 @@ fn bundle_row(month: Month, key: String, content: &[u8], storage: StorageTier) -
         source_fingerprint: "f".repeat(64),
         last_job_id: None,
         synthetic: false,
+        jsonl_object_key: String::new(),
+        jsonl_sha256: String::new(),
+        jsonl_size_bytes: 0,
     };
     (row, sha)
 }

@@ -37,6 +37,9 @@ async fn an_available_month(gw: &TestGateway) {
         source_fingerprint: "f".repeat(64),
         last_job_id: None,
         synthetic: false,
+        jsonl_object_key: format!("hot/form-4/{month}/x.jsonl.gz"),
+        jsonl_sha256: "1".repeat(64),
+        jsonl_size_bytes: 1,
     };
     gw.db.run(move |c| bundles::upsert(c, &row)).await.unwrap();
 }

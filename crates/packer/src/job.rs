@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use insider_bulk_core::bundle_store::{object_key, BundleStore, StoreError};
+use insider_bulk_core::bundle_store::{jsonl_object_key, object_key, BundleStore, StoreError};
 use insider_bulk_core::db::bundles::{self, BundleRow};
 use insider_bulk_core::db::jobs::lease::{self, Claim, Lease};
 use insider_bulk_core::db::month_stats::{self, EMPTY_FINGERPRINT};
@@ -183,12 +183,16 @@ impl Packer {
             if bundle.storage == StorageTier::Cold {
                 let hot_key = object_key(StorageTier::Hot, form, month, &bundle.sha256, Uuid::new_v4());
                 self.store.copy_verified(&bundle.object_key, &hot_key, &bundle.sha256).await?;
+                let hot_jsonl = jsonl_object_key(StorageTier::Hot, form, month, &bundle.jsonl_sha256, Uuid::new_v4());
+                self.store.copy_verified(&bundle.jsonl_object_key, &hot_jsonl, &bundle.jsonl_sha256).await?;
                 self.metrics.hydrations.inc();
                 let sha256 = bundle.sha256.clone();
-                self.publish(job, BundleRow { object_key: hot_key, ..bundle }).await?;
+                self.publish(job, BundleRow { object_key: hot_key, jsonl_object_key: hot_jsonl, ..bundle }).await?;
                 return Ok(Outcome::Hydrated { sha256 });
             }
-            if self.store.size(&bundle.object_key).await? == Some(bundle.size_bytes as u64) {
+            let tar_there = self.store.size(&bundle.object_key).await? == Some(bundle.size_bytes as u64);
+            let jsonl_there = self.store.size(&bundle.jsonl_object_key).await? == Some(bundle.jsonl_size_bytes as u64);
+            if tar_there && jsonl_there {
                 self.metrics.cache_hits.inc();
                 let sha256 = bundle.sha256.clone();
                 self.publish(job, bundle).await?;
@@ -234,6 +238,10 @@ impl Packer {
             source_fingerprint: built.source_fingerprint.clone(),
             last_job_id: None,
             synthetic: built.synthetic,
+            // PLACEHOLDER until the packer writes the month's .jsonl.gz.
+            jsonl_object_key: String::new(),
+            jsonl_sha256: String::new(),
+            jsonl_size_bytes: 0,
         };
         self.publish(job, row).await?;
         Ok(Outcome::Packed { sha256: built.sha256, size: built.size, rows: built.row_count })

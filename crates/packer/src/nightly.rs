@@ -8,7 +8,7 @@
 //! a month with an open job is skipped. Jobs enter the queue through the
 //! outbox, which the gateways' relays publish.
 
-use insider_bulk_core::bundle_store::object_key;
+use insider_bulk_core::bundle_store::{jsonl_object_key, object_key};
 use insider_bulk_core::db::{bundles, jobs, maintenance, month_stats, superseded};
 use insider_bulk_core::domain::{FormType, JobReason, Month, StorageTier};
 
@@ -92,7 +92,13 @@ pub async fn run(packer: &Packer, current: Month, retention: std::time::Duration
             }
             let cold = object_key(StorageTier::Cold, form, month, &bundle.sha256, uuid::Uuid::new_v4());
             packer.store.copy_verified(&bundle.object_key, &cold, &bundle.sha256).await?;
-            packer.db.run(move |conn| bundles::set_tier(conn, form, month, StorageTier::Cold, &cold)).await?;
+            let cold_jsonl =
+                jsonl_object_key(StorageTier::Cold, form, month, &bundle.jsonl_sha256, uuid::Uuid::new_v4());
+            packer.store.copy_verified(&bundle.jsonl_object_key, &cold_jsonl, &bundle.jsonl_sha256).await?;
+            packer
+                .db
+                .run(move |conn| bundles::set_tier(conn, form, month, StorageTier::Cold, (&cold, &cold_jsonl)))
+                .await?;
             packer.metrics.moved_to_cold.inc();
             report.moved_to_cold.push((form, month));
         }

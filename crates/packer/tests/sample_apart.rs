@@ -54,6 +54,9 @@ fn published(conn: &mut DbConnection, form: FormType, month: insider_bulk_core::
         source_fingerprint: "0".repeat(64),
         last_job_id: None,
         synthetic: true,
+        jsonl_object_key: format!("{key}.jsonl"),
+        jsonl_sha256: "1".repeat(64),
+        jsonl_size_bytes: 1,
     };
     bundles::upsert(conn, &row).unwrap();
 }

@@ -9,7 +9,8 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use super::accounts::{get as get_account, try_append_entry};
 use super::jobs::recovery::{self, StuckRules};
 use super::jobs::{self, JobRow};
-use super::schema::{idempotency_keys, ledger};
+use super::schema::{download_grants, idempotency_keys, ledger};
+use time::PrimitiveDateTime;
 use super::{now_utc, write_transaction, DbConnection, DbError};
 use crate::domain::{FormType, LedgerKind, Month, RecoveryReason};
 
@@ -181,4 +182,89 @@ pub fn refund_job(conn: &mut DbConnection, job: &JobRow) -> Result<i64, DbError>
 pub fn purge_idempotency_keys(conn: &mut DbConnection, max_age: std::time::Duration) -> Result<usize, DbError> {
     let cutoff = now_utc() - max_age;
     Ok(diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(cutoff))).execute(conn)?)
+}
+
+/// What charging one call (an index read, a download) came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallCharge {
+    /// Charged `cost`; `balance` is what is left.
+    Charged { cost: i64, balance: i64 },
+    /// Nothing to charge: the call is free, or already paid for.
+    Free,
+    InsufficientBalance { balance: i64, cost: i64 },
+    UnknownAccount,
+}
+
+impl CallCharge {
+    /// The tokens this call took, for `X-Tokens-Charged`.
+    pub fn tokens(&self) -> i64 {
+        match self {
+            CallCharge::Charged { cost, .. } => *cost,
+            _ => 0,
+        }
+    }
+}
+
+/// Charges `cost` for one call, with `note` saying what it was
+/// (`index form 4`) in the ledger. A cost of 0 writes nothing.
+pub fn charge_call(conn: &mut DbConnection, account_id: &str, cost: i64, note: &str) -> Result<CallCharge, DbError> {
+    if cost <= 0 {
+        return Ok(CallCharge::Free);
+    }
+    write_transaction(conn, |conn| charge_in(conn, account_id, cost, note))
+}
+
+fn charge_in(conn: &mut DbConnection, account_id: &str, cost: i64, note: &str) -> Result<CallCharge, DbError> {
+    match try_append_entry(conn, account_id, LedgerKind::Charge, -cost, None, Some(note))? {
+        Some(balance) => Ok(CallCharge::Charged { cost, balance }),
+        None => Ok(match get_account(conn, account_id)? {
+            Some(account) => CallCharge::InsufficientBalance { balance: account.balance, cost },
+            None => CallCharge::UnknownAccount,
+        }),
+    }
+}
+
+/// A download call for `object_key`: charged once per signed URL. When the
+/// caller already holds an unexpired grant for the object, the answer is
+/// free and repeats that grant's expiry (so a local signed URL comes out
+/// the same); else the call is charged and a grant until `expires_at` is
+/// recorded, in one transaction.
+pub fn charge_download(
+    conn: &mut DbConnection,
+    account_id: &str,
+    object_key: &str,
+    cost: i64,
+    expires_at: PrimitiveDateTime,
+    note: &str,
+) -> Result<(CallCharge, PrimitiveDateTime), DbError> {
+    write_transaction(conn, |conn| {
+        let now = now_utc();
+        let held: Option<PrimitiveDateTime> = download_grants::table
+            .find((account_id, object_key))
+            .select(download_grants::expires_at)
+            .first(conn)
+            .optional()?;
+        if let Some(until) = held.filter(|until| *until > now) {
+            return Ok((CallCharge::Free, until));
+        }
+        let charge = if cost > 0 { charge_in(conn, account_id, cost, note)? } else { CallCharge::Free };
+        if matches!(charge, CallCharge::Charged { .. } | CallCharge::Free) {
+            crate::on_backend!(conn, c => diesel::insert_into(download_grants::table)
+                .values((
+                    download_grants::account_id.eq(account_id),
+                    download_grants::object_key.eq(object_key),
+                    download_grants::expires_at.eq(expires_at),
+                ))
+                .on_conflict((download_grants::account_id, download_grants::object_key))
+                .do_update()
+                .set(download_grants::expires_at.eq(expires_at))
+                .execute(c))?;
+        }
+        Ok((charge, expires_at))
+    })
+}
+
+/// Forgets grants whose URLs have expired.
+pub fn purge_download_grants(conn: &mut DbConnection) -> Result<usize, DbError> {
+    Ok(diesel::delete(download_grants::table.filter(download_grants::expires_at.le(now_utc()))).execute(conn)?)
 }

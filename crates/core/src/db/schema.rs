@@ -257,6 +257,9 @@ diesel::table! {
         source_fingerprint -> Text,
         last_job_id -> Nullable<Text>,
         synthetic -> Bool,
+        jsonl_object_key -> Text,
+        jsonl_sha256 -> Text,
+        jsonl_size_bytes -> BigInt,
     }
 }
 
@@ -324,6 +327,14 @@ diesel::table! {
     maintenance_runs (name) {
         name -> Text,
         last_run_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    download_grants (account_id, object_key) {
+        account_id -> Text,
+        object_key -> Text,
+        expires_at -> Timestamp,
     }
 }
 

@@ -21,9 +21,11 @@ pub fn record(conn: &mut DbConnection, object_key: &str) -> Result<(), DbError> 
 /// Keys superseded before `before` that no index row points to.
 pub fn due(conn: &mut DbConnection, before: PrimitiveDateTime) -> Result<Vec<String>, DbError> {
     let referenced = bundles::table.select(bundles::object_key);
+    let referenced_jsonl = bundles::table.select(bundles::jsonl_object_key);
     Ok(superseded_objects::table
         .filter(superseded_objects::superseded_at.lt(before))
         .filter(superseded_objects::object_key.ne_all(referenced))
+        .filter(superseded_objects::object_key.ne_all(referenced_jsonl))
         .order(superseded_objects::superseded_at)
         .select(superseded_objects::object_key)
         .load(conn)?)
@@ -33,8 +35,9 @@ pub fn due(conn: &mut DbConnection, before: PrimitiveDateTime) -> Result<Vec<Str
 /// those waiting out their retention here. An object under any other key
 /// is an orphan.
 pub fn known_keys(conn: &mut DbConnection) -> Result<HashSet<String>, DbError> {
-    let mut keys: HashSet<String> =
-        bundles::table.select(bundles::object_key).load::<String>(conn)?.into_iter().collect();
+    let indexed: Vec<(String, String)> =
+        bundles::table.select((bundles::object_key, bundles::jsonl_object_key)).load(conn)?;
+    let mut keys: HashSet<String> = indexed.into_iter().flat_map(|(tar, jsonl)| [tar, jsonl]).collect();
     keys.extend(superseded_objects::table.select(superseded_objects::object_key).load::<String>(conn)?);
     Ok(keys)
 }

@@ -62,6 +62,9 @@ impl Dispatcher {
                 if let Err(e) = self.db.run(move |conn| billing::purge_idempotency_keys(conn, day)).await {
                     tracing::warn!(error = %e, "cannot purge old idempotency keys");
                 }
+                if let Err(e) = self.db.run(billing::purge_download_grants).await {
+                    tracing::warn!(error = %e, "cannot purge expired download grants");
+                }
             }
             if stopped_during(self.config.monitor_every, &mut shutdown).await {
                 return;

@@ -1,9 +1,12 @@
-//! Who is calling: an API key (`api_Token` query parameter), a Bearer JWT,
-//! or both, in which case they must name the same account.
+//! Who is calling: an API key (`apiKey` or `api_Token` in the query,
+//! `X-API-Key`, or `Authorization: Bearer`), a Bearer JWT, or both, in
+//! which case they must name the same account.
 
 pub mod api_key;
 pub mod jwt;
+pub mod presented;
 
+use std::borrow::Cow;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -25,11 +28,12 @@ pub struct Caller {
 /// The credentials a request presented.
 #[derive(Debug, Default)]
 pub struct Credentials<'a> {
-    pub api_key: Option<&'a str>,
+    pub api_key: Option<Cow<'a, str>>,
+    /// A Bearer token that is not an API key: a session JWT.
     pub bearer: Option<&'a str>,
-    /// `api_Token` sent in another case (`api_token`): no credential, but
-    /// worth naming when nothing else was sent.
-    pub misnamed_api_key: Option<&'a str>,
+    /// A key parameter sent under another spelling (`api_token`,
+    /// `apikey`): no credential, but worth naming when nothing else was sent.
+    pub misnamed_api_key: Option<String>,
 }
 
 #[derive(Clone)]
@@ -79,7 +83,7 @@ impl Authenticator {
     }
 
     pub async fn authenticate(&self, credentials: Credentials<'_>) -> Result<Caller, ApiError> {
-        let by_key = match credentials.api_key {
+        let by_key = match &credentials.api_key {
             Some(key) => Some(self.api_key(key).await?),
             None => None,
         };
@@ -89,15 +93,18 @@ impl Authenticator {
         };
         match (by_key, by_jwt) {
             (Some(a), Some(b)) if a.account_id != b.account_id => {
-                Err(ApiError::Unauthorized("the api_Token and the Bearer token name different accounts".into()))
+                Err(ApiError::Unauthorized("the API key and the Bearer JWT name different accounts".into()))
             }
             (Some(caller), _) | (None, Some(caller)) => Ok(caller),
             (None, None) => Err(ApiError::Unauthorized(match credentials.misnamed_api_key {
                 Some(sent) => format!(
-                    "missing credentials: the API key goes in the query parameter api_Token, spelled exactly so \
-                     (case-sensitive): send ?api_Token=YOUR_API_KEY, not {sent}= (or Authorization: Bearer <JWT>)"
+                    "missing credentials: the API key goes in the query parameter apiKey (or api_Token), spelled \
+                     exactly so (case-sensitive): send ?apiKey=YOUR_API_KEY, not {sent}= (or the header \
+                     X-API-Key: YOUR_API_KEY, or Authorization: Bearer YOUR_API_KEY)"
                 ),
-                None => "missing credentials: pass ?api_Token=YOUR_API_KEY or Authorization: Bearer <JWT>".into(),
+                None => "missing credentials: send the header X-API-Key: YOUR_API_KEY, or ?apiKey=YOUR_API_KEY \
+                         (also ?api_Token=), or Authorization: Bearer <API key or JWT>"
+                    .into(),
             })),
         }
     }
@@ -125,7 +132,9 @@ impl Authenticator {
 
     async fn jwt(&self, token: &str) -> Result<Caller, ApiError> {
         let Some(verifier) = &self.jwt else {
-            return Err(ApiError::Unauthorized("Bearer tokens are not enabled on this server; use api_Token".into()));
+            return Err(ApiError::Unauthorized(
+                "Bearer JWTs are not enabled on this server; send an API key (X-API-Key, apiKey or Bearer)".into(),
+            ));
         };
         let account_id =
             verifier.verify(token).map_err(|e| ApiError::Unauthorized(format!("invalid Bearer token: {e}")))?;

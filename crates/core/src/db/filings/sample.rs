@@ -80,11 +80,15 @@ pub fn remove_sample(conn: &mut DbConnection) -> Result<RemovedSample, DbError> 
         month_stats::apply(conn, &deltas)?;
         let mut withdrawn = 0;
         for (form, month) in &sample_keys {
-            let key =
-                bundles::table.find((*form, month)).select(bundles::object_key).first::<String>(conn).optional()?;
-            if let Some(key) = key {
+            let keys = bundles::table
+                .find((*form, month))
+                .select((bundles::object_key, bundles::jsonl_object_key))
+                .first::<(String, String)>(conn)
+                .optional()?;
+            if let Some((tar, jsonl)) = keys {
                 diesel::delete(bundles::table.find((*form, month))).execute(conn)?;
-                superseded::record(conn, &key)?;
+                superseded::record(conn, &tar)?;
+                superseded::record(conn, &jsonl)?;
                 withdrawn += 1;
             }
         }
