@@ -131,7 +131,9 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized(_) => {
                 response.insert_header((
                     header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Bearer realm=\"insider-bulk\", X-API-Key, apiKey or api_Token also accepted"),
+                    HeaderValue::from_static(
+                        "Bearer realm=\"insider-bulk\", X-API-Key, apiKey or api_Token also accepted",
+                    ),
                 ));
             }
             ApiError::Unavailable(_) => {

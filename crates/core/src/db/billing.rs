@@ -10,9 +10,9 @@ use super::accounts::{get as get_account, try_append_entry};
 use super::jobs::recovery::{self, StuckRules};
 use super::jobs::{self, JobRow};
 use super::schema::{download_grants, idempotency_keys, ledger};
-use time::PrimitiveDateTime;
 use super::{now_utc, write_transaction, DbConnection, DbError};
 use crate::domain::{FormType, LedgerKind, Month, RecoveryReason};
+use time::PrimitiveDateTime;
 
 /// A paid request to generate one month.
 #[derive(Debug, Clone)]
@@ -188,10 +188,16 @@ pub fn purge_idempotency_keys(conn: &mut DbConnection, max_age: std::time::Durat
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallCharge {
     /// Charged `cost`; `balance` is what is left.
-    Charged { cost: i64, balance: i64 },
+    Charged {
+        cost: i64,
+        balance: i64,
+    },
     /// Nothing to charge: the call is free, or already paid for.
     Free,
-    InsufficientBalance { balance: i64, cost: i64 },
+    InsufficientBalance {
+        balance: i64,
+        cost: i64,
+    },
     UnknownAccount,
 }
 

@@ -184,10 +184,10 @@ mod tests {
         for req in [
             TestRequest::get().uri(&format!("/x?apiKey={KEY}&api_Token={OTHER}")),
             TestRequest::get().uri(&format!("/x?apiKey={KEY}")).insert_header(("X-API-Key", OTHER)),
-            TestRequest::get().uri("/x").insert_header(("X-API-Key", KEY)).insert_header((
-                "Authorization",
-                format!("Bearer {OTHER}"),
-            )),
+            TestRequest::get()
+                .uri("/x")
+                .insert_header(("X-API-Key", KEY))
+                .insert_header(("Authorization", format!("Bearer {OTHER}"))),
         ] {
             let err = credentials(req).unwrap_err();
             assert!(matches!(&err, ApiError::InvalidParameter { .. }), "{err:?}");

@@ -154,6 +154,6 @@ pub async fn generate_and_download(
         }
         names.push(name);
     }
-    assert!(names.iter().any(|n| n == "filings.jsonl"), "{names:?}");
+    assert!(names.iter().any(|n| n == "SUBMISSION.tsv"), "{names:?}");
     manifest.expect("manifest.json in the bundle")
 }
