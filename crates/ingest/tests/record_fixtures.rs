@@ -201,3 +201,50 @@ fn derivative_row_elements_by_their_xml_names() {
     assert_eq!(r["derivativeTable"]["transactions"].as_array().unwrap().len(), 10);
     assert_eq!(r["derivativeTable"]["holdings"], json!([]));
 }
+
+/// Every footnote id in `value` (any `footnoteIds`), with its path.
+fn referenced(value: &Value, path: &str, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                if k == "footnoteIds" {
+                    out.extend(
+                        v.as_array().unwrap().iter().map(|id| (path.to_owned(), id.as_str().unwrap().to_owned())),
+                    );
+                } else {
+                    referenced(v, &format!("{path}.{k}"), out);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| referenced(v, &format!("{path}[]"), out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_fixture_record_has_both_tables_and_only_its_own_footnotes() {
+    let mut names: Vec<String> = std::fs::read_dir(FIXTURES)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("form"))
+        .collect();
+    names.sort();
+    let mut references = 0;
+    for name in &names {
+        let bytes = std::fs::read(format!("{FIXTURES}/{name}")).unwrap();
+        let inspected = insider_bulk_ingest::parse::parse_for_inspection(&bytes, name).unwrap();
+        let r = serde_json::to_value(FilingRecord::new(&inspected.filing, None)).unwrap();
+        for table in ["nonDerivativeTable", "derivativeTable"] {
+            assert!(r[table]["transactions"].is_array() && r[table]["holdings"].is_array(), "{name} {table}");
+        }
+        let defined: Vec<&str> = r["footnotes"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+        let mut found = Vec::new();
+        referenced(&r, "", &mut found);
+        for (path, id) in &found {
+            assert!(defined.contains(&id.as_str()), "{name}: {path} names {id}, not among {defined:?}");
+        }
+        references += found.len();
+    }
+    assert_eq!(names.len(), 34);
+    assert!(references > 200, "{references} footnote references checked");
+}
