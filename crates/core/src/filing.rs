@@ -1,9 +1,9 @@
 //! The normalized filing: one EDGAR ownership document (Form 3, 4 or 5 or
 //! an amendment) with every row of every table. Field names are the XML
-//! element names in snake_case; this is the JSON of `insider-bulk-ingest
-//! parse`, of `filings.jsonl` in a bundle, and what the database stores:
-//! each struct below is both the JSON and one table's row (diesel), so a new
-//! column is this file, `db/schema.rs` and one migration per backend.
+//! element names in snake_case. This is what the database stores (each
+//! struct below is one table's row, through diesel, so a new column is this
+//! file, `db/schema.rs` and one migration per backend) and what the content
+//! hash reads (its serde JSON); users see it as `record::FilingRecord`.
 
 use std::collections::BTreeMap;
 use std::fmt;

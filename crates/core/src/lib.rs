@@ -11,4 +11,5 @@ pub mod job_message;
 pub mod logging;
 pub mod proto;
 pub mod queue;
+pub mod record;
 pub mod sec_format;

@@ -17,7 +17,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Parse ownership documents and print one normalized filing per line as JSON.
+    /// Parse ownership documents and print each as one line of JSON, in the per-filing record shape of the monthly .jsonl.gz.
     ///
     /// Failed files are reported on stderr as `file: reason`; the exit code is 1
     /// if any file failed.

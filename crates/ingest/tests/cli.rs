@@ -43,8 +43,12 @@ fn every_fixture_parses_into_one_json_line() {
     let mut without_accession = 0;
     for line in stdout.lines() {
         let json: serde_json::Value = serde_json::from_str(line).expect("one JSON filing per line");
-        assert!(json["issuer"]["cik"].is_string() && json["period_of_report"].is_string());
-        without_accession += usize::from(json["accession_number"].is_null());
+        assert!(json["issuer"]["cik"].is_string() && json["periodOfReport"].is_string());
+        assert!(
+            json["nonDerivativeTable"]["transactions"].is_array() && json["derivativeTable"]["holdings"].is_array()
+        );
+        without_accession += usize::from(json["accessionNo"].is_null());
+        assert_eq!(json["accessionNo"].is_null(), json["indexUrl"].is_null(), "no page without an accession");
     }
     assert_eq!(without_accession, 6, "bare XML under names without an accession number");
 }

@@ -208,7 +208,8 @@ impl Packer {
         let (form, month) = (job.form, job.month);
         std::fs::create_dir_all(&self.staging_dir).map_err(StoreError::from)?;
         let staged = tempfile::NamedTempFile::new_in(&self.staging_dir).map_err(StoreError::from)?;
-        let file = staged.reopen().map_err(StoreError::from)?;
+        let staged_jsonl = tempfile::NamedTempFile::new_in(&self.staging_dir).map_err(StoreError::from)?;
+        let files = (staged.reopen().map_err(StoreError::from)?, staged_jsonl.reopen().map_err(StoreError::from)?);
         let progress = progress.clone();
         let built: BuiltBundle = self
             .db
@@ -216,13 +217,17 @@ impl Packer {
                 // The lease keeper writes these with each renewal; these
                 // connections hold the month's read-only snapshot.
                 let mut report = |done: u64, total: u64| progress.set(done, total);
-                Ok(bundle::build_to_file(conn, second, form, month, file, &mut report))
+                Ok(bundle::build_to_files(conn, second, form, month, files, &mut report))
             })
             .await??;
+        // Both objects are in the store before the row names either; an
+        // upload that fails leaves the other for the orphan sweep.
         let key = object_key(StorageTier::Hot, form, month, &built.sha256, Uuid::new_v4());
+        let jsonl_key = jsonl_object_key(StorageTier::Hot, form, month, &built.jsonl.sha256, Uuid::new_v4());
+        self.store.put_file(&jsonl_key, staged_jsonl.path()).await?;
         self.store.put_file(&key, staged.path()).await?;
         self.metrics.rows_packed.inc_by(built.row_count);
-        self.metrics.bytes_packed.inc_by(built.size);
+        self.metrics.bytes_packed.inc_by(built.size + built.jsonl.size);
         let row = BundleRow {
             form_type: form,
             period_month: month,
@@ -238,10 +243,9 @@ impl Packer {
             source_fingerprint: built.source_fingerprint.clone(),
             last_job_id: None,
             synthetic: built.synthetic,
-            // PLACEHOLDER until the packer writes the month's .jsonl.gz.
-            jsonl_object_key: String::new(),
-            jsonl_sha256: String::new(),
-            jsonl_size_bytes: 0,
+            jsonl_object_key: jsonl_key,
+            jsonl_sha256: built.jsonl.sha256.clone(),
+            jsonl_size_bytes: built.jsonl.size as i64,
         };
         self.publish(job, row).await?;
         Ok(Outcome::Packed { sha256: built.sha256, size: built.size, rows: built.row_count })

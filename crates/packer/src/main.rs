@@ -29,8 +29,9 @@ enum Command {
     /// Consume generation jobs from RabbitMQ (QUEUE_URL) until SIGTERM/SIGINT;
     /// then stop taking jobs and give the current one PACKER_GRACE_SECONDS.
     Run,
-    /// Pack one month now. Without --out the bundle is stored and indexed
-    /// like a job's; with --out it is only written to FILE.
+    /// Pack one month now. Without --out both files are stored and indexed
+    /// like a job's; with --out the tar.gz is only written to FILE and the
+    /// .jsonl.gz beside it (FILE with .tar.gz replaced by .jsonl.gz).
     Pack {
         #[arg(long)]
         form: FormType,
@@ -57,6 +58,14 @@ enum Command {
     /// Enqueue every changed month of the last 12 for each form type and move
     /// older bundles to the cold tier. Running it twice enqueues nothing new.
     Nightly,
+}
+
+/// Where `pack --out FILE` writes the month's `.jsonl.gz`: `FILE` with its
+/// `.tar.gz` replaced, or with `.jsonl.gz` added.
+fn jsonl_beside(out: &std::path::Path) -> PathBuf {
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = name.strip_suffix(".tar.gz").unwrap_or(&name);
+    out.with_file_name(format!("{stem}.jsonl.gz"))
 }
 
 fn main() -> ExitCode {
@@ -88,21 +97,29 @@ async fn run(command: Command) -> anyhow::Result<()> {
     };
     match command {
         Command::Pack { form, month, out: Some(out) } => {
-            // Written beside its destination and renamed onto it only when
-            // whole: a pack that fails leaves `out` as it was, never half a
-            // bundle (one killed leaves a `.partial` file, never `out`).
+            // Written beside their destinations and renamed onto them only
+            // when whole: a pack that fails leaves both as they were, never
+            // half a file (one killed leaves `.partial` files, never `out`).
+            let jsonl_out = jsonl_beside(&out);
             let dir = out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-            let partial = tempfile::Builder::new().prefix(".pack-").suffix(".partial").tempfile_in(dir)?;
-            let file = partial.reopen()?;
+            let partial = || tempfile::Builder::new().prefix(".pack-").suffix(".partial").tempfile_in(dir);
+            let (tar_partial, jsonl_partial) = (partial()?, partial()?);
+            let files = (tar_partial.reopen()?, jsonl_partial.reopen()?);
             let built = db
                 .run_with_spare(move |conn, second| {
-                    Ok(bundle::build_to_file(conn, second, form, month, file, &mut |_, _| {}))
+                    Ok(bundle::build_to_files(conn, second, form, month, files, &mut |_, _| {}))
                 })
                 .await??;
-            std::fs::set_permissions(partial.path(), std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
-            partial.persist(&out)?;
+            for (partial, path) in [(jsonl_partial, &jsonl_out), (tar_partial, &out)] {
+                std::fs::set_permissions(partial.path(), std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
+                partial.persist(path)?;
+            }
             println!("{}  {}", built.sha256, out.display());
-            println!("filings {}, rows {}, bytes {}", built.filing_count, built.row_count, built.size);
+            println!("{}  {}", built.jsonl.sha256, jsonl_out.display());
+            println!(
+                "filings {}, rows {}, bytes {} (tar.gz) + {} (jsonl.gz)",
+                built.filing_count, built.row_count, built.size, built.jsonl.size
+            );
         }
         Command::Pack { form, month, out: None } => {
             let job = GenerateJob::system(form, month, JobReason::OnDemand);

@@ -59,7 +59,10 @@ impl Metrics {
             jobs,
             duration,
             rows_packed: counter("insider_bulk_packer_rows_packed_total", "Rows written into bundles"),
-            bytes_packed: counter("insider_bulk_packer_bytes_packed_total", "Compressed bytes of bundles written"),
+            bytes_packed: counter(
+                "insider_bulk_packer_bytes_packed_total",
+                "Compressed bytes written, tar.gz and .jsonl.gz",
+            ),
             cache_hits: counter("insider_bulk_packer_cache_hits_total", "Jobs whose month had not changed"),
             hydrations: counter("insider_bulk_packer_hydrations_total", "Bundles restored from the cold tier"),
             moved_to_cold: counter("insider_bulk_packer_moved_to_cold_total", "Bundles moved to the cold tier"),

@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 use std::io::Read;
 
 use common::{fill, month};
-use insider_bulk_core::db::filings::{load_filings, month_accessions};
+use insider_bulk_core::db::filings::{amendment_links, load_filings, month_accessions};
 use insider_bulk_core::db::DbConnection;
 use insider_bulk_core::domain::{FormType, Month};
 use insider_bulk_core::filing::Filing;
+use insider_bulk_core::record::FilingRecord;
 use insider_bulk_packer::bundle::{self, sec_tables::TABLES, BuiltBundle};
 use insider_bulk_testing::{fixtures_dir, Backend, TestDatabase};
 
@@ -17,8 +18,16 @@ fn sha256_hex(data: &[u8]) -> String {
     bundle::archive::sha256_hex(data)
 }
 
-fn pack(conn: &mut DbConnection, form: FormType, month: Month) -> (Vec<u8>, BuiltBundle) {
-    bundle::build(conn, form, month, Vec::new(), &mut |_, _| {}).unwrap()
+/// The tar.gz, the `.jsonl.gz` and what was built.
+fn pack(conn: &mut DbConnection, form: FormType, month: Month) -> (Vec<u8>, Vec<u8>, BuiltBundle) {
+    let ((tar, jsonl), built) = bundle::build(conn, form, month, Vec::new(), Vec::new(), &mut |_, _| {}).unwrap();
+    (tar, jsonl, built)
+}
+
+fn gunzip(bytes: &[u8]) -> String {
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(bytes).read_to_string(&mut text).unwrap();
+    text
 }
 
 /// Entry name → bytes, in archive order.
@@ -65,34 +74,52 @@ fn same_bytes_twice_and_complete_contents(backend: Backend) -> String {
     let mut conn = test_db.connect();
     let (form, m) = (FormType::Form4, month("2025-09"));
     fill(&mut conn, form, m, 400, 11);
-    let (first, built) = pack(&mut conn, form, m);
-    let (second, again) = pack(&mut conn, form, m);
-    assert_eq!(first, second, "same rows, same bytes");
+    let (first, first_jsonl, built) = pack(&mut conn, form, m);
+    let (second, second_jsonl, again) = pack(&mut conn, form, m);
+    assert!(first == second && first_jsonl == second_jsonl, "same rows, same bytes");
     assert_eq!(built, again);
-    assert_eq!(built.size as usize, first.len());
-
+    let jsonl = first_jsonl;
     let entries = unpack(&first);
     let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
     let mut expected: Vec<&str> = TABLES.iter().map(|t| t.file).collect();
-    expected.extend(["README.txt", "filings.jsonl", "metadata.json"]);
+    expected.extend(["README.txt", "metadata.json"]);
     expected.sort();
     expected.push("manifest.json");
-    assert_eq!(names, expected, "sorted entries, the manifest last");
+    assert_eq!(names, expected, "sorted entries, the manifest last; the JSON lines are beside it");
     let files: BTreeMap<&str, &[u8]> = entries.iter().map(|(n, d)| (n.as_str(), d.as_slice())).collect();
 
-    // The JSONL is the database's filings, in accession order.
+    // The .jsonl.gz: gzip with no name or time, one record per stored
+    // filing, in accession order, each the filing's record with its links.
+    assert_eq!((built.size as usize, built.jsonl.size as usize), (first.len(), jsonl.len()));
+    assert_eq!((built.sha256.clone(), built.jsonl.sha256.clone()), (sha256_hex(&first), sha256_hex(&jsonl)));
+    assert_eq!(&jsonl[..10], &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255], "no name, no mtime");
     let accessions = month_accessions(&mut conn, form, m).unwrap();
     let stored = load_filings(&mut conn, &accessions).unwrap();
-    let lines: Vec<Filing> = std::str::from_utf8(files["filings.jsonl"])
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("every line parses back into a filing"))
+    let links = amendment_links(&mut conn, &accessions).unwrap();
+    let text = gunzip(&jsonl);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), stored.len(), "one line per filing");
+    let numbers: Vec<String> = lines
+        .iter()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["accessionNo"].to_string())
         .collect();
-    assert_eq!(lines, stored);
+    assert!(numbers.windows(2).all(|w| w[0] < w[1]), "in accession order");
+    for (line, filing) in lines.iter().zip(&stored) {
+        let record = FilingRecord::new(filing, links.get(filing.submission.accession_number.as_str()));
+        assert_eq!(*line, serde_json::to_string(&record).unwrap());
+    }
+    assert_eq!(built.jsonl.content_sha256, sha256_hex(text.as_bytes()));
 
     // TSV headers are SEC's; row counts are the database's.
     let manifest: serde_json::Value = serde_json::from_slice(files["manifest.json"]).unwrap();
     assert_eq!(manifest["format_version"], bundle::FORMAT_VERSION);
+    let sibling = &manifest["sibling"];
+    assert_eq!(sibling["name"], "form-4-2025-09.jsonl.gz");
+    assert_eq!((&sibling["sha256"], &sibling["size"]), (&sha256_hex(&jsonl).into(), &jsonl.len().into()));
+    assert_eq!(
+        (&sibling["rows"], &sibling["content_sha256"]),
+        (&stored.len().into(), &sha256_hex(text.as_bytes()).into())
+    );
     let listed: Vec<&str> = manifest["files"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
     assert_eq!(listed, &expected[..expected.len() - 1], "every other file in the manifest");
     for (name, data) in &entries[..entries.len() - 1] {
@@ -135,35 +162,52 @@ fn same_sha256_on_both_backends() {
 fn empty_month_is_a_valid_bundle() {
     let test_db = TestDatabase::sqlite();
     let mut conn = test_db.connect();
-    let (bytes, built) = pack(&mut conn, FormType::Form5, month("2019-02"));
+    let (bytes, jsonl, built) = pack(&mut conn, FormType::Form5, month("2019-02"));
     assert_eq!((built.filing_count, built.row_count), (0, 0));
     let entries = unpack(&bytes);
-    assert_eq!(entries.len(), 12);
+    assert_eq!(entries.len(), 11);
     for (name, data) in &entries {
         if name.ends_with(".tsv") {
             assert_eq!(std::str::from_utf8(data).unwrap().lines().count(), 1, "{name}: header only");
         }
     }
+    assert_eq!(gunzip(&jsonl), "", "an empty but valid gzip file");
 }
 
 #[test]
-fn an_amendment_changes_the_sha() {
+fn an_amendment_and_its_original_name_each_other() {
     let test_db = TestDatabase::sqlite();
     let mut conn = test_db.connect();
     let (form, m) = (FormType::Form4, month("2024-03"));
     fill(&mut conn, form, m, 50, 3);
-    let (_, before) = pack(&mut conn, form, m);
-    let mut amendment = synth_one(form, m);
-    amendment.submission.accession_number = "0009999999-24-000001".parse().unwrap();
+    let (_, _, before) = pack(&mut conn, form, m);
+    // A 4/A of the month's first filing, filed the same day: same issuer,
+    // period and first owner, so it amends that filing.
+    let accessions = month_accessions(&mut conn, form, m).unwrap();
+    let original = load_filings(&mut conn, &accessions[..1]).unwrap().remove(0);
+    let mut amendment = original.clone();
+    amendment.submission.accession_number = "9999999999-24-000001".parse().unwrap();
     amendment.submission.document_type.is_amendment = true;
     let item = insider_bulk_core::db::filings::FilingToStore { filing: amendment, loaded_from: "t".into() };
     insider_bulk_core::db::filings::store_filings(&mut conn, &[item]).unwrap();
-    let (_, after) = pack(&mut conn, form, m);
+    let (_, jsonl, after) = pack(&mut conn, form, m);
     assert_ne!(before.sha256, after.sha256);
+    assert_ne!(before.jsonl.sha256, after.jsonl.sha256);
     assert_ne!(before.source_fingerprint, after.source_fingerprint);
     assert_eq!(after.filing_count, before.filing_count + 1);
-}
 
-fn synth_one(form: FormType, m: Month) -> Filing {
-    insider_bulk_ingest::synth::synth_month(form, m, 1, 99).next().unwrap()
+    let text = gunzip(&jsonl);
+    let records: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let find = |accession: &str| records.iter().find(|r| r["accessionNo"] == accession).unwrap();
+    let first = find(original.submission.accession_number.as_str());
+    let amended = find("9999999999-24-000001");
+    assert_eq!(
+        (&first["isSuperseded"], &first["supersededByAccessionNo"]),
+        (&true.into(), &"9999999999-24-000001".into())
+    );
+    assert_eq!(first["isAmendment"], false);
+    assert_eq!((&amended["isAmendment"], &amended["documentType"]), (&true.into(), &"4/A".into()));
+    assert_eq!(amended["originalAccessionNo"], original.submission.accession_number.as_str());
+    assert_eq!(amended["isSuperseded"], false);
+    assert_eq!(records.last().unwrap()["accessionNo"], "9999999999-24-000001", "in accession order");
 }

@@ -35,6 +35,17 @@ async fn packs_then_skips_when_unchanged_and_ignores_redelivery() {
         (sha256.as_str(), BundleStatus::Available, StorageTier::Hot)
     );
     assert_eq!(fx.packer.store.sha256(&row.object_key).await.unwrap(), sha256, "the stored object is the indexed one");
+    // The .jsonl.gz beside it: its own object, its sha256 and size in the
+    // row, one line per filing.
+    let jsonl_sha = fx.packer.store.sha256(&row.jsonl_object_key).await.unwrap();
+    assert_eq!(jsonl_sha, row.jsonl_sha256, "the stored .jsonl.gz is the indexed one");
+    let jsonl_size = fx.packer.store.size(&row.jsonl_object_key).await.unwrap();
+    assert_eq!(jsonl_size, Some(row.jsonl_size_bytes as u64));
+    assert!(row.jsonl_object_key.ends_with(".jsonl.gz") && row.jsonl_object_key.starts_with("hot/form-4/2025/"));
+    let stored = std::fs::read(fx.store_dir.path().join("bundles").join(&row.jsonl_object_key)).unwrap();
+    let mut lines = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(stored.as_slice()), &mut lines).unwrap();
+    assert_eq!((lines.lines().count() as i64, row.filing_count), (200, 200), "one line per filing");
 
     tokio::time::sleep(Duration::from_millis(5)).await;
     let second = job(form, m, JobReason::OnDemand);
@@ -147,9 +158,21 @@ async fn old_months_go_cold_and_a_warm_job_hydrates_them() {
     assert_eq!(fx.packer.store.sha256(&cold.object_key).await.unwrap(), sha256);
     // The hot copy stays for downloads already under way until its retention
     // has passed; then the nightly run deletes it.
+    // Both files move: the tar.gz and the .jsonl.gz.
+    assert!(cold
+        .jsonl_object_key
+        .starts_with(&format!("cold/form-5/2023/form-5-2023-05.{}.", &cold.jsonl_sha256[..16])));
+    assert_eq!(fx.packer.store.sha256(&cold.jsonl_object_key).await.unwrap(), cold.jsonl_sha256);
     let superseded_hot = fx.packer.db.run(|c| superseded::due(c, now_utc())).await.unwrap();
-    assert_eq!(superseded_hot.len(), 1);
-    assert_eq!(fx.packer.store.sha256(&superseded_hot[0]).await.unwrap(), sha256);
+    assert_eq!(superseded_hot.len(), 2, "the hot tar.gz and .jsonl.gz");
+    let mut hot_shas = Vec::new();
+    for key in &superseded_hot {
+        hot_shas.push(fx.packer.store.sha256(key).await.unwrap());
+    }
+    hot_shas.sort();
+    let mut expected = vec![sha256.clone(), cold.jsonl_sha256.clone()];
+    expected.sort();
+    assert_eq!(hot_shas, expected);
     assert_eq!(nightly::delete_superseded(&fx.packer, std::time::Duration::from_secs(3600)).await.unwrap(), 0);
     let again = nightly::run(&fx.packer, Month::current(), retention()).await.unwrap();
     assert_eq!(again, nightly::NightlyReport::default(), "running it twice does nothing new");
@@ -167,6 +190,9 @@ async fn old_months_go_cold_and_a_warm_job_hydrates_them() {
         (BundleStatus::Available, StorageTier::Hot, sha256.as_str())
     );
     assert!(!superseded_hot.contains(&hot.object_key), "the same bytes, a new key");
+    assert!(!superseded_hot.contains(&hot.jsonl_object_key), "for the .jsonl.gz too");
+    assert_eq!(fx.packer.store.sha256(&hot.jsonl_object_key).await.unwrap(), hot.jsonl_sha256);
+    assert_eq!(hot.jsonl_sha256, cold.jsonl_sha256);
     for key in &superseded_hot {
         fx.packer.store.delete(key).await.unwrap();
     }
@@ -174,11 +200,12 @@ async fn old_months_go_cold_and_a_warm_job_hydrates_them() {
 
     assert_eq!(
         nightly::delete_superseded(&fx.packer, std::time::Duration::ZERO).await.unwrap(),
-        2,
-        "old hot and cold copies"
+        4,
+        "old hot and cold copies of both files"
     );
-    assert_eq!(fx.packer.store.size(&superseded_hot[0]).await.unwrap(), None);
-    assert_eq!(fx.packer.store.size(&cold.object_key).await.unwrap(), None);
+    for key in superseded_hot.iter().chain([&cold.object_key, &cold.jsonl_object_key]) {
+        assert_eq!(fx.packer.store.size(key).await.unwrap(), None, "{key}");
+    }
     assert_eq!(fx.packer.store.sha256(&hot.object_key).await.unwrap(), sha256);
 }
 

@@ -1,5 +1,6 @@
-//! `insider-bulk-packer pack --out FILE`: the bundle appears at FILE only
-//! whole. A pack that fails leaves FILE as it was and no partial file.
+//! `insider-bulk-packer pack --out FILE`: the bundle appears at FILE, and
+//! the month's `.jsonl.gz` beside it, only whole. A pack that fails leaves
+//! both as they were and no partial file.
 
 mod common;
 
@@ -42,9 +43,14 @@ fn the_bundle_appears_whole_or_not_at_all() {
     let done = pack(&db, data.path(), &out);
     assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
     let bytes = std::fs::read(&out).unwrap();
-    let printed = String::from_utf8_lossy(&done.stdout).split_whitespace().next().unwrap().to_owned();
-    assert_eq!(hex::encode(Sha256::digest(&bytes)), printed, "the file is the bundle whose sha256 it printed");
-    assert_eq!(entries(outdir.path()), ["form-4-2025-09.tar.gz"], "nothing beside the bundle");
+    let jsonl_out = outdir.path().join("form-4-2025-09.jsonl.gz");
+    let jsonl = std::fs::read(&jsonl_out).unwrap();
+    let stdout = String::from_utf8_lossy(&done.stdout).into_owned();
+    let printed: Vec<&str> = stdout.lines().take(2).map(|l| l.split_whitespace().next().unwrap()).collect();
+    let shas = [hex::encode(Sha256::digest(&bytes)), hex::encode(Sha256::digest(&jsonl))];
+    assert_eq!(printed, shas, "the files are those whose sha256 it printed");
+    let both = ["form-4-2025-09.jsonl.gz", "form-4-2025-09.tar.gz"];
+    assert_eq!(entries(outdir.path()), both, "nothing beside the two files");
 
     // A table the pack reads is gone: the pack fails part way, after the
     // bundle's first entries are written.
@@ -52,5 +58,6 @@ fn the_bundle_appears_whole_or_not_at_all() {
     let failed = pack(&db, data.path(), &out);
     assert!(!failed.status.success(), "a pack that cannot read its rows fails");
     assert_eq!(std::fs::read(&out).unwrap(), bytes, "the earlier bundle at --out is left as it was");
-    assert_eq!(entries(outdir.path()), ["form-4-2025-09.tar.gz"], "no partial file is left");
+    assert_eq!(std::fs::read(&jsonl_out).unwrap(), jsonl, "and the earlier .jsonl.gz");
+    assert_eq!(entries(outdir.path()), both, "no partial file is left");
 }

@@ -26,8 +26,8 @@ fn store_real(conn: &mut DbConnection, filing: &Filing) {
 
 fn manifest(conn: &mut DbConnection, filing: &Filing) -> serde_json::Value {
     let form = filing.submission.document_type.form_type;
-    let (bytes, _) =
-        bundle::build(conn, form, filing.month().expect("a dated filing"), Vec::new(), &mut |_, _| {}).unwrap();
+    let month = filing.month().expect("a dated filing");
+    let ((bytes, _), _) = bundle::build(conn, form, month, Vec::new(), Vec::new(), &mut |_, _| {}).unwrap();
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes.as_slice()));
     for entry in archive.entries().unwrap() {
         let mut entry = entry.unwrap();
@@ -113,7 +113,7 @@ async fn a_mixed_month_refuses_to_pack(backend: Backend) {
     let mut conn = test_db.connect();
     fill(&mut conn, form, month, 10, 3);
     store_real(&mut conn, &real);
-    let err = bundle::build(&mut conn, form, month, Vec::new(), &mut |_, _| {}).unwrap_err();
+    let err = bundle::build(&mut conn, form, month, Vec::new(), Vec::new(), &mut |_, _| {}).unwrap_err();
     assert!(matches!(err, BuildError::MixedSample { synthetic: 10, real: 1, .. }), "{err}");
     assert!(err.to_string().contains("never a mix"), "{err}");
 }

@@ -96,7 +96,11 @@ fn pack_the_quarter(conn: &mut DbConnection) -> Packed {
     let mut filings = 0;
     for form in FormType::ALL {
         for month in quarter() {
-            let (bytes, built) = bundle::build(conn, form, month, Vec::new(), &mut |_, _| {}).unwrap();
+            let ((bytes, jsonl), built) =
+                bundle::build(conn, form, month, Vec::new(), Vec::new(), &mut |_, _| {}).unwrap();
+            let mut lines = String::new();
+            std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(jsonl.as_slice()), &mut lines).unwrap();
+            assert_eq!(lines.lines().count() as u64, built.filing_count, "one JSON line per filing");
             filings += built.filing_count as usize;
             let files = unpack(&bytes);
             for (table, key) in TABLES {

@@ -2,12 +2,16 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use insider_bulk_core::record::FilingRecord;
+
 use crate::batch::Failure;
 use crate::files::expand;
-use crate::parse::{parse_document, parse_to_json, ParseError};
+use crate::parse::parse_for_inspection;
 
-/// Prints every document that parses, even one whose accession number is
-/// nowhere to be found (printed as null; `load` refuses it).
+/// Prints every document that parses as the per-filing record, one line
+/// each, even one whose accession number is nowhere to be found (printed
+/// with `accessionNo` and `indexUrl` null; `load` refuses it). Amendment
+/// links need the database, so they are null here.
 pub fn run(paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
     let (files, mut failures) = expand(paths);
     let stdout = std::io::stdout();
@@ -22,15 +26,11 @@ pub fn run(paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
                 continue;
             }
         };
-        // The filing is written straight out; only a document with no
-        // accession anywhere takes the slower detour through a JSON value.
-        let written = match parse_document(&bytes, &name) {
-            Ok(filing) => serde_json::to_writer(&mut out, &filing).map_err(|e| e.to_string()),
-            Err(ParseError::NoAccession) => parse_to_json(&bytes, &name)
-                .map_err(|e| e.to_string())
-                .and_then(|json| serde_json::to_writer(&mut out, &json).map_err(|e| e.to_string())),
-            Err(e) => Err(e.to_string()),
-        };
+        let written = parse_for_inspection(&bytes, &name).map_err(|e| e.to_string()).and_then(|inspected| {
+            let record = FilingRecord::new(&inspected.filing, None);
+            let record = if inspected.accession_found { record } else { record.without_accession() };
+            serde_json::to_writer(&mut out, &record).map_err(|e| e.to_string())
+        });
         match written {
             Ok(()) => out.write_all(b"\n")?,
             Err(reason) => failures.push(Failure::malformed(source, reason)),

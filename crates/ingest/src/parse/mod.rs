@@ -63,26 +63,29 @@ pub fn parse_document(bytes: &[u8], source_name: &str) -> Result<Filing, ParseEr
     Ok(parsed.body.into_filing(accession, parsed.header.as_ref()))
 }
 
-/// Parses a document into its JSON even when its accession number is
-/// nowhere to be found (SEC's specimen files, files saved under other
-/// names): `accession_number` is then null. Such a document can be
-/// inspected but not stored.
-pub fn parse_to_json(bytes: &[u8], source_name: &str) -> Result<serde_json::Value, ParseError> {
+/// A document parsed whether or not its accession number was found.
+pub struct Inspected {
+    pub filing: Filing,
+    /// False when neither an SEC header nor the source name held one: the
+    /// filing then carries a stand-in that must not be shown or stored.
+    pub accession_found: bool,
+}
+
+/// Parses a document even when its accession number is nowhere to be found
+/// (SEC's specimen files, files saved under other names). Such a document
+/// can be inspected but not stored.
+pub fn parse_for_inspection(bytes: &[u8], source_name: &str) -> Result<Inspected, ParseError> {
     let parsed = read(bytes)?;
     let found =
         parsed.header.as_ref().and_then(|h| h.accession.clone()).or_else(|| AccessionNumber::find_in(source_name));
-    let missing = found.is_none();
+    let accession_found = found.is_some();
     let accession = match found {
         Some(accession) => accession,
-        // Replaced by null below; the model has no accession-less filing.
+        // Never shown: the model has no accession-less filing.
         None => "0000000000-00-000000".parse().map_err(|e| ParseError::Json(format!("{e}")))?,
     };
     let filing = parsed.body.into_filing(accession, parsed.header.as_ref());
-    let mut json = serde_json::to_value(&filing).map_err(|e| ParseError::Json(e.to_string()))?;
-    if let (true, Some(object)) = (missing, json.as_object_mut()) {
-        object.insert("accession_number".into(), serde_json::Value::Null);
-    }
-    Ok(json)
+    Ok(Inspected { filing, accession_found })
 }
 
 struct Parsed {

@@ -2,12 +2,13 @@
 //! of SEC's `FORM_345_metadata.json`, made from `columns::TABLES`; and the
 //! bundle's `README.txt`.
 //!
-//! Each column also says which `filings.jsonl` field it comes from, in the
+//! Each column also says where its value is in a line of the month's
+//! `.jsonl.gz` (the per-filing record, `core::record`), in the
 //! non-standard property `insider-bulk:jsonField` (CSVW readers ignore
 //! properties they do not know): a path into one JSON line, `.` between
 //! object keys and `[]` for "each element of this array"; an array of
 //! paths when the column is made from several fields; the row's own path
-//! (`derivative_holdings[]`) for a `*_SK` key, which numbers rows.
+//! (`derivativeTable.holdings[]`) for a `*_SK` key, which numbers rows.
 
 use insider_bulk_core::domain::{FilingSource, FormType, Month};
 use serde_json::{json, Value};
@@ -35,22 +36,22 @@ fn datatype(kind: Kind) -> (Value, Option<&'static str>) {
     }
 }
 
-/// The `filings.jsonl` path(s) a column comes from (see the module doc).
+/// The `.jsonl.gz` record path(s) a column comes from (see the module doc).
 pub fn json_field(table: &Table, column: &Column) -> Value {
     let path = |field: &str| match (column.kind, table.rows) {
         (Kind::Accession, _) | (_, "") => field.to_owned(),
         (_, rows) => format!("{rows}.{field}"),
     };
-    let paths = |fields: &[&str], prefix: &str| -> Value {
+    let paths = |fields: &[&str], suffix: &str| -> Value {
         match fields {
-            [one] => path(&format!("{prefix}{one}")).into(),
-            many => many.iter().map(|f| Value::from(path(&format!("{prefix}{f}")))).collect(),
+            [one] => path(&format!("{one}{suffix}")).into(),
+            many => many.iter().map(|f| Value::from(path(&format!("{f}{suffix}")))).collect(),
         }
     };
     match column.source {
         Source::Field(field) => path(field).into(),
         Source::Fields(fields) => paths(fields, ""),
-        Source::Footnotes(keys) => paths(keys, "footnote_ids."),
+        Source::Footnotes(elements) => paths(elements, ".footnoteIds"),
         Source::Row => table.rows.into(),
     }
 }
@@ -97,7 +98,7 @@ pub fn metadata_json() -> Vec<u8> {
             a value holding a double quote is wrapped in quotes with inner quotes doubled; dates \
             DD-MON-YYYY with the month in capitals (27-SEP-2024); flags as the filer wrote them \
             (0, 1, false, true). Each column's insider-bulk:jsonField is where its value is in a line of \
-            filings.jsonl: a path with '.' between keys and '[]' for each element of an array; a list \
+            the month's .jsonl.gz (form-{t}-{YYYY}-{MM}.jsonl.gz, beside this archive): a path with '.' between keys and '[]' for each element of an array; a list \
             when the column is made from several fields; the row itself for a *_SK key.",
         "insider-bulk:formatVersion": FORMAT_VERSION,
         "dialect": {
@@ -110,7 +111,7 @@ pub fn metadata_json() -> Vec<u8> {
             "lineTerminators": ["\n"],
         },
         "tables": TABLES.iter().map(table).collect::<Vec<_>>(),
-        "insider-bulk:filingsJsonl": super::jsonl_doc::describe(),
+        "insider-bulk:jsonl": super::jsonl_doc::describe(),
     });
     let mut bytes = serde_json::to_vec_pretty(&doc).expect("a JSON value always serializes");
     bytes.push(b'\n');
@@ -132,11 +133,11 @@ A filing is in the month EDGAR filed it in (FILING_DATE, the business day EDGAR
 assigned, US Eastern), as in SEC's data sets: amendments too, so a {form}/A filed
 in {month} is here whatever period it reports, and one filed later is in its own
 month's bundle. This bundle is what was public by the end of {month}, plus later
-corrections of these same filings. In filings.jsonl an amendment names the filing
-it amends (amends_accession_number) and a filing names its latest amendment filed
-by the end of {month} (superseded_by_accession_number): to get the latest version
-of every filing, read the months in order and follow amends_accession_number
-forward (a later amendment replaces the filing it names).
+corrections of these same filings. In the .jsonl.gz an amendment names the filing
+it amends (originalAccessionNo) and a filing names its latest amendment filed by
+the end of {month} (supersededByAccessionNo): to get the latest version of every
+filing, read the months in order and follow originalAccessionNo forward (a later
+amendment replaces the filing it names).
 
 Files
   SUBMISSION.tsv, REPORTINGOWNER.tsv, NONDERIV_TRANS.tsv, NONDERIV_HOLDING.tsv,
@@ -145,15 +146,29 @@ Files
       (tab-separated; dates DD-MON-YYYY; flags 0/1/false/true as filed; values
       holding a double quote are quoted CSV-style). *_SK keys count from 1
       within this bundle, in accession order.
-  filings.jsonl   one filing per line, in accession order, with every table's rows
   metadata.json   the data dictionary (CSV on the Web): each column's type, meaning
-                  and the filings.jsonl field it comes from; filings.jsonl's fields
-  manifest.json   counts, source fingerprint, and each file's sha256 and size
+                  and the .jsonl.gz field it comes from; the .jsonl.gz's fields
+  manifest.json   counts, source fingerprint, each file's sha256 and size, and
+                  (\"sibling\") the sha256 and size of the month's .jsonl.gz
   README.txt      this file
+Beside this archive, form-{form}-{month}.jsonl.gz: the same filings, one per line
+in accession order, in the live service's per-filing record shape (the ownership
+XML's element names in camelCase, each <value> as {{\"value\": ...}}, footnote ids
+on the element that carries them).
+
+isLate and businessDaysToFile (in the .jsonl.gz): for an original Form 4, the
+business days from its earliest transaction date to its filing date, and whether
+that is more than the two that Section 16(a) allows. Business days exclude
+weekends and the US federal holidays by rule (New Year's Day, Martin Luther King
+Jr. Day, Washington's Birthday, Memorial Day, Juneteenth from 2021, Independence
+Day, Labor Day, Columbus Day, Veterans Day, Thanksgiving, Christmas; a fixed-date
+holiday on a Saturday is observed the Friday before, on a Sunday the Monday
+after); one-off closures are not counted. Both are null for Forms 3 and 5, for
+amendments, and where a date is unknown.
 
 Where the data comes from: EDGAR ownership filings (the XML document, with the
 SEC header of a full submission where one was read) and SEC's quarterly data sets;
-filings.jsonl's \"source\" says which for each filing:
+the .jsonl.gz's \"source\" says which for each filing:
   {sources}.
 
 Synthetic (manifest.json \"synthetic\"): {sample}

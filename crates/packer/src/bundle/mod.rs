@@ -1,9 +1,12 @@
-//! Builds one month's bundle: SEC's eight data-set tables, `filings.jsonl`,
-//! the data dictionary `metadata.json`, a `README.txt` and `manifest.json`,
-//! as a deterministic tar.gz. The month is read in pages inside one
-//! snapshot and spooled to temporary files, so memory does not grow with
-//! the month; the manifest (with every other file's sha256) is written
-//! last, and the archive puts it last (`archive::LAST`).
+//! Builds one month's two files: the `.jsonl.gz` of its filings in the
+//! live per-filing record shape (`jsonl_gz`), and the deterministic tar.gz
+//! of SEC's eight data-set tables, the data dictionary `metadata.json`, a
+//! `README.txt` and `manifest.json`. The month is read once, in pages
+//! inside one snapshot, and every file is spooled compressed to temporary
+//! files, so memory does not grow with the month; the `.jsonl.gz` is
+//! written first, so that the manifest (with every other file's sha256
+//! and the `.jsonl.gz`'s as its sibling) can vouch for it, and the archive
+//! puts the manifest last (`archive::LAST`).
 
 pub mod archive;
 pub mod columns;
@@ -11,6 +14,7 @@ mod deflate;
 pub mod dictionary;
 mod format;
 mod jsonl_doc;
+pub mod jsonl_gz;
 pub mod sec_tables;
 pub mod spool;
 
@@ -25,7 +29,10 @@ use insider_bulk_core::db::month_stats::{self, EMPTY_FINGERPRINT};
 use insider_bulk_core::db::{snapshot, DbConnection, DbError};
 use insider_bulk_core::domain::{FilingSource, FormType, Month};
 use insider_bulk_core::filing::Filing;
+use insider_bulk_core::record::FilingRecord;
 use serde::Serialize;
+
+pub use jsonl_gz::BuiltJsonl;
 
 use sec_tables::{SecTables, TABLES};
 use spool::{Compressor, EntrySink, SpooledEntry};
@@ -46,7 +53,12 @@ use spool::{Compressor, EntrySink, SpooledEntry};
 /// longer those whose period of report falls in it; each filing carries
 /// `superseded_by_accession_number`, its latest amendment filed by the end
 /// of its month.
-pub const FORMAT_VERSION: u32 = 5;
+/// 6: the filings' JSON leaves the tar: the month's `.jsonl.gz` beside it
+/// holds them, one per line in the live per-filing record shape (XML
+/// element names in camelCase), and the manifest names it as its
+/// `sibling` with its sha256 and size; `metadata.json`'s `jsonField` paths
+/// point into that record.
+pub const FORMAT_VERSION: u32 = 6;
 /// Filings read from the database per query.
 const PAGE: usize = 1000;
 
@@ -77,11 +89,13 @@ impl From<diesel::result::Error> for BuildError {
     }
 }
 
-/// What was packed, as the index row records it.
+/// What was packed, as the index row records it: the tar.gz's sha256 and
+/// size, and the `.jsonl.gz`'s.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuiltBundle {
     pub sha256: String,
     pub size: u64,
+    pub jsonl: BuiltJsonl,
     pub filing_count: u64,
     pub row_count: u64,
     pub source_fingerprint: String,
@@ -98,8 +112,22 @@ struct Manifest<'a> {
     row_count: u64,
     synthetic: bool,
     /// Filings per `source` (every source named, zero included).
-    filings_by_source: BTreeMap<&'static str, u64>,
-    files: Vec<ManifestFile>,
+    filings_by_source: &'a BTreeMap<&'static str, u64>,
+    files: &'a [ManifestFile],
+    /// The month's `.jsonl.gz`, published beside this archive.
+    sibling: Sibling,
+}
+
+#[derive(Serialize)]
+struct Sibling {
+    name: String,
+    /// Of the file as downloaded, and its size.
+    sha256: String,
+    size: u64,
+    /// Lines: one per filing.
+    rows: u64,
+    /// Of the JSON lines once decompressed.
+    content_sha256: String,
 }
 
 #[derive(Serialize)]
@@ -107,19 +135,9 @@ struct ManifestFile {
     name: String,
     sha256: String,
     size: u64,
-    /// Data rows (lines of filings.jsonl); absent for the documentation.
+    /// Data rows; absent for the documentation.
     #[serde(skip_serializing_if = "Option::is_none")]
     rows: Option<u64>,
-}
-
-#[derive(Serialize)]
-struct JsonlLine<'a> {
-    #[serde(flatten)]
-    filing: &'a Filing,
-    /// The filing this amendment amends, when it is in the database.
-    amends_accession_number: Option<&'a str>,
-    /// The filing's latest amendment filed by the end of this month.
-    superseded_by_accession_number: Option<&'a str>,
 }
 
 /// The conventional file name of a month's bundle.
@@ -133,32 +151,37 @@ pub fn compress_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
 }
 
-/// Packs `form`/`month` from the database into `out`. `progress` hears
-/// (filings done, filings total) after each page.
-pub fn build<W: Write>(
+/// Packs `form`/`month` from the database: the tar.gz into `out`, the
+/// `.jsonl.gz` into `jsonl`. `progress` hears (filings done, filings
+/// total) after each page.
+pub fn build<W: Write, J: Write>(
     conn: &mut DbConnection,
     form: FormType,
     month: Month,
     out: W,
+    jsonl: J,
     progress: &mut dyn FnMut(u64, u64),
-) -> Result<(W, BuiltBundle), BuildError> {
-    build_with(conn, None, form, month, out, progress, compress_threads())
+) -> Result<((W, J), BuiltBundle), BuildError> {
+    build_with(conn, None, form, month, (out, jsonl), progress, compress_threads())
 }
 
-/// [`build`] into a file, buffered, and synced to disk before it returns:
-/// what a caller renames or uploads is whole on disk. On PostgreSQL,
-/// `second` reads every other page in `conn`'s snapshot.
-pub fn build_to_file(
+/// [`build`] into two files, buffered, and synced to disk before it
+/// returns: what a caller renames or uploads is whole on disk. On
+/// PostgreSQL, `second` reads every other page in `conn`'s snapshot.
+pub fn build_to_files(
     conn: &mut DbConnection,
     second: Option<&mut DbConnection>,
     form: FormType,
     month: Month,
-    file: std::fs::File,
+    (tar, jsonl): (std::fs::File, std::fs::File),
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<BuiltBundle, BuildError> {
-    let writer = io::BufWriter::with_capacity(1 << 16, file);
-    let (writer, built) = build_with(conn, second, form, month, writer, progress, compress_threads())?;
-    writer.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    let buffered = |file| io::BufWriter::with_capacity(1 << 16, file);
+    let outs = (buffered(tar), buffered(jsonl));
+    let ((tar, jsonl), built) = build_with(conn, second, form, month, outs, progress, compress_threads())?;
+    for writer in [tar, jsonl] {
+        writer.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    }
     Ok(built)
 }
 
@@ -167,26 +190,77 @@ pub fn build_to_file(
 /// are read on their own threads, from `conn` and, on PostgreSQL, from
 /// `second` too (alternate pages, one snapshot), while this thread formats
 /// them in order. The bytes are the same for any number of either.
-pub fn build_with<W: Write>(
+pub fn build_with<W: Write, J: Write>(
     conn: &mut DbConnection,
     second: Option<&mut DbConnection>,
     form: FormType,
     month: Month,
-    out: W,
+    (out, jsonl): (W, J),
     progress: &mut dyn FnMut(u64, u64),
     threads: usize,
-) -> Result<(W, BuiltBundle), BuildError> {
+) -> Result<((W, J), BuiltBundle), BuildError> {
     let spool = tempfile::tempdir()?;
-    let (entries, counted) = std::thread::scope(|scope| {
+    let read = std::thread::scope(|scope| {
         let compressor = if threads == 0 { Compressor::Inline } else { spool::spawn_pool(scope, threads) };
         conn.transaction(|conn| read_month(conn, second, form, month, spool.path(), compressor, progress))
     })?;
+    let MonthRead { mut entries, lines, manifest } = read;
+    let (jsonl, built_jsonl) = jsonl_gz::write(jsonl, lines)?;
+    let manifest_bytes = serde_json::to_vec_pretty(&manifest.with_sibling(&built_jsonl)).map_err(io::Error::from)?;
+    entries.push(archive::spool_bytes(spool.path(), archive::LAST, &manifest_bytes)?);
     let (out, sha256, size) = archive::assemble(out, entries, month_start_unix(month))?;
-    Ok((out, BuiltBundle { sha256, size, ..counted }))
+    let ManifestDraft { filing_count, row_count, source_fingerprint, synthetic, .. } = manifest;
+    let built =
+        BuiltBundle { sha256, size, jsonl: built_jsonl, filing_count, row_count, source_fingerprint, synthetic };
+    Ok(((out, jsonl), built))
 }
 
-/// Reads the month inside one snapshot and spools every entry, the
-/// manifest last; the returned bundle's sha256 and size are still empty.
+/// A month read and spooled: the archive's entries but the manifest, the
+/// spooled JSON lines, and what the manifest will say.
+struct MonthRead {
+    entries: Vec<SpooledEntry>,
+    lines: SpooledEntry,
+    manifest: ManifestDraft,
+}
+
+/// The manifest but its sibling, which the `.jsonl.gz` written after the
+/// month is read gives.
+struct ManifestDraft {
+    form: FormType,
+    month: Month,
+    source_fingerprint: String,
+    filing_count: u64,
+    row_count: u64,
+    synthetic: bool,
+    filings_by_source: BTreeMap<&'static str, u64>,
+    files: Vec<ManifestFile>,
+}
+
+impl ManifestDraft {
+    fn with_sibling(&self, jsonl: &BuiltJsonl) -> Manifest<'_> {
+        Manifest {
+            format_version: FORMAT_VERSION,
+            form_type: self.form,
+            month: self.month,
+            source_fingerprint: &self.source_fingerprint,
+            filing_count: self.filing_count,
+            row_count: self.row_count,
+            synthetic: self.synthetic,
+            filings_by_source: &self.filings_by_source,
+            files: &self.files,
+            sibling: Sibling {
+                name: jsonl_gz::file_name(self.form, self.month),
+                sha256: jsonl.sha256.clone(),
+                size: jsonl.size,
+                rows: self.filing_count,
+                content_sha256: jsonl.content_sha256.clone(),
+            },
+        }
+    }
+}
+
+/// Reads the month inside one snapshot and spools every file but the
+/// manifest.
 fn read_month(
     conn: &mut DbConnection,
     second: Option<&mut DbConnection>,
@@ -195,7 +269,7 @@ fn read_month(
     dir: &Path,
     compressor: Compressor,
     progress: &mut dyn FnMut(u64, u64),
-) -> Result<(Vec<SpooledEntry>, BuiltBundle), BuildError> {
+) -> Result<MonthRead, BuildError> {
     // One snapshot for the whole month: a load running meanwhile cannot
     // make the fingerprint disagree with the rows.
     snapshot::read_only(conn)?;
@@ -240,9 +314,7 @@ fn read_month(
         files.push(listed(&entry, Some(rows)));
         entries.push(entry);
     }
-    let entry = jsonl.finish("filings.jsonl")?;
-    files.push(listed(&entry, Some(done)));
-    entries.push(entry);
+    let lines = jsonl.finish(&jsonl_gz::file_name(form, month))?;
     let synthetic_filings = by_source[FilingSource::Synthetic.as_str()];
     if synthetic_filings > 0 && synthetic_filings < done {
         let real = done - synthetic_filings;
@@ -257,28 +329,17 @@ fn read_month(
         entries.push(entry);
     }
     files.sort_by(|a, b| a.name.cmp(&b.name));
-    let manifest = Manifest {
-        format_version: FORMAT_VERSION,
-        form_type: form,
+    let manifest = ManifestDraft {
+        form,
         month,
-        source_fingerprint: &fingerprint,
+        source_fingerprint: fingerprint,
         filing_count: done,
         row_count,
         synthetic,
         filings_by_source: by_source,
         files,
     };
-    let manifest = serde_json::to_vec_pretty(&manifest).map_err(io::Error::from)?;
-    entries.push(archive::spool_bytes(dir, archive::LAST, &manifest)?);
-    let counted = BuiltBundle {
-        sha256: String::new(),
-        size: 0,
-        filing_count: done,
-        row_count,
-        source_fingerprint: fingerprint,
-        synthetic,
-    };
-    Ok((entries, counted))
+    Ok(MonthRead { entries, lines, manifest })
 }
 
 /// A page of filings and the amendment links among them.
@@ -359,7 +420,8 @@ fn read_in_parallel(
     })
 }
 
-/// Writes pages of filings into the nine data entries, counting as it goes.
+/// Writes pages of filings into the eight tables and the JSON lines,
+/// counting as it goes.
 struct Formatter {
     tables: SecTables<EntrySink>,
     jsonl: EntrySink,
@@ -387,14 +449,9 @@ impl Formatter {
     fn page(&mut self, page: &Page) -> io::Result<()> {
         for filing in &page.filings {
             let links = page.links.get(filing.submission.accession_number.as_str());
-            let line = JsonlLine {
-                filing,
-                amends_accession_number: links.and_then(|l| l.amends.as_deref()),
-                superseded_by_accession_number: links.and_then(|l| l.superseded_by.as_deref()),
-            };
             *self.by_source.entry(filing.submission.source.as_str()).or_default() += 1;
             self.line.clear();
-            serde_json::to_writer(&mut self.line, &line)?;
+            serde_json::to_writer(&mut self.line, &FilingRecord::new(filing, links))?;
             self.line.push(b'\n');
             self.jsonl.write_all(&self.line)?;
             self.tables.write_filing(filing)?;

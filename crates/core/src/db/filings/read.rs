@@ -7,7 +7,7 @@ use crate::domain::{FormType, Month};
 use crate::filing::*;
 
 /// The accession numbers of a month's filings, in accession order (the
-/// order of `filings.jsonl`).
+/// order of the month's `.jsonl.gz`).
 pub fn month_accessions(conn: &mut DbConnection, form: FormType, month: Month) -> Result<Vec<String>, DbError> {
     Ok(filings::table
         .filter(filings::form_type.eq(i32::from(form.number())))
