@@ -7,6 +7,9 @@ and every round is printed. wrk gets the same arguments for every URL.
 
     ROUNDS=3 python3 latency_curve.py OUT.json SECONDS LABEL=URL [LABEL=URL ...]
 
+CURVE_CONNECTIONS (say "16", or "1 4 16") replaces the five points (the
+quick mode of scripts/bench-gateway runs one).
+
 Prints one line per round, then (with two or more URLs) a Markdown table
 of the first against the second: requests/s and p99 side by side.
 """
@@ -57,9 +60,10 @@ def median_point(rounds):
 def main():
     out, seconds, targets = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
     rounds = int(os.environ.get("ROUNDS", "3"))
+    connections_list = tuple(int(c) for c in os.environ.get("CURVE_CONNECTIONS", "").split()) or CONNECTIONS
     targets = [t.split("=", 1) for t in targets]
     curves = {label: [] for label, _ in targets}
-    for connections in CONNECTIONS:
+    for connections in connections_list:
         taken = {label: [] for label, _ in targets}
         for n in range(1, rounds + 1):
             for label, url in targets:

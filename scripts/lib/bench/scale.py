@@ -36,16 +36,34 @@ import urllib.request
 
 BIN = os.environ["BENCH_BIN"]
 PG = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
-PROBE = (4, "2024-06", 11_000)
+# BENCH_QUICK=1 (CI, a few minutes on debug binaries): the last three
+# months of history only, 300-filing probe and rate months, checkpoints
+# at 0 and 100 %, one round against the empty twin, SEC's tables cut to
+# their first 300 filings, wrk -d2s, a fresh database dropped at the end.
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+PROBE = (4, "2024-06", 300 if QUICK else 11_000)
 RATE_MONTHS = ["2026-08", "2026-09", "2026-10", "2026-11"]
-RATE_FILINGS = 12_000
-CHECKPOINTS = [0, 25, 50, 100]
+RATE_FILINGS = 300 if QUICK else 12_000
+CHECKPOINTS = [0, 100] if QUICK else [0, 25, 50, 100]
 FORMS = (3, 4, 5)
+JOBS = 2_000 if QUICK else 184_690  # a year of jobs
+WRK_SECONDS = 2 if QUICK else 10
+
+
+def first_month():
+    """2003-01; in quick mode, two months before the current one."""
+    if not QUICK:
+        return "2003-01"
+    today = datetime.date.today()
+    y, m = today.year, today.month - 2
+    if m < 1:
+        y, m = y - 1, m + 12
+    return f"{y:04d}-{m:02d}"
 
 
 def months():
     today = datetime.date.today()
-    y, m = 2003, 1
+    y, m = int(first_month()[:4]), int(first_month()[5:])
     while (y, m) <= (today.year, today.month):
         yield f"{y:04d}-{m:02d}"
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
@@ -101,9 +119,10 @@ class Bench:
         """`twin`: a second database beside this scale's (`empty`: the set-up
         alone, no history), with its own state."""
         self.scale = args.scale
-        tag = re.sub(r"[^0-9]", "_", f"{args.scale:g}")
+        tag = "quick" if QUICK else re.sub(r"[^0-9]", "_", f"{args.scale:g}")
         self.db = f"insider_bulk_scale_{tag}" + (f"_{twin}" if twin else "")
-        self.dir = os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "bench-scale", f"scale-{args.scale:g}")
+        self.dir = os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "bench-scale",
+                                "quick" if QUICK else f"scale-{args.scale:g}")
         if twin:
             self.dir = os.path.join(self.dir, twin)
         os.makedirs(self.dir, exist_ok=True)
@@ -166,7 +185,7 @@ class Bench:
                    TIMESTAMP '2025-11-01' + n * INTERVAL '172 milliseconds' + INTERVAL '1 second',
                    TIMESTAMP '2025-11-01' + n * INTERVAL '172 milliseconds' + INTERVAL '3 seconds',
                    1000, 1000, CASE WHEN n % 84 < 1 THEN 0 ELSE 10 END, NULL
-            FROM generate_series(1, 184690) AS n;
+            FROM generate_series(1, JOBS) AS n;
             INSERT INTO month_latest_jobs (form_type, period_month, job_id)
             SELECT form_type, period_month, id FROM (
                 SELECT form_type, period_month, id,
@@ -178,7 +197,7 @@ class Bench:
             FROM generate_series(DATE '2003-01-02', CURRENT_DATE - 1, INTERVAL '1 day') AS d
             WHERE extract(isodow FROM d) < 6
             ON CONFLICT (day) DO NOTHING;
-        """)
+        """.replace("JOBS", str(JOBS)))
         # edgar_days written by SQL rather than by the crawl: set the mark
         # as edgar_days::record_day would.
         psql(self.db, """
@@ -297,6 +316,8 @@ class Bench:
         fixtures = os.path.join("..", "shared", "fixtures", "edgar")
         if not os.path.isdir(fixtures):
             sys.exit(f"bench-scale: {fixtures} is missing: the real-data import rate reads SEC's 2024 Q3 tables there")
+        if QUICK:
+            fixtures = quick_tables(fixtures, os.path.join(self.dir, "sec-tables"))
         clone = f"{self.db}_real"
         sh("dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", clone)
         psql("postgres", f"CREATE DATABASE {clone} TEMPLATE {self.db} STRATEGY FILE_COPY")
@@ -312,7 +333,7 @@ class Bench:
             sh("dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", clone)
         return {"sec_dataset_filings_per_s": loaded / took, "sec_dataset": out.strip().splitlines()[-1]}
 
-    def against_empty(self, args, rounds=5):
+    def against_empty(self, args, rounds=1 if QUICK else 5):
         """The per-month costs on this database and on an empty twin (the
         set-up alone: the probe month, a year of jobs, the EDGAR days),
         measured in turns in one run. The checkpoints span hours of a
@@ -386,7 +407,7 @@ class Bench:
                     figures["nightly_seconds"][name].append(time.monotonic() - started)
         finally:
             stop_processes(procs)
-        for _ in range(2):
+        for _ in range(1 if QUICK else 2):
             for name, b in pair:
                 figures["sec_dataset_filings_per_s"][name].append(b.real_import()["sec_dataset_filings_per_s"])
         sh("dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", empty.db)
@@ -402,7 +423,8 @@ class Bench:
         last = max(months())
         started = time.monotonic()
         for form in FORMS:
-            sh(f"{BIN}/insider-bulk-packer", "enqueue", "--form", str(form), "--from", "2003-01", "--to", last, env=self.env)
+            sh(f"{BIN}/insider-bulk-packer", "enqueue", "--form", str(form), "--from", first_month(), "--to", last,
+               env=self.env)
         wait_no_open_jobs(self.db, timeout=3 * 3600)
         secs = time.monotonic() - started
         months_packed = int(psql(self.db, "SELECT count(*) FROM bundles"))
@@ -429,6 +451,26 @@ class Bench:
             "open jobs (sweeper, metrics)": "SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')",
         }
         return {name: psql(self.db, f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {sql}") for name, sql in queries.items()}
+
+
+def quick_tables(fixtures, into):
+    """SEC's tables cut to the first 300 submissions and their rows."""
+    os.makedirs(into, exist_ok=True)
+    names = [n for n in os.listdir(fixtures) if n.endswith(".tsv")]
+    submission = next(n for n in names if n.endswith("SUBMISSION.tsv"))
+    with open(os.path.join(fixtures, submission), encoding="utf-8") as f:
+        lines = [next(f) for _ in range(301)]
+    keep = {line.split("\t", 1)[0] for line in lines[1:]}
+    with open(os.path.join(into, submission), "w", encoding="utf-8") as f:
+        f.writelines(lines)
+    for name in names:
+        if name == submission:
+            continue
+        with open(os.path.join(fixtures, name), encoding="utf-8") as f, \
+                open(os.path.join(into, name), "w", encoding="utf-8") as out:
+            out.write(next(f))
+            out.writelines(line for line in f if line.split("\t", 1)[0] in keep)
+    return into
 
 
 def copy_index_rows(source, target):
@@ -508,7 +550,7 @@ def wait_no_open_jobs(db, timeout=600):
 
 
 def wrk(url):
-    out = sh("wrk", "-t1", "-c64", "-d10s", "--latency", "-H", "Accept-Encoding: gzip", url).stdout
+    out = sh("wrk", "-t1", "-c64", f"-d{WRK_SECONDS}s", "--latency", "-H", "Accept-Encoding: gzip", url).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)
     return {"requests_per_s": rps, "p99": p99}
@@ -635,6 +677,8 @@ def main():
     args = parser.parse_args()
     if not 0 < args.scale <= 1:
         sys.exit("bench-scale: --scale must be in (0, 1]")
+    if QUICK:
+        args.fresh = True
     bench = Bench(args)
     work = plan(args.scale)
     print(f"bench-scale: {len(work)} form-months, {sum(n for *_, n in work):,} planned filings "
@@ -648,6 +692,8 @@ def main():
     finally:
         delete_queues(bench.env["QUEUE_NAME"])
     report(bench)
+    if QUICK:  # nothing to resume: the quick database goes
+        sh("dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", bench.db)
 
 
 def delete_queues(name):
