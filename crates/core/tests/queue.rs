@@ -25,14 +25,11 @@ impl TestQueue {
 }
 
 async fn eventually_depth(queue: &RabbitQueue, dead: bool, expected: u64) {
-    for _ in 0..50 {
-        let depth = if dead { queue.dead_letter_depth().await } else { queue.depth().await }.unwrap();
-        if depth == expected {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("queue depth (dead: {dead}) never reached {expected}");
+    let what = format!("queue depth (dead: {dead}) at {expected}");
+    insider_bulk_testing::eventually(std::time::Duration::from_secs(5), &what, || async {
+        if dead { queue.dead_letter_depth().await } else { queue.depth().await }.unwrap() == expected
+    })
+    .await;
 }
 
 async fn settles_every_way(quorum: bool) {

@@ -22,8 +22,19 @@ pub struct GatewayConfig {
     pub trusted_proxies: TrustedProxies,
     /// `GATEWAY_WORKERS`, default the number of CPUs.
     pub workers: usize,
-    /// `COST_GENERATE`, default 25 tokens.
-    pub generate_cost: i64,
+    /// What each endpoint costs, in tokens: `COST_INDEX`, `COST_DOWNLOAD`
+    /// and `COST_GENERATE`, each 25 by default, as on the live service.
+    pub costs: Costs,
+    /// `DOWNLOAD_WAIT_SECONDS`, default 10: how long a download call for a
+    /// pending month waits for its file before answering 202.
+    pub download_wait: Duration,
+    /// `DOWNLOAD_URL_SECRET`: the key that signs local download URLs. Unset,
+    /// one is generated into `<data_dir>/download-url.key` on the first
+    /// start; several gateways on one local store share that directory.
+    pub download_url_secret: Option<String>,
+    /// `METER_FLUSH_MILLIS`, default 200: how often index.json's charges,
+    /// kept in memory, are written to the ledger.
+    pub meter_flush: Duration,
     /// `RATE_LIMIT_REDIS_URL`: shared counters for several replicas; unset
     /// means per-process counters (right for the one-process service).
     pub rate_limit_redis_url: Option<String>,
@@ -38,6 +49,13 @@ pub struct GatewayConfig {
     /// `ESTIMATE_ROWS_PER_SECOND`, default 60000: one packer's measured
     /// throughput, for `estimated_seconds`.
     pub estimate_rows_per_second: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Costs {
+    pub index: i64,
+    pub download: i64,
+    pub generate: i64,
 }
 
 /// The two budgets of each tier: all requests, and generate calls.
@@ -83,16 +101,26 @@ impl GatewayConfig {
             audience: lookup("JWT_AUDIENCE").unwrap_or_else(|| "insider-bulk-api".into()),
             leeway_seconds: parse_or("JWT_LEEWAY_SECONDS", lookup("JWT_LEEWAY_SECONDS"), 30)?,
         };
-        let generate_cost: i64 = parse_or("COST_GENERATE", lookup("COST_GENERATE"), 25)?;
-        if generate_cost < 0 {
-            return Err(invalid("COST_GENERATE", &generate_cost.to_string(), "must not be negative"));
-        }
+        let cost = |name: &'static str| -> Result<i64, ConfigError> {
+            let cost: i64 = parse_or(name, lookup(name), 25)?;
+            if cost < 0 {
+                return Err(invalid(name, &cost.to_string(), "must not be negative"));
+            }
+            Ok(cost)
+        };
+        let costs =
+            Costs { index: cost("COST_INDEX")?, download: cost("COST_DOWNLOAD")?, generate: cost("COST_GENERATE")? };
         Ok(GatewayConfig {
             bind_addr: lookup("GATEWAY_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into()),
             public_url: lookup("GATEWAY_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned()),
             trusted_proxies: TrustedProxies::parse(lookup("GATEWAY_TRUSTED_PROXIES").as_deref().unwrap_or(""))?,
             workers: parse_or("GATEWAY_WORKERS", lookup("GATEWAY_WORKERS"), cpus)?.max(1),
-            generate_cost,
+            costs,
+            download_wait: Duration::from_secs(parse_or("DOWNLOAD_WAIT_SECONDS", lookup("DOWNLOAD_WAIT_SECONDS"), 10)?),
+            download_url_secret: lookup("DOWNLOAD_URL_SECRET"),
+            meter_flush: Duration::from_millis(
+                parse_or("METER_FLUSH_MILLIS", lookup("METER_FLUSH_MILLIS"), 200)?.max(1),
+            ),
             rate_limit_redis_url: lookup("RATE_LIMIT_REDIS_URL"),
             limits,
             jwt,
@@ -201,7 +229,8 @@ mod tests {
     #[test]
     fn defaults_need_no_configuration() {
         let config = GatewayConfig::from_lookup(|_| None).unwrap();
-        assert_eq!(config.generate_cost, 25);
+        assert_eq!(config.costs, Costs { index: 25, download: 25, generate: 25 });
+        assert_eq!(config.download_wait, Duration::from_secs(10));
         assert_eq!(config.limits.pro.0, Policy { name: "requests".into(), quota: 600, window_seconds: 60 });
         assert!(config.rate_limit_redis_url.is_none());
     }

@@ -123,7 +123,7 @@ fn operation(page: &mut String, i: usize, method: &str, path: &str, op: &Value) 
     let flag = if method == "get" { String::new() } else { format!("-X {} ", method.to_uppercase()) };
     let _ = write!(
         page,
-        "<h4>Example</h4><pre>curl {flag}\"https://HOST{}?api_Token=YOUR_API_KEY\"</pre></div>",
+        "<h4>Example</h4><pre>curl {flag}-H \"X-API-Key: YOUR_API_KEY\" \"https://HOST{}\"</pre></div>",
         escape(&example_path)
     );
 }
@@ -275,7 +275,7 @@ mod tests {
         let page = render(&spec);
         assert!(page.contains("/a/{id}") && page.contains("ETag") && page.contains("api_Token"));
         assert!(page.contains("&lt;script&gt;") && !page.contains("<script>"));
-        assert!(page.contains("curl -X POST \"https://HOST/a/42?api_Token=YOUR_API_KEY\""));
+        assert!(page.contains("curl -X POST -H \"X-API-Key: YOUR_API_KEY\" \"https://HOST/a/42\""), "{page}");
         for external in ["src=\"http", "href=\"http", "@import", "url(http"] {
             assert!(!page.contains(external), "{external}");
         }

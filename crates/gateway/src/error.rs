@@ -17,6 +17,9 @@ pub enum ApiError {
     Unauthorized(String),
     #[error("insufficient token balance: this call costs {cost} tokens and the balance is {balance}")]
     PaymentRequired { balance: i64, cost: i64 },
+    /// A signed download URL that is forged, altered or expired.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -73,6 +76,7 @@ impl ApiError {
             ApiError::InvalidParameter { .. } => "invalid_parameter",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::PaymentRequired { .. } => "insufficient_balance",
+            ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::IdempotencyKeyReused => "idempotency_key_reused",
@@ -93,6 +97,7 @@ impl ResponseError for ApiError {
             ApiError::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::PaymentRequired { .. } => StatusCode::PAYMENT_REQUIRED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,

@@ -1,5 +1,4 @@
-//! The one middleware around every request the App serves (`index_route`
-//! serves index.json before it, with the same steps): its id, the request
+//! The one middleware around every request: its id, the request
 //! shapes no real client sends ([`guard::check_limits`]), and its count and
 //! time in the metrics. One layer rather than three: each `from_fn` layer
 //! costs a boxed future and a re-boxed body per request.

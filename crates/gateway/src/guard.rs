@@ -4,8 +4,7 @@
 //! (authenticates it and applies the caller's request budget) and puts the
 //! IETF `RateLimit-Policy` and `RateLimit` fields on the answer;
 //! [`generate_budget`], around the generate route alone, applies the
-//! generate budget too. `index_route` runs the same checks for the
-//! index.json it serves in front of the App.
+//! generate budget too.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{RequestHead, ServiceRequest, ServiceResponse};
@@ -126,8 +125,7 @@ impl Refusal {
 }
 
 /// Authenticates the request and counts it against the caller's request
-/// budget. Shared by [`middleware`] and the index route, which serves
-/// index.json in front of the App (`index_route`).
+/// budget.
 pub async fn admit(state: &AppState, head: &RequestHead) -> Result<Admission, Refusal> {
     let refused = |error| Refusal { error, counted: None };
     let caller = authenticate(state, head).await.map_err(refused)?;

@@ -12,7 +12,6 @@ pub mod error;
 mod front;
 mod guard;
 mod http_io;
-mod index_route;
 pub mod metrics;
 pub mod openapi;
 pub mod rate_limit;

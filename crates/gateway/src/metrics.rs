@@ -10,8 +10,14 @@ pub struct Metrics {
     pub requests: IntCounterVec,
     pub latency: HistogramVec,
     pub tokens_charged: IntCounter,
+    /// Metered tokens the ledger could not charge (the balance ran out
+    /// first, on another gateway).
+    pub metered_shortfall: IntCounter,
     pub generate_outcomes: IntCounterVec,
     pub rate_limited: IntCounterVec,
+    /// index.json rebuilds, `waiting` (a request waited for it) or
+    /// `background` (started before the cached copy expired).
+    pub index_rebuilds: IntCounterVec,
     /// The dispatcher's, in the same registry.
     pub dispatch: Arc<DispatchMetrics>,
 }
@@ -44,7 +50,14 @@ impl Metrics {
                 &["route", "method", "status"],
             ),
             latency,
-            tokens_charged: counter("insider_bulk_gateway_tokens_charged_total", "Tokens debited for generate calls"),
+            tokens_charged: counter(
+                "insider_bulk_gateway_tokens_charged_total",
+                "Tokens debited for index, download and generate calls",
+            ),
+            metered_shortfall: counter(
+                "insider_bulk_gateway_metered_shortfall_tokens_total",
+                "Metered index.json tokens the ledger could not charge (the balance ran out first)",
+            ),
             generate_outcomes: counter_vec(
                 "insider_bulk_gateway_generate_total",
                 "Generate calls by outcome (queued, joined, replayed, insufficient_balance, ...)",
@@ -54,6 +67,11 @@ impl Metrics {
                 "insider_bulk_gateway_rate_limited_total",
                 "Requests refused by a rate-limit policy",
                 &["policy", "tier"],
+            ),
+            index_rebuilds: counter_vec(
+                "insider_bulk_gateway_index_rebuilds_total",
+                "index.json rebuilds: waiting (a request waited) or background (before the cached copy expired)",
+                &["how"],
             ),
             dispatch: Arc::new(DispatchMetrics::register(&registry)),
             registry,
@@ -66,6 +84,9 @@ impl Metrics {
     fn with_known_labels(self) -> Self {
         for outcome in ["queued", "joined", "replayed", "idempotency_conflict", "insufficient_balance"] {
             self.generate_outcomes.with_label_values(&[outcome]);
+        }
+        for how in ["waiting", "background"] {
+            self.index_rebuilds.with_label_values(&[how]);
         }
         for policy in ["requests", "generate"] {
             for tier in ["free", "pro", "enterprise"] {

@@ -6,8 +6,9 @@ use utoipa::{Modify, OpenApi};
 
 use crate::routes::{self, ErrorBody, ErrorDetail};
 use crate::service::account::{AccountView, LedgerView, RateLimitView};
+use crate::service::download::{DownloadResponse, PendingResponse};
 use crate::service::generate::GenerateResponse;
-use crate::service::index::{IndexDocument, IndexEntry, JobRef};
+use crate::service::index::{BundleFile, IndexDocument, IndexEntry, JobRef};
 use crate::service::jobs::{JobView, Progress};
 
 #[derive(OpenApi)]
@@ -18,15 +19,19 @@ use crate::service::jobs::{JobView, Progress};
 what is ready, the downloads, and a paid endpoint that regenerates a month on demand.\n\nA month holds the filings \
 EDGAR filed in it (their filing date, US Eastern), amendments included, as SEC's data sets partition them: a \
 month's file is what was public by the end of that month, plus later corrections of those same filings.\n\n\
-Authenticate with \
-`?api_Token=YOUR_API_KEY` or `Authorization: Bearer <JWT>` (or both, naming the same account). Every answer to an \
-authenticated request carries `RateLimit-Policy` and `RateLimit`; a 429 adds `Retry-After`. Errors share one shape: \
+Pass your API key in any of \
+the equivalent ways: the header `X-API-Key: YOUR_API_KEY`, the query parameter `?apiKey=YOUR_API_KEY` (or \
+`?api_Token=YOUR_API_KEY`), or `Authorization: Bearer YOUR_API_KEY`; `Authorization: Bearer <JWT>` carries a session \
+token instead. A request that names two different keys is refused (400). Each call costs tokens (`COST_INDEX`, \
+`COST_DOWNLOAD`, `COST_GENERATE`, 25 each by default; a 304 and a repeat download while its URL is valid are free), \
+reported in `X-Tokens-Charged`; every answer carries `X-Request-ID`. Every answer to an authenticated request \
+carries `RateLimit-Policy` and `RateLimit`; a 429 adds `Retry-After`. Errors share one shape: \
 `{\"error\": {\"code\", \"message\", \"param\", \"request_id\"}}`."
     ),
     paths(routes::bulk::generate, routes::bulk::index, routes::bulk::download, routes::jobs::job, routes::account::account),
     components(schemas(
-        GenerateResponse, IndexDocument, IndexEntry, JobRef, JobView, Progress, AccountView, RateLimitView, LedgerView,
-        ErrorBody, ErrorDetail
+        GenerateResponse, IndexDocument, IndexEntry, BundleFile, JobRef, DownloadResponse, PendingResponse, JobView,
+        Progress, AccountView, RateLimitView, LedgerView, ErrorBody, ErrorDetail
     )),
     modifiers(&Security),
     tags(
@@ -42,10 +47,18 @@ struct Security;
 impl Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("api_key", SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::new("api_Token"))));
+        let key = |place: ApiKey| SecurityScheme::ApiKey(place);
+        components.add_security_scheme("api_key_header", key(ApiKey::Header(ApiKeyValue::new("X-API-Key"))));
+        components.add_security_scheme("api_key", key(ApiKey::Query(ApiKeyValue::new("apiKey"))));
+        components.add_security_scheme("api_token", key(ApiKey::Query(ApiKeyValue::new("api_Token"))));
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A session JWT, or an API key"))
+                    .build(),
+            ),
         );
     }
 }
@@ -90,6 +103,9 @@ fn constrain_parameters(doc: &mut serde_json::Value, current_year: i32) {
                 Some("year") => json!({"type": "integer", "minimum": 2003, "maximum": current_year}),
                 Some("month") => json!({"type": "integer", "minimum": 1, "maximum": 12}),
                 Some("job_id") => json!({"type": "string", "format": "uuid"}),
+                Some("filename") => {
+                    json!({"type": "string", "pattern": "^form-[345]-[0-9]{4}-[0-9]{2}\\.(jsonl|tar)\\.gz$"})
+                }
                 Some("Idempotency-Key") => {
                     json!({"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"})
                 }

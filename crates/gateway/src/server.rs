@@ -27,6 +27,7 @@ use crate::metrics::Metrics;
 use crate::openapi::ApiDescription;
 use crate::rate_limit::RateLimiter;
 use crate::service::index::IndexCache;
+use crate::service::signed_url::UrlSigner;
 use crate::state::AppState;
 
 /// Builds the shared state; fails clearly on bad JWT keys or an
@@ -43,7 +44,10 @@ pub async fn state(
         Some(url) => RateLimiter::redis(url, "insider-bulk:ratelimit").await?,
         None => RateLimiter::memory(),
     };
+    let url_signer = UrlSigner::load_or_create(config.download_url_secret.as_deref(), &shared.data_dir)
+        .map_err(|e| anyhow::anyhow!("the download URL key in {}: {e}", shared.data_dir.display()))?;
     Ok(AppState {
+        url_signer,
         auth: Authenticator::new(db.clone(), jwt, config.auth_cache),
         policy_fields: Arc::new(crate::guard::PolicyFields::new(&config.limits)),
         db,
@@ -58,6 +62,7 @@ pub async fn state(
         dispatch: shared.dispatch.clone(),
         queue_stats: Arc::new(QueueStats::default()),
         index_cache: Arc::new(IndexCache::default()),
+        meter: Arc::default(),
     })
 }
 
@@ -78,8 +83,27 @@ pub fn dispatcher(state: &AppState, queue: AnyQueue) -> Dispatcher {
 /// Starts the dispatcher's relay, sweeper and monitor; they stop when
 /// `shutdown` turns true.
 pub fn spawn_background(state: &AppState, queue: AnyQueue, shutdown: watch::Receiver<bool>) {
-    let tasks = dispatcher(state, queue).spawn(shutdown);
+    let tasks = dispatcher(state, queue).spawn(shutdown.clone());
     tokio::spawn(tasks.join_all());
+    tokio::spawn(settle_metered_calls(state.clone(), shutdown));
+}
+
+/// Settles the metered index charges every `METER_FLUSH_MILLIS`, and once
+/// more on the way out.
+async fn settle_metered_calls(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        let stopping = tokio::select! {
+            _ = tokio::time::sleep(state.config.meter_flush) => false,
+            _ = shutdown.changed() => true,
+        };
+        match state.meter.settle(&state.db, None).await {
+            Ok(shortfall) => state.metrics.metered_shortfall.inc_by(u64::try_from(shortfall).unwrap_or(0)),
+            Err(e) => tracing::warn!(error = %e, "cannot settle metered charges; they stay owed for the next attempt"),
+        }
+        if stopping || *shutdown.borrow() {
+            return;
+        }
+    }
 }
 
 /// The HTTP server on `listener`. SIGTERM stops it gracefully (the requests
@@ -100,7 +124,6 @@ pub fn http(state: AppState, listener: TcpListener) -> std::io::Result<actix_web
     let server = builder
         .listen(format!("insider-bulk-http-{addr}"), listener, move || {
             let state = state.clone();
-            let index_state = state.clone();
             let description = description.clone();
             let draining = draining.clone();
             let app = App::new()
@@ -123,11 +146,7 @@ pub fn http(state: AppState, listener: TcpListener) -> std::io::Result<actix_web
                     async move { draining.notified().await }
                 })
                 .local_addr(addr)
-                .h1(crate::index_route::in_front_of(
-                    map_config(app.into_factory().map_err(|e| e.error_response()), |_| AppConfig::default()),
-                    index_state,
-                    addr.to_string(),
-                ));
+                .h1(map_config(app.into_factory().map_err(|e| e.error_response()), |_| AppConfig::default()));
             fn_service(|io: TcpStream| async move {
                 // A response's head and body may leave in two writes: without
                 // this, Nagle holds the second for the client's delayed ACK.

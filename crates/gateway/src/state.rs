@@ -21,6 +21,8 @@ pub struct AppState {
     pub config: Arc<GatewayConfig>,
     /// How long a signed download URL works (`Config::download_url_validity`).
     pub signed_url_validity: std::time::Duration,
+    /// Signs the download URLs of a local store.
+    pub url_signer: crate::service::signed_url::UrlSigner,
     /// How long a published message may go undelivered before it counts as
     /// lost (`Config::job_redispatch_after`).
     pub redispatch_after: std::time::Duration,
@@ -38,4 +40,6 @@ pub struct AppState {
     pub dispatch: DispatchConfig,
     pub queue_stats: Arc<QueueStats>,
     pub index_cache: Arc<IndexCache>,
+    /// index.json's charges, settled in batches.
+    pub meter: Arc<crate::service::meter::Meter>,
 }

@@ -17,7 +17,7 @@ async fn get_account(gw: &TestGateway, key: &str) -> serde_json::Value {
 }
 
 async fn shows_balance_limits_and_ledger_of_the_caller_only(backend: Backend) {
-    let gw = TestGateway::start_with(backend, |c| c.limits.pro.0.quota = 500).await;
+    let gw = TestGateway::builder(backend).config(|c| c.limits.pro.0.quota = 500).start().await;
     let (account, key) = gw.account(Tier::Pro, 100).await;
     let (_, other_key) = gw.account(Tier::Free, 7).await;
     let m = Month::current().previous().unwrap();

@@ -11,7 +11,7 @@ use insider_bulk_core::domain::{LedgerKind, Month, Tier};
 use insider_bulk_testing::Backend;
 
 async fn hundred_calls_pay_for_three(backend: Backend) {
-    let gw = TestGateway::start_with(backend, |c| c.limits.pro.1.quota = 1000).await;
+    let gw = TestGateway::builder(backend).config(|c| c.limits.pro.1.quota = 1000).start().await;
     let (account, key) = gw.account(Tier::Pro, 75).await;
     let months: Vec<Month> =
         Month::current().coverage_through().collect::<Vec<_>>().into_iter().rev().take(100).collect();
@@ -36,17 +36,11 @@ async fn hundred_calls_pay_for_three(backend: Backend) {
     assert_eq!(ledger.iter().filter(|e| e.entry_kind == LedgerKind::Charge).count(), 3);
     assert_eq!(open, 3, "three jobs recorded");
     // Every charged job reaches the queue through the outbox, which then empties.
-    let (mut depth, mut backlog) = (0, -1);
-    for _ in 0..100 {
+    insider_bulk_testing::eventually(std::time::Duration::from_secs(5), "3 messages queued, none left", || async {
         use insider_bulk_core::queue::JobQueue;
-        depth = gw.queue.depth().await.unwrap();
-        backlog = gw.db.run(outbox::backlog).await.unwrap().0;
-        if depth == 3 && backlog == 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!((depth, backlog), (3, 0));
+        gw.queue.depth().await.unwrap() == 3 && gw.db.run(outbox::backlog).await.unwrap().0 == 0
+    })
+    .await;
 }
 
 /// Runs the futures concurrently on the runtime.
@@ -73,7 +67,7 @@ async fn hundred_concurrent_calls_pay_for_three_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_calls_for_one_month_charge_once() {
-    let gw = TestGateway::start_with(Backend::Postgres, |c| c.limits.pro.1.quota = 1000).await;
+    let gw = TestGateway::builder(Backend::Postgres).config(|c| c.limits.pro.1.quota = 1000).start().await;
     let (account, key) = gw.account(Tier::Pro, 1000).await;
     let m = Month::current().previous().unwrap();
     let url = gw.url(&format!("/api/insiders/bulk/form-4/generate/{}/{}", m.year(), m.month()), &key);
@@ -126,7 +120,10 @@ async fn the_ledger_is_append_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn database_down_is_503_and_charges_nothing() {
-    let gw = TestGateway::start_with(Backend::Postgres, |c| c.auth_cache = std::time::Duration::from_secs(600)).await;
+    let gw = TestGateway::builder(Backend::Postgres)
+        .config(|c| c.auth_cache = std::time::Duration::from_secs(600))
+        .start()
+        .await;
     let (account, key) = gw.account(Tier::Pro, 100).await;
     let index = gw.url("/api/insiders/bulk/form-4/index.json", &key);
     assert_eq!(gw.http.get(&index).send().await.unwrap().status(), 200, "warms the key cache");
@@ -149,6 +146,52 @@ async fn database_down_is_503_and_charges_nothing() {
     assert!(!error["message"].as_str().unwrap().contains("postgres://"), "no connection detail leaks: {error}");
     admin.batch_execute(&format!("UPDATE pg_database SET datallowconn = true WHERE datname = '{name}'")).unwrap();
 
-    assert_eq!(gw.balance(&account).await, 100, "nothing was charged");
+    assert_eq!(gw.balance(&account).await, 75, "the failed call charged nothing (the index before it 25)");
     assert_eq!(gw.http.post(&generate).send().await.unwrap().status(), 200, "and the service recovers");
+}
+
+/// index.json is metered: each 200 is charged, the balance stops it with a
+/// 402 on a fresh reading, and the ledger holds one entry per settlement.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn index_calls_are_metered_until_the_balance_runs_out() {
+    let gw = TestGateway::start(Backend::Postgres).await;
+    let (account, key) = gw.account(Tier::Pro, 60).await;
+    let index = gw.url("/api/insiders/bulk/form-4/index.json", &key);
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(gw.http.get(&index).send().await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 402]);
+    let view: serde_json::Value =
+        gw.http.get(gw.url("/api/insiders/bulk/account", &key)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(view["balance"], 10, "the account view settles the caller's calls first");
+    let id = account.clone();
+    let ledger = gw.db.run(move |c| accounts::ledger(c, &id)).await.unwrap();
+    let charged: i64 = ledger.iter().filter(|e| e.entry_kind == LedgerKind::Charge).map(|e| -e.amount).sum();
+    assert_eq!(charged, 50);
+    assert!(ledger
+        .iter()
+        .all(|e| e.entry_kind != LedgerKind::Charge || e.note.as_deref().unwrap().starts_with("index form 4")));
+}
+
+/// Two gateways admit calls against the same stale balance: settling them
+/// charges what the balance holds, never below zero, and reports the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_meters_on_one_account_never_overdraw_it() {
+    use insider_bulk_gateway::service::meter::Meter;
+    let gw = TestGateway::start(Backend::Postgres).await;
+    let (account, _) = gw.account(Tier::Pro, 50).await;
+    let id: std::sync::Arc<str> = account.as_str().into();
+    let (a, b) = (Meter::default(), Meter::default());
+    for meter in [&a, &b] {
+        for _ in 0..2 {
+            let charged = meter.charge(&gw.db, &id, 25, "index form 4").await.unwrap();
+            assert!(matches!(charged, insider_bulk_core::db::billing::CallCharge::Charged { .. }), "{charged:?}");
+        }
+    }
+    let shortfall = a.settle(&gw.db, None).await.unwrap() + b.settle(&gw.db, None).await.unwrap();
+    assert_eq!(shortfall, 50);
+    assert_eq!(gw.balance(&account).await, 0);
+    let again = a.charge(&gw.db, &id, 25, "index form 4").await.unwrap();
+    assert!(matches!(again, insider_bulk_core::db::billing::CallCharge::InsufficientBalance { balance: 0, .. }));
 }

@@ -50,7 +50,7 @@ async fn index_urls(request: reqwest::RequestBuilder) -> Vec<String> {
     assert_eq!(response.status(), 200);
     let index: serde_json::Value = response.json().await.unwrap();
     let urls: Vec<String> =
-        index["months"].as_array().unwrap().iter().filter_map(|m| m["url"].as_str()).map(str::to_owned).collect();
+        index["files"].as_array().unwrap().iter().filter_map(|m| m["url"].as_str()).map(str::to_owned).collect();
     assert!(!urls.is_empty(), "the available month has a URL: {index}");
     urls
 }
@@ -69,7 +69,7 @@ fn forwarding(request: reqwest::RequestBuilder) -> [reqwest::RequestBuilder; 2] 
 async fn forwarded_host_from_an_untrusted_peer_is_ignored() {
     let gw = TestGateway::start(Backend::Sqlite).await;
     an_available_month(&gw).await;
-    let (_, key) = gw.account(Tier::Pro, 0).await;
+    let (_, key) = gw.account(Tier::Pro, 100_000).await;
     for request in forwarding(gw.http.get(gw.url(INDEX, &key))) {
         for url in index_urls(request).await {
             assert!(url.starts_with(&format!("{}/api/insiders/bulk/form-4/", gw.base)), "{url}");
@@ -82,9 +82,9 @@ async fn forwarded_host_from_a_trusted_proxy_is_used_and_the_public_url_still_wi
     let trusted = |c: &mut insider_bulk_gateway::config::GatewayConfig| {
         c.trusted_proxies = TrustedProxies::parse("10.0.0.0/8, 127.0.0.0/8").unwrap();
     };
-    let gw = TestGateway::start_with(Backend::Sqlite, trusted).await;
+    let gw = TestGateway::builder(Backend::Sqlite).config(trusted).start().await;
     an_available_month(&gw).await;
-    let (_, key) = gw.account(Tier::Pro, 0).await;
+    let (_, key) = gw.account(Tier::Pro, 100_000).await;
     for request in forwarding(gw.http.get(gw.url(INDEX, &key))) {
         for url in index_urls(request).await {
             assert!(url.starts_with("https://evil.example/api/insiders/bulk/form-4/"), "{url}");
@@ -95,13 +95,15 @@ async fn forwarded_host_from_a_trusted_proxy_is_used_and_the_public_url_still_wi
         assert!(url.starts_with(&format!("{}/", gw.base)), "{url}");
     }
 
-    let gw = TestGateway::start_with(Backend::Sqlite, |c| {
-        trusted(c);
-        c.public_url = Some("https://bulk.example.com".into());
-    })
-    .await;
+    let gw = TestGateway::builder(Backend::Sqlite)
+        .config(move |c| {
+            trusted(c);
+            c.public_url = Some("https://bulk.example.com".into());
+        })
+        .start()
+        .await;
     an_available_month(&gw).await;
-    let (_, key) = gw.account(Tier::Pro, 0).await;
+    let (_, key) = gw.account(Tier::Pro, 100_000).await;
     for request in forwarding(gw.http.get(gw.url(INDEX, &key))) {
         for url in index_urls(request).await {
             assert!(url.starts_with("https://bulk.example.com/api/insiders/bulk/form-4/"), "{url}");
@@ -153,7 +155,7 @@ async fn a_second_api_token_in_any_case_is_400_and_a_miscased_one_is_named() {
     let message = error["message"].as_str().unwrap();
     assert_eq!(status, 401, "{error}");
     assert!(
-        message.contains("case-sensitive") && message.contains("?api_Token=") && message.contains("api_token="),
+        message.contains("case-sensitive") && message.contains("?apiKey=") && message.contains("api_token="),
         "{message}"
     );
     assert!(!message.contains(&key), "the key is never echoed: {message}");
@@ -231,7 +233,7 @@ fn fillers(count: usize) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_heads_below_the_parser_limits_get_the_json_error() {
     let gw = TestGateway::start(Backend::Sqlite).await;
-    let (_, key) = gw.account(Tier::Pro, 0).await;
+    let (_, key) = gw.account(Tier::Pro, 100_000).await;
     let index = format!("{INDEX}?api_Token={key}");
     let big = format!("X-Big: {}\r\n", "a".repeat(40 * 1024));
     for target in ["/healthz", index.as_str(), "/no/such/thing"] {
@@ -315,11 +317,11 @@ async fn a_request_head_too_slow_gets_the_json_408() {
 async fn an_index_asked_without_host_links_to_the_listening_address() {
     let gw = TestGateway::start(Backend::Sqlite).await;
     an_available_month(&gw).await;
-    let (_, key) = gw.account(Tier::Pro, 0).await;
+    let (_, key) = gw.account(Tier::Pro, 100_000).await;
     let answer = raw(&gw, format!("GET {INDEX}?api_Token={key} HTTP/1.0\r\n\r\n").as_bytes());
     assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
     let index: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
-    let urls: Vec<&str> = index["months"].as_array().unwrap().iter().filter_map(|m| m["url"].as_str()).collect();
+    let urls: Vec<&str> = index["files"].as_array().unwrap().iter().filter_map(|m| m["url"].as_str()).collect();
     assert!(!urls.is_empty(), "{index}");
     for url in urls {
         assert!(url.starts_with(&format!("{}/api/insiders/bulk/form-4/", gw.base)), "{url}");

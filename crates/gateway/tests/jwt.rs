@@ -44,12 +44,14 @@ async fn jwt_attacks_are_401_and_good_tokens_pass() {
     let keys = tempfile::tempdir().unwrap();
     let (private_pem, public_pem) = rsa_pair(keys.path());
     let public = public_pem.clone();
-    let gw = TestGateway::start_with(Backend::Sqlite, move |c| {
-        c.jwt.hs256_secret = Some(SECRET.into());
-        c.jwt.rs256_public_key_pem = Some(public);
-        c.jwt.leeway_seconds = 0;
-    })
-    .await;
+    let gw = TestGateway::builder(Backend::Sqlite)
+        .config(move |c| {
+            c.jwt.hs256_secret = Some(SECRET.into());
+            c.jwt.rs256_public_key_pem = Some(public);
+            c.jwt.leeway_seconds = 0;
+        })
+        .start()
+        .await;
     let (account, key) = gw.account(Tier::Pro, 100).await;
     let (other_account, _) = gw.account(Tier::Pro, 100).await;
     let index = format!("{}/api/insiders/bulk/form-4/index.json", gw.base);

@@ -15,7 +15,7 @@ use insider_bulk_core::bundle_store::{BundleStore, StoreUrl};
 use insider_bulk_core::db::outbox;
 use insider_bulk_core::domain::{Month, Tier};
 use insider_bulk_core::queue::{AnyQueue, JobQueue, RabbitConfig, RabbitQueue};
-use insider_bulk_testing::{amqp_url, delete_queues, unique_queue_name, Backend};
+use insider_bulk_testing::{amqp_url, delete_queues, eventually, unique_queue_name, Backend};
 use tokio::net::{TcpListener, TcpStream};
 
 /// A TCP relay to RabbitMQ that can be cut: while `open` is false it drops
@@ -62,9 +62,11 @@ async fn a_job_waits_in_the_outbox_while_the_broker_is_down() {
         .expect("RabbitMQ is needed for this test (scripts/services.sh starts it)");
     let store_dir = tempfile::tempdir().unwrap();
     let store = BundleStore::open(&StoreUrl::Local(store_dir.path().join("bundles"))).unwrap();
-    let gw =
-        TestGateway::start_full(Backend::Postgres, store, store_dir, Some(AnyQueue::Rabbit(rabbit.clone())), |_| {})
-            .await;
+    let gw = TestGateway::builder(Backend::Postgres)
+        .store(store, store_dir)
+        .relay_queue(AnyQueue::Rabbit(rabbit.clone()))
+        .start()
+        .await;
     let (account, key) = gw.account(Tier::Pro, 100).await;
 
     open.store(false, Ordering::SeqCst);
@@ -82,29 +84,21 @@ async fn a_job_waits_in_the_outbox_while_the_broker_is_down() {
         use insider_bulk_core::db::schema::outbox as table;
         gw.db.run(|conn| Ok(table::table.select(diesel::dsl::max(table::attempts)).first::<Option<i32>>(conn)?))
     };
-    let mut tries = 0;
-    while failed_publishes().await.unwrap().unwrap_or(0) == 0 {
+    eventually(Duration::from_secs(10), "a publish attempted while the broker is down", || async {
         assert_eq!(dispatcher.relay_once().await.unwrap(), 0, "nothing is confirmed while the broker is down");
-        tries += 1;
-        assert!(tries < 200, "no publish was ever attempted");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+        failed_publishes().await.unwrap().unwrap_or(0) > 0
+    })
+    .await;
     let (backlog, _) = gw.db.run(outbox::backlog).await.unwrap();
     assert_eq!(backlog, 1, "the message waits in the outbox");
 
     open.store(true, Ordering::SeqCst);
     let direct =
         RabbitQueue::connect(RabbitConfig { url: amqp_url(), queue: queue_name.clone(), quorum: false }).await.unwrap();
-    let mut published = false;
-    for _ in 0..150 {
-        let backlog = gw.db.run(outbox::backlog).await.unwrap().0;
-        if backlog == 0 && direct.depth().await.unwrap() == 1 {
-            published = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(published, "the relay published the waiting message once the broker came back");
+    eventually(Duration::from_secs(15), "the waiting message published once the broker came back", || async {
+        gw.db.run(outbox::backlog).await.unwrap().0 == 0 && direct.depth().await.unwrap() == 1
+    })
+    .await;
     assert_eq!(gw.balance(&account).await, 75, "still charged exactly once");
     delete_queues(&queue_name).await;
 }

@@ -13,23 +13,13 @@ use insider_bulk_core::db::schema::jobs as jobs_table;
 use insider_bulk_core::db::{jobs, now_utc, outbox};
 use insider_bulk_core::domain::{JobState, Month, Tier};
 use insider_bulk_core::queue::{JobConsumer, JobQueue};
-use insider_bulk_testing::Backend;
+use insider_bulk_testing::{eventually, Backend};
 
 async fn generate(gw: &TestGateway, key: &str, month: Month) -> serde_json::Value {
     let path = format!("/api/insiders/bulk/form-4/generate/{}/{}", month.year(), month.month());
     let response = gw.http.post(gw.url(&path, key)).send().await.unwrap();
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
-}
-
-async fn wait_until(what: &str, mut done: impl AsyncFnMut() -> bool) {
-    for _ in 0..400 {
-        if done().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("timed out waiting for {what}");
 }
 
 fn recovered(gw: &TestGateway, reason: &str) -> u64 {
@@ -39,14 +29,17 @@ fn recovered(gw: &TestGateway, reason: &str) -> u64 {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_call_for_a_month_whose_message_was_lost_recovers_the_job() {
     use diesel::prelude::*;
-    let gw = TestGateway::start_with(Backend::Postgres, |_| {}).await;
+    let gw = TestGateway::builder(Backend::Postgres).start().await;
     let (a, key_a) = gw.account(Tier::Pro, 100).await;
     let (b, key_b) = gw.account(Tier::Pro, 100).await;
     let month = Month::current().previous().unwrap();
 
     let first = generate(&gw, &key_a, month).await;
     let id = first["job_id"].as_str().unwrap().to_owned();
-    wait_until("the relay to publish", async || gw.db.run(outbox::backlog).await.unwrap().0 == 0).await;
+    eventually(Duration::from_secs(10), "the relay to publish", || async {
+        gw.db.run(outbox::backlog).await.unwrap().0 == 0
+    })
+    .await;
     // The message is delivered and dropped on the floor: acked, never run.
     let mut consumer = gw.queue.consume(1).await.unwrap();
     consumer.next().await.unwrap().ack().await.unwrap();
@@ -74,12 +67,15 @@ async fn a_call_for_a_month_whose_message_was_lost_recovers_the_job() {
     assert_eq!((row.state, row.attempts), (JobState::Queued, 1), "queued again; the lost message counts");
     assert_eq!(gw.balance(&a).await, 75, "the first charge stands");
     assert_eq!(gw.balance(&b).await, 100, "joining is free");
-    wait_until("the job's message to go out again", async || gw.queue.depth().await.unwrap() == 1).await;
+    eventually(Duration::from_secs(10), "the job's message to go out again", || async {
+        gw.queue.depth().await.unwrap() == 1
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_call_for_a_month_whose_packer_died_recovers_the_job() {
-    let gw = TestGateway::start_with(Backend::Sqlite, |_| {}).await;
+    let gw = TestGateway::builder(Backend::Sqlite).start().await;
     let (a, key_a) = gw.account(Tier::Pro, 100).await;
     let month = Month::current().previous().unwrap();
     let first = generate(&gw, &key_a, month).await;

@@ -11,9 +11,8 @@ use std::time::Duration;
 
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
-use insider_bulk_core::db::{month_stats, DatabaseUrl, DbConnection};
-use insider_bulk_core::domain::FormType;
-use insider_bulk_testing::{fixtures_dir, Backend, TestDatabase};
+use insider_bulk_core::db::{DatabaseUrl, DbConnection};
+use insider_bulk_testing::{fixtures_dir, month_fingerprints, Backend, TestDatabase};
 
 const SAMPLE_FILINGS: &str = "5000";
 
@@ -40,15 +39,6 @@ struct Count {
 
 fn count(conn: &mut DbConnection, sql: &str) -> i64 {
     diesel::sql_query(sql).get_result::<Count>(conn).unwrap_or_else(|e| panic!("{sql}: {e}")).n
-}
-
-fn fingerprints(conn: &mut DbConnection) -> Vec<(i32, String, String, i64, i64)> {
-    FormType::ALL
-        .iter()
-        .flat_map(|form| month_stats::list(conn, *form).unwrap())
-        .filter(|s| s.filing_count > 0)
-        .map(|s| (s.form_type, s.period_month, s.fingerprint, s.filing_count, s.row_count))
-        .collect()
 }
 
 const CHILD_TABLES: [&str; 7] = [
@@ -92,7 +82,7 @@ fn a_sec_dataset_import_killed_at_random_ends_as_one_clean_import() {
     let fixtures = fixtures_dir().display().to_string();
     let clean = TestDatabase::new(Backend::Postgres);
     run(&clean, &["sec-dataset", &fixtures]);
-    let expected = fingerprints(&mut clean.connect());
+    let expected = month_fingerprints(&mut clean.connect());
 
     let db = TestDatabase::new(Backend::Postgres);
     run(&db, &["synth", "--form", "4", "--month", "2024-08", "--filings", SAMPLE_FILINGS, "--seed", "7"]);
@@ -128,5 +118,5 @@ fn a_sec_dataset_import_killed_at_random_ends_as_one_clean_import() {
     run(&db, &["sec-dataset", &fixtures]);
     assert_consistent(&mut conn, sample, "after the last run");
     assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM filings WHERE source = 'synthetic'"), 0);
-    assert_eq!(fingerprints(&mut conn), expected, "the months equal one clean import's, fingerprints included");
+    assert_eq!(month_fingerprints(&mut conn), expected, "the months equal one clean import's, fingerprints included");
 }

@@ -70,8 +70,7 @@ async fn fixtures_load_and_read_back_equal(backend: Backend) {
     assert_eq!(filings as usize, dated.len());
     assert_eq!(rows as usize, dated.iter().map(|f| f.row_count()).sum::<usize>());
     for s in stats {
-        let form = FormType::from_number(i64::from(s.form_type)).unwrap();
-        let month = s.period_month.parse().unwrap();
+        let (form, month) = (s.form_type, s.period_month);
         let listed = db.run(move |conn| month_accessions(conn, form, month)).await.unwrap();
         assert_eq!(listed.len() as i64, s.filing_count, "{form} {}", s.period_month);
     }

@@ -13,7 +13,7 @@
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use insider_bulk_core::db::filings::{amendment_links, store_filings, FilingToStore};
-use insider_bulk_core::db::{month_stats, run_migrations, DbConnection};
+use insider_bulk_core::db::{run_migrations, DbConnection};
 use insider_bulk_core::domain::FormType;
 use insider_bulk_core::filing::Filing;
 use insider_bulk_ingest::files::{expand, read_filing};
@@ -48,15 +48,13 @@ fn store_all(conn: &mut DbConnection, filings: &[Filing]) {
     store_filings(conn, &batch).unwrap();
 }
 
-type Snapshot = (Vec<(i32, String, String, i64, i64)>, Vec<(String, Option<String>, Option<String>)>);
+type Snapshot = (
+    Vec<(FormType, insider_bulk_core::domain::Month, String, i64, i64)>,
+    Vec<(String, Option<String>, Option<String>)>,
+);
 
 fn snapshot(conn: &mut DbConnection, filings: &[Filing]) -> Snapshot {
-    let stats = FormType::ALL
-        .iter()
-        .flat_map(|form| month_stats::list(conn, *form).unwrap())
-        .filter(|s| s.filing_count > 0)
-        .map(|s| (s.form_type, s.period_month, s.fingerprint, s.filing_count, s.row_count))
-        .collect();
+    let stats = insider_bulk_testing::month_fingerprints(conn);
     let accessions: Vec<String> = filings.iter().map(|f| f.submission.accession_number.to_string()).collect();
     let mut links: Vec<_> = amendment_links(conn, &accessions)
         .unwrap()

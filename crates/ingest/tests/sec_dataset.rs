@@ -11,9 +11,9 @@ use std::sync::Mutex;
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use insider_bulk_core::db::filings::load_filings;
-use insider_bulk_core::db::{month_stats, DatabaseUrl, DbConnection};
-use insider_bulk_core::domain::{FilingSource, Flag, FormType};
-use insider_bulk_testing::{fixtures_dir, Backend, TestDatabase};
+use insider_bulk_core::db::{DatabaseUrl, DbConnection};
+use insider_bulk_core::domain::{FilingSource, Flag};
+use insider_bulk_testing::{fixtures_dir, month_fingerprints, Backend, TestDatabase};
 
 const UA: &str = "insider-bulk tests test@example.com";
 
@@ -38,17 +38,6 @@ fn text(output: &Output) -> (String, String) {
     (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
 }
 
-fn all_stats(conn: &mut DbConnection) -> Vec<month_stats::MonthStats> {
-    FormType::ALL.iter().flat_map(|form| month_stats::list(conn, *form).unwrap()).collect()
-}
-
-fn fingerprints(conn: &mut DbConnection) -> Vec<(i32, String, String, i64, i64)> {
-    all_stats(conn)
-        .into_iter()
-        .map(|s| (s.form_type, s.period_month, s.fingerprint, s.filing_count, s.row_count))
-        .collect()
-}
-
 fn count_filings(conn: &mut DbConnection) -> i64 {
     use diesel::prelude::*;
     insider_bulk_core::db::schema::filings::table.count().get_result(conn).unwrap()
@@ -70,7 +59,7 @@ fn the_fixture_tables_import_in_place_and_a_second_import_changes_nothing() {
     assert!(stdout.contains("filings loaded 36075 (new 36075, changed 0), unchanged 0"), "{stdout}");
     let mut conn = db.connect();
     assert_eq!(count_filings(&mut conn), 36_075);
-    let before = fingerprints(&mut conn);
+    let before = month_fingerprints(&mut conn);
 
     // The same tables named one by one are the same data set.
     let files: Vec<String> = ["SUBMISSION", "NONDERIV_HOLDING", "DERIV_TRANS", "DERIV_HOLDING", "OWNER_SIGNATURE"]
@@ -83,7 +72,7 @@ fn the_fixture_tables_import_in_place_and_a_second_import_changes_nothing() {
     let (stdout, stderr) = text(&again);
     assert_eq!(again.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(stdout.contains("filings loaded 0 (new 0, changed 0), unchanged 36075"), "{stdout}");
-    assert_eq!(fingerprints(&mut conn), before, "month fingerprints, counts and rows are unchanged");
+    assert_eq!(month_fingerprints(&mut conn), before, "month fingerprints, counts and rows are unchanged");
 }
 
 /// A small data set in SEC's layout: the fixtures' first `n` submissions
@@ -258,12 +247,12 @@ fn eight_tables_from_a_zip_with_broken_rows(backend: Backend) {
     assert_eq!(second.submission.aff10b5_one, None);
 
     // Fixing nothing and running again: the good filings are unchanged.
-    let before = fingerprints(&mut conn);
+    let before = month_fingerprints(&mut conn);
     let again = ingest(&db, &["sec-dataset", zip_path.to_str().unwrap()]);
     let (stdout, _) = text(&again);
     assert_eq!(again.status.code(), Some(3));
     assert!(stdout.contains(&format!("unchanged {loaded}")), "{stdout}");
-    assert_eq!(fingerprints(&mut conn), before);
+    assert_eq!(month_fingerprints(&mut conn), before);
 }
 
 #[test]

@@ -25,7 +25,7 @@ fn assert_stats_exact(conn: &mut DbConnection) {
     let mut months = 0;
     for form in FormType::ALL {
         for stats in month_stats::list(conn, form).unwrap() {
-            let m: Month = stats.period_month.parse().unwrap();
+            let m = stats.period_month;
             let (fingerprint, filings, rows) = month_stats::recount(conn, form, m).unwrap();
             assert_eq!(
                 (stats.fingerprint.as_str(), stats.filing_count, stats.row_count),

@@ -159,9 +159,9 @@ fn print_banner(base: &str, config: &Config, demo_key: Option<&str>) {
         Some(key) => {
             println!("demo account created (pro tier, 1000 tokens); its API key, shown only now:\n\n  {key}\n");
             println!("try:");
-            println!("  curl -s \"{base}/api/insiders/bulk/form-4/index.json?api_Token={key}\"");
-            println!("  curl -s -X POST \"{base}/api/insiders/bulk/form-4/generate/{y}/{m}?api_Token={key}\"");
-            println!("  curl -s -o form-4-{month}.tar.gz \"{base}/api/insiders/bulk/form-4/{y}/{m:02}.tar.gz?api_Token={key}\"");
+            println!("  curl -s -H \"X-API-Key: {key}\" \"{base}/api/insiders/bulk/form-4/index.json\"");
+            println!("  curl -s -H \"X-API-Key: {key}\" \"{base}/api/insiders/bulk/form-4/{y}/form-4-{month}.jsonl.gz\"");
+            println!("  curl -s -X POST -H \"X-API-Key: {key}\" \"{base}/api/insiders/bulk/form-4/generate/{y}/{m}\"");
         }
         None => println!(
             "accounts exist already; issue a key with: insider-bulk admin accounts, then insider-bulk admin issue-key --account ID"

@@ -82,14 +82,12 @@ async fn dashboards_and_rules_name_only_exported_metrics() {
     let generate = format!("{base}/api/insiders/bulk/form-4/generate/{}/{}?api_Token={key}", m.year(), m.month());
     assert_eq!(http.post(&generate).send().await.unwrap().status(), 200);
     let packer_metrics = format!("http://127.0.0.1:{packer_port}/metrics");
-    let mut packer_scrape = String::new();
-    for _ in 0..100 {
-        packer_scrape = http.get(&packer_metrics).send().await.unwrap().text().await.unwrap();
-        if packer_scrape.contains("insider_bulk_packer_jobs_total{outcome=\"succeeded\"} 1") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let scrape = || async { http.get(&packer_metrics).send().await.unwrap().text().await.unwrap() };
+    insider_bulk_testing::eventually(Duration::from_secs(10), "the packer's job counted as succeeded", || async {
+        scrape().await.contains("insider_bulk_packer_jobs_total{outcome=\"succeeded\"} 1")
+    })
+    .await;
+    let packer_scrape = scrape().await;
     let gateway_scrape = http.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
     let exported: BTreeSet<String> = exported(&gateway_scrape).union(&exported(&packer_scrape)).cloned().collect();
     let missing: Vec<&String> = wanted.difference(&exported).collect();

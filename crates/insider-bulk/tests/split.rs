@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{binary, free_port, generate_and_download, wait_ready, Process};
+use common::{binary, free_port, generate_and_download, wait_ready, Process, SplitService};
 use insider_bulk_core::db::filings::{store_filings, FilingToStore};
 use insider_bulk_core::db::Database;
 use insider_bulk_core::domain::{FormType, Month, Tier};
@@ -38,53 +38,27 @@ async fn gateway_and_two_packers_regenerate_a_month() {
         .map(|filing| FilingToStore { filing, loaded_from: "synth".into() })
         .collect();
     db.run(move |c| store_filings(c, &batch).map(drop)).await.unwrap();
-    let key = admin::create_account(&db, "split", Tier::Pro, 100).await.unwrap().1.plaintext;
+    let key = admin::create_account(&db, "split", Tier::Pro, 100_000).await.unwrap().1.plaintext;
 
-    let dir = tempfile::tempdir().unwrap();
-    let queue = unique_queue_name();
-    let env = service_env(&test_db, &queue, &dir.path().join("bundles"));
-    let port = free_port();
-    let mut gateway_env = env.clone();
-    gateway_env.push(("GATEWAY_ADDR", format!("127.0.0.1:{port}")));
-    let gateway = Process::start("gateway", binary("insider-bulk-gateway"), &["serve"], &gateway_env, dir.path());
-    let mut packers = Vec::new();
-    for n in 0..2 {
-        let mut packer_env = env.clone();
-        packer_env.push(("PACKER_METRICS_ADDR", format!("127.0.0.1:{}", free_port())));
-        packers.push(Process::start(
-            &format!("packer-{n}"),
-            binary("insider-bulk-packer"),
-            &["run"],
-            &packer_env,
-            dir.path(),
-        ));
-    }
-    let http = reqwest::Client::new();
-    let base = format!("http://127.0.0.1:{port}");
-    wait_ready(&http, &format!("{base}/readyz"), &gateway).await;
+    let service = SplitService::start(&test_db, 2, &[]).await;
+    let (http, base) = (reqwest::Client::new(), service.base.clone());
     // Both packers are consuming before the job goes out.
     let metrics_url = format!("{base}/metrics");
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
+    insider_bulk_testing::eventually(Duration::from_secs(30), "two packers consuming", || async {
         let metrics = http.get(&metrics_url).send().await.unwrap().text().await.unwrap();
-        if metrics.lines().any(|l| l == "insider_bulk_queue_consumers 2") {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "two packers never showed up: {metrics}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+        metrics.lines().any(|l| l == "insider_bulk_queue_consumers 2")
+    })
+    .await;
     let manifest = generate_and_download(&http, &base, &key, 4, month.year(), month.month()).await;
     assert_eq!(manifest["filing_count"], 500);
-    drop(packers);
-    drop(gateway);
-    delete_queues(&queue).await;
+    service.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_gateways_share_one_rate_limit() {
     let test_db = TestDatabase::postgres();
     let db = Database::open(&test_db.url, 4).await.unwrap();
-    let key = admin::create_account(&db, "limited", Tier::Free, 0).await.unwrap().1.plaintext;
+    let key = admin::create_account(&db, "limited", Tier::Free, 100_000).await.unwrap().1.plaintext;
     let dir = tempfile::tempdir().unwrap();
     let queue = unique_queue_name();
     let mut gateways = Vec::new();

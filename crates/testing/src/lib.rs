@@ -119,3 +119,36 @@ pub fn files_under(dir: &std::path::Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
     entries.flatten().flat_map(|e| if e.path().is_dir() { files_under(&e.path()) } else { vec![e.path()] }).collect()
 }
+
+/// Waits until `check` holds, looking again every 20 ms, and fails the
+/// test naming `what` when it still does not after `within`. The one way
+/// tests wait for work done in the background: the bound is generous, and
+/// no test asserts how long the wait took.
+pub async fn eventually<F, Fut>(within: std::time::Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if check().await {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "still not so after {within:?}: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Every month that holds filings, with its fingerprint and counts: what
+/// two databases must agree on to hold the same months.
+pub fn month_fingerprints(
+    conn: &mut DbConnection,
+) -> Vec<(insider_bulk_core::domain::FormType, insider_bulk_core::domain::Month, String, i64, i64)> {
+    use insider_bulk_core::db::month_stats;
+    insider_bulk_core::domain::FormType::ALL
+        .iter()
+        .flat_map(|form| month_stats::list(conn, *form).expect("read month_stats"))
+        .filter(|s| s.filing_count > 0)
+        .map(|s| (s.form_type, s.period_month, s.fingerprint, s.filing_count, s.row_count))
+        .collect()
+}

@@ -211,15 +211,6 @@ impl CallCharge {
     }
 }
 
-/// Charges `cost` for one call, with `note` saying what it was
-/// (`index form 4`) in the ledger. A cost of 0 writes nothing.
-pub fn charge_call(conn: &mut DbConnection, account_id: &str, cost: i64, note: &str) -> Result<CallCharge, DbError> {
-    if cost <= 0 {
-        return Ok(CallCharge::Free);
-    }
-    write_transaction(conn, |conn| charge_in(conn, account_id, cost, note))
-}
-
 fn charge_in(conn: &mut DbConnection, account_id: &str, cost: i64, note: &str) -> Result<CallCharge, DbError> {
     match try_append_entry(conn, account_id, LedgerKind::Charge, -cost, None, Some(note))? {
         Some(balance) => Ok(CallCharge::Charged { cost, balance }),
@@ -273,4 +264,64 @@ pub fn charge_download(
 /// Forgets grants whose URLs have expired.
 pub fn purge_download_grants(conn: &mut DbConnection) -> Result<usize, DbError> {
     Ok(diesel::delete(download_grants::table.filter(download_grants::expires_at.le(now_utc()))).execute(conn)?)
+}
+
+/// Calls metered in memory and settled together: `calls` calls of one kind
+/// (`note`, e.g. `index form 4`) costing `tokens` in all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeteredCalls {
+    pub account_id: String,
+    pub note: String,
+    pub calls: u64,
+    pub tokens: i64,
+}
+
+/// What settling one account's metered calls left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settled {
+    /// The balance after the charges.
+    pub balance: i64,
+    /// Tokens that could not be charged: the balance ran out first (another
+    /// gateway spent it in the same interval). Never charged later.
+    pub shortfall: i64,
+}
+
+/// Writes metered calls to the ledger in one transaction, one entry per
+/// account and kind of call; returns each account's balance afterwards. A
+/// balance that no longer covers a batch is charged what it holds, never
+/// below zero, and the rest is reported as `shortfall`.
+pub fn settle_metered(
+    conn: &mut DbConnection,
+    batches: &[MeteredCalls],
+) -> Result<std::collections::BTreeMap<String, Settled>, DbError> {
+    write_transaction(conn, |conn| {
+        let mut settled = std::collections::BTreeMap::new();
+        for batch in batches.iter().filter(|b| b.tokens > 0) {
+            let note = format!("{} ({} calls)", batch.note, batch.calls);
+            let charged = try_append_entry(conn, &batch.account_id, LedgerKind::Charge, -batch.tokens, None, Some(&note))?;
+            let entry = match charged {
+                Some(balance) => Settled { balance, shortfall: 0 },
+                None => {
+                    let Some(account) = get_account(conn, &batch.account_id)? else { continue };
+                    let payable = account.balance.clamp(0, batch.tokens);
+                    let balance = if payable > 0 {
+                        try_append_entry(conn, &batch.account_id, LedgerKind::Charge, -payable, None, Some(&note))?
+                            .unwrap_or(account.balance)
+                    } else {
+                        account.balance
+                    };
+                    Settled { balance, shortfall: batch.tokens - payable }
+                }
+            };
+            let total = settled.entry(batch.account_id.clone()).or_insert(Settled { balance: entry.balance, shortfall: 0 });
+            total.balance = entry.balance;
+            total.shortfall += entry.shortfall;
+        }
+        Ok(settled)
+    })
+}
+
+/// An account's balance, `None` when there is no such account.
+pub fn balance(conn: &mut DbConnection, account_id: &str) -> Result<Option<i64>, DbError> {
+    Ok(get_account(conn, account_id)?.map(|a| a.balance))
 }

@@ -14,12 +14,12 @@ use crate::domain::{FormType, Month};
 /// The fingerprint of a month with no filings.
 pub const EMPTY_FINGERPRINT: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-#[derive(Queryable, Selectable, Insertable, Debug, Clone, PartialEq)]
+/// A month's statistics, as the index and the packer read them.
+#[derive(Queryable, Selectable, Debug, Clone, PartialEq)]
 #[diesel(table_name = month_stats)]
-#[diesel(treat_none_as_default_value = false)]
 pub struct MonthStats {
-    pub form_type: i32,
-    pub period_month: String,
+    pub form_type: FormType,
+    pub period_month: Month,
     pub fingerprint: String,
     pub filing_count: i64,
     pub row_count: i64,
@@ -29,18 +29,29 @@ pub struct MonthStats {
     pub changed_after_close: i64,
 }
 
+/// The row as the write path keeps it: keyed by the tables' own values,
+/// which the store's deltas are grouped by without parsing them back.
+#[derive(Queryable, Selectable, Insertable, Debug, Clone, PartialEq)]
+#[diesel(table_name = month_stats)]
+#[diesel(treat_none_as_default_value = false)]
+struct StoredStats {
+    form_type: i32,
+    period_month: String,
+    fingerprint: String,
+    filing_count: i64,
+    row_count: i64,
+    updated_at: PrimitiveDateTime,
+    changed_after_close: i64,
+}
+
 pub fn get(conn: &mut DbConnection, form: FormType, month: Month) -> Result<Option<MonthStats>, DbError> {
-    Ok(month_stats::table
-        .find((i32::from(form.number()), month.to_string()))
-        .select(MonthStats::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(month_stats::table.find((form, month)).select(MonthStats::as_select()).first(conn).optional()?)
 }
 
 /// Every month of a form type that has ever held a filing, oldest first.
 pub fn list(conn: &mut DbConnection, form: FormType) -> Result<Vec<MonthStats>, DbError> {
     Ok(month_stats::table
-        .filter(month_stats::form_type.eq(i32::from(form.number())))
+        .filter(month_stats::form_type.eq(form))
         .order(month_stats::period_month)
         .select(MonthStats::as_select())
         .load(conn)?)
@@ -74,6 +85,27 @@ pub(crate) fn recount_key(conn: &mut DbConnection, key: &MonthKey) -> Result<(St
         delta.rows += i64::from(*row_count);
     }
     Ok((hex::encode(delta.xor), delta.filings, delta.rows))
+}
+
+/// Writes a recounted month's row (the stats were cleared before).
+pub(crate) fn insert_recounted(
+    conn: &mut DbConnection,
+    (form_type, period_month): MonthKey,
+    fingerprint: String,
+    (filing_count, row_count): (i64, i64),
+    now: PrimitiveDateTime,
+) -> Result<(), DbError> {
+    let row = StoredStats {
+        form_type,
+        period_month,
+        fingerprint,
+        filing_count,
+        row_count,
+        updated_at: now,
+        changed_after_close: 0,
+    };
+    crate::on_backend!(conn, c => diesel::insert_into(month_stats::table).values(&row).execute(c))?;
+    Ok(())
 }
 
 /// The month still open to new filings, `YYYY-MM`: EDGAR's filing dates
@@ -157,9 +189,9 @@ pub(crate) fn ensure_and_lock(conn: &mut DbConnection, keys: &BTreeSet<MonthKey>
         return Ok(());
     }
     let now = now_utc();
-    let fresh: Vec<MonthStats> = keys
+    let fresh: Vec<StoredStats> = keys
         .iter()
-        .map(|(form_type, month)| MonthStats {
+        .map(|(form_type, month)| StoredStats {
             form_type: *form_type,
             period_month: month.clone(),
             fingerprint: EMPTY_FINGERPRINT.to_owned(),
@@ -200,13 +232,13 @@ pub(crate) fn apply(conn: &mut DbConnection, deltas: &BTreeMap<MonthKey, MonthDe
     if changed.is_empty() {
         return Ok(());
     }
-    let current: Vec<MonthStats> = match conn {
-        DbConnection::Postgres(pg) => of_keys(changed.keys().copied()).select(MonthStats::as_select()).load(pg)?,
+    let current: Vec<StoredStats> = match conn {
+        DbConnection::Postgres(pg) => of_keys(changed.keys().copied()).select(StoredStats::as_select()).load(pg)?,
         DbConnection::Sqlite(_) => {
             // One indexed lookup per month costs no round trip in-process.
             let mut rows = Vec::with_capacity(changed.len());
             for (form_type, month) in changed.keys() {
-                rows.push(month_stats::table.find((*form_type, month)).select(MonthStats::as_select()).first(conn)?);
+                rows.push(month_stats::table.find((*form_type, month)).select(StoredStats::as_select()).first(conn)?);
             }
             rows
         }

@@ -15,14 +15,13 @@ use crate::state::AppState;
     get,
     path = "/api/insiders/bulk/account",
     tag = "account",
-    params(("api_Token" = Option<String>, Query, description = "API key (or send a Bearer JWT)")),
     responses(
         (status = 200, description = "The caller's account", body = AccountView),
         (status = 401, description = "Missing or invalid credentials", body = ErrorBody),
         (status = 429, description = "Rate limit exceeded", body = ErrorBody),
         (status = 503, description = "Database unavailable", body = ErrorBody),
     ),
-    security(("api_key" = []), ("bearer" = []))
+    security(("api_key_header" = []), ("api_key" = []), ("api_token" = []), ("bearer" = []))
 )]
 pub async fn account(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let admitted = admission(&req)?;

@@ -9,16 +9,23 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
-use super::{caller, ErrorBody};
-use crate::error::ApiError;
-use crate::service::download::{self, Download};
-use crate::service::generate::{self, GenerateResponse};
-use crate::service::index::{self, IndexDocument};
-use crate::service::params;
-use crate::state::AppState;
+use insider_bulk_core::db::billing::CallCharge;
 use insider_bulk_core::domain::FormType;
 
+use super::paths::{FormPath, MonthPath};
+use super::{caller, ErrorBody};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::service::download::{self, DownloadAnswer, DownloadResponse, PendingResponse};
+use crate::service::generate::{self, GenerateResponse};
+use crate::service::index::{self, IndexDocument};
+use crate::service::params::FileName;
+use crate::state::AppState;
+
 const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+/// Tokens the call took, on every answer of the three bulk endpoints, as
+/// the live service's client reads it.
+pub const TOKENS_CHARGED: header::HeaderName = header::HeaderName::from_static("x-tokens-charged");
 
 /// Generate a monthly bulk data file on demand (25 tokens).
 ///
@@ -35,7 +42,6 @@ const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
         ("form_type" = String, Path, description = "SEC insider-trading form type: 3, 4 or 5", example = "4"),
         ("year" = String, Path, description = "4-digit year, 2003 to the current year", example = "2025"),
         ("month" = String, Path, description = "Calendar month 1-12, not in the future", example = "9"),
-        ("api_Token" = Option<String>, Query, description = "API key (or send a Bearer JWT)"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried POST return the first response with no second charge"),
     ),
     responses(
@@ -48,66 +54,63 @@ const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
         (status = 429, description = "Rate limit of the caller's tier exceeded", body = ErrorBody),
         (status = 503, description = "Database unavailable; nothing was charged", body = ErrorBody),
     ),
-    security(("api_key" = []), ("bearer" = []))
+    security(("api_key_header" = []), ("api_key" = []), ("api_token" = []), ("bearer" = []))
 )]
-pub async fn generate(
-    state: web::Data<AppState>,
-    path: web::Path<(String, String, String)>,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let (form, year, month) = path.into_inner();
-    let form = params::form_type(&form)?;
-    let month = params::month(&year, &month)?;
+pub async fn generate(state: web::Data<AppState>, path: MonthPath, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let key = match req.headers().get(IDEMPOTENCY_KEY) {
         Some(v) => Some(v.to_str().map_err(|_| ApiError::invalid("Idempotency-Key", "must be visible ASCII"))?),
         None => None,
     };
     let caller = caller(&req)?;
-    let body = generate::generate(&state, &caller, form, month, key).await?;
-    Ok(HttpResponse::Ok().content_type("application/json").body(body.0))
+    let generated = generate::generate(&state, &caller, path.form, path.month, key).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((TOKENS_CHARGED, generated.tokens_charged.to_string()))
+        .body(generated.body))
 }
 
-/// The index of monthly files for a form type.
+/// The index of monthly files for a form type (25 tokens; a 304 is free).
 ///
-/// One entry per month of coverage (2003-01 to now; a month holds the
-/// filings EDGAR filed in it) with the file's
-/// name, size, row count, sha256, `generated_at` and status, plus
-/// `filing_count`, `storage`, `url` and the latest `job`. Send the ETag
-/// back in `If-None-Match` to get a 304 while nothing changed.
+/// `files` has one entry per month of coverage, newest first (the current
+/// month back to 2003-01; a month holds the filings EDGAR filed in it):
+/// the `.jsonl.gz` file's name, `row_count` (lines = filings), `size_bytes`,
+/// `sha256`, `generated_at` and `status` (`available`, or `pending`: built
+/// on first download), with ours beside them: `bundle` (the month's tar.gz
+/// of SEC's eight tables), `filing_count`, `storage`, `url` and the latest
+/// `job`. Send the ETag back in `If-None-Match` to get a free 304 while
+/// nothing changed.
 #[utoipa::path(
     get,
     path = "/api/insiders/bulk/form-{form_type}/index.json",
     tag = "bulk",
     params(
         ("form_type" = String, Path, description = "3, 4 or 5", example = "4"),
-        ("api_Token" = Option<String>, Query, description = "API key (or send a Bearer JWT)"),
         ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier answer"),
     ),
     responses(
         (status = 200, description = "The index", body = IndexDocument,
-            headers(("ETag" = String, description = "Validator for If-None-Match"))),
+            headers(("ETag" = String, description = "Validator for If-None-Match"),
+                ("X-Tokens-Charged" = String, description = "Tokens this call took"))),
         (status = 304, description = "Unchanged since the ETag sent"),
         (status = 400, description = "Invalid form type", body = ErrorBody),
         (status = 401, description = "Missing or invalid credentials", body = ErrorBody),
+        (status = 402, description = "Insufficient token balance", body = ErrorBody),
         (status = 429, description = "Rate limit exceeded", body = ErrorBody),
         (status = 503, description = "Database unavailable", body = ErrorBody),
     ),
-    security(("api_key" = []), ("bearer" = []))
+    security(("api_key_header" = []), ("api_key" = []), ("api_token" = []), ("bearer" = []))
 )]
-pub async fn index(
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let form = params::form_type(&path.into_inner())?;
-    index_answer(&state, form, req.head(), req.app_config().host()).await
+pub async fn index(state: web::Data<AppState>, path: FormPath, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let caller = caller(&req)?;
+    index_answer(&state, &caller, path.0, req.head(), req.app_config().host()).await
 }
 
-/// The index.json answer to a GET, for [`index`] and for `index_route`,
-/// which answers forms 3, 4 and 5 before the App. `default_host` is the
-/// host of links when the request names none (HTTP/1.0 without Host).
+/// The index.json answer to a GET. `default_host` is the host of links
+/// when the request names none (HTTP/1.0 without Host).
+/// A 304 is free; a 200 is charged `COST_INDEX`.
 pub async fn index_answer(
     state: &AppState,
+    caller: &Caller,
     form: FormType,
     head: &RequestHead,
     default_host: &str,
@@ -115,8 +118,12 @@ pub async fn index_answer(
     let base = base_url(state, head, default_host);
     let rendered = index::index(state, form, &base).await?;
     if matches_etag(&head.headers, &rendered.etag) {
-        return Ok(HttpResponse::NotModified().insert_header((header::ETAG, rendered.etag_header.clone())).finish());
+        let mut response =
+            HttpResponse::NotModified().insert_header((header::ETAG, rendered.etag_header.clone())).finish();
+        response.headers_mut().insert(TOKENS_CHARGED, HeaderValue::from_static("0"));
+        return Ok(response);
     }
+    let tokens = charge(state, caller, state.config.costs.index, &format!("index form {form}")).await?;
     let gzip = accepts_gzip(&head.headers);
     let body = if gzip { rendered.gzipped.clone() } else { rendered.body.clone() };
     // The header map directly: the builder's conversions cost more than
@@ -130,57 +137,76 @@ pub async fn index_answer(
     if gzip {
         headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }
+    headers.insert(TOKENS_CHARGED, tokens_header(tokens));
     Ok(response.map_into_boxed_body())
 }
 
-/// Download a month's bundle (tar.gz).
+/// Charges one call; a 402 when the balance is short.
+async fn charge(state: &AppState, caller: &Caller, cost: i64, note: &str) -> Result<i64, ApiError> {
+    if cost <= 0 {
+        return Ok(0);
+    }
+    match state.meter.charge(&state.db, &caller.account_id, cost, note).await? {
+        CallCharge::InsufficientBalance { balance, cost } => Err(ApiError::PaymentRequired { balance, cost }),
+        CallCharge::UnknownAccount => Err(ApiError::Unauthorized("the account no longer exists".into())),
+        charged => {
+            state.metrics.tokens_charged.inc_by(charged.tokens() as u64);
+            Ok(charged.tokens())
+        }
+    }
+}
+
+fn tokens_header(tokens: i64) -> HeaderValue {
+    HeaderValue::from_str(&tokens.to_string()).unwrap_or_else(|_| HeaderValue::from_static("0"))
+}
+
+/// A signed URL to one of a month's files (25 tokens).
 ///
-/// `ETag` is the file's sha256 and `Repr-Digest` (RFC 9530) carries it
-/// too; byte ranges resume large downloads. With an S3 store the answer
-/// is a redirect to a signed URL valid for 24 hours.
+/// `filename` is a name index.json lists: `form-4-2026-04.jsonl.gz` (the
+/// filings, one JSON record a line) or `form-4-2026-04.tar.gz` (SEC's
+/// eight tables). The answer is JSON with a `download_url` that needs no
+/// key and works for `DOWNLOAD_URL_SECONDS` (24 hours by default); a repeat
+/// call for the same file while its URL is valid is not charged. A month
+/// whose status is `pending` is built on this first download: the call
+/// waits up to `DOWNLOAD_WAIT_SECONDS` (10 s) and then answers 200, or 202
+/// with the job and `Retry-After` (not charged) while the build goes on.
 #[utoipa::path(
     get,
-    path = "/api/insiders/bulk/form-{form_type}/{year}/{month}.tar.gz",
+    path = "/api/insiders/bulk/form-{form_type}/{year}/{filename}",
     tag = "bulk",
     params(
         ("form_type" = String, Path, description = "3, 4 or 5", example = "4"),
-        ("year" = String, Path, description = "4-digit year", example = "2025"),
-        ("month" = String, Path, description = "Month 1-12 (01-12 also accepted)", example = "09"),
-        ("api_Token" = Option<String>, Query, description = "API key (or send a Bearer JWT)"),
-        ("Range" = Option<String>, Header, description = "One byte range, e.g. bytes=1048576-"),
+        ("year" = String, Path, description = "4-digit year of coverage (2003 on)", example = "2026"),
+        ("filename" = String, Path, description = "A file name from index.json", example = "form-4-2026-04.jsonl.gz"),
     ),
     responses(
-        (status = 200, description = "The file", content_type = "application/gzip",
-            headers(("ETag" = String, description = "The sha256"), ("Repr-Digest" = String, description = "sha-256 of the whole file (RFC 9530)"))),
-        (status = 206, description = "The requested byte range", content_type = "application/gzip"),
-        (status = 304, description = "Unchanged since the ETag sent"),
-        (status = 307, description = "Redirect to a signed URL (S3 store)"),
-        (status = 400, description = "Invalid path parameter", body = ErrorBody),
+        (status = 200, description = "A signed URL to the file", body = DownloadResponse,
+            headers(("X-Tokens-Charged" = String, description = "Tokens this call took (0 for a repeat)"))),
+        (status = 202, description = "The month is being built; call again after Retry-After", body = PendingResponse,
+            headers(("Retry-After" = String, description = "Seconds"))),
+        (status = 400, description = "Invalid form type or year", body = ErrorBody),
         (status = 401, description = "Missing or invalid credentials", body = ErrorBody),
-        (status = 404, description = "The month has no available bundle", body = ErrorBody),
-        (status = 416, description = "The range lies outside the file", body = ErrorBody),
+        (status = 402, description = "Insufficient token balance", body = ErrorBody),
+        (status = 404, description = "No such file in the index, or a year outside coverage", body = ErrorBody),
+        (status = 503, description = "Database unavailable; nothing was charged", body = ErrorBody),
         (status = 429, description = "Rate limit exceeded", body = ErrorBody),
     ),
-    security(("api_key" = []), ("bearer" = []))
+    security(("api_key_header" = []), ("api_key" = []), ("api_token" = []), ("bearer" = []))
 )]
-pub async fn download(
-    state: web::Data<AppState>,
-    path: web::Path<(String, String, String)>,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let (form, year, month) = path.into_inner();
-    let form = params::form_type(&form)?;
-    let month = params::month(&year, &month)?;
-    match download::locate(&state, form, month).await? {
-        Download::Redirect { url, sha256 } => Ok(HttpResponse::TemporaryRedirect()
-            .insert_header((header::LOCATION, url))
-            .insert_header((header::ETAG, format!("\"{sha256}\"")))
-            .insert_header(("Repr-Digest", repr_digest(&sha256)))
-            .finish()),
-        Download::Stream { object_key, size, sha256, file_name } => {
-            super::ranges::stream(&state, &req, &object_key, size, &sha256, &file_name).await
-        }
-    }
+pub async fn download(state: web::Data<AppState>, file: FileName, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let caller = caller(&req)?;
+    let base = base_url(&state, req.head(), req.app_config().host());
+    Ok(match download::download(&state, &caller, file, &base).await? {
+        DownloadAnswer::Ready { body, tokens_charged } => HttpResponse::Ok()
+            .insert_header((TOKENS_CHARGED, tokens_charged.to_string()))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(body),
+        DownloadAnswer::Building(pending) => HttpResponse::Accepted()
+            .insert_header((TOKENS_CHARGED, "0"))
+            .insert_header((header::RETRY_AFTER, pending.retry_after_seconds.to_string()))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(pending),
+    })
 }
 
 /// `sha-256=:<base64>:` from a hex sha256 (RFC 9530).

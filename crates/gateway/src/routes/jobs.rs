@@ -16,7 +16,6 @@ use crate::state::AppState;
     tag = "jobs",
     params(
         ("job_id" = String, Path, description = "The job_id a generate call returned", example = "8f1a2b30-c4d5-46e7-9f01-23456789abcd"),
-        ("api_Token" = Option<String>, Query, description = "API key (or send a Bearer JWT)"),
     ),
     responses(
         (status = 200, description = "The job", body = JobView),
@@ -25,7 +24,7 @@ use crate::state::AppState;
         (status = 404, description = "No such job for this account", body = ErrorBody),
         (status = 429, description = "Rate limit exceeded", body = ErrorBody),
     ),
-    security(("api_key" = []), ("bearer" = []))
+    security(("api_key_header" = []), ("api_key" = []), ("api_token" = []), ("bearer" = []))
 )]
 pub async fn job(
     state: web::Data<AppState>,

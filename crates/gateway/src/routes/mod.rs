@@ -3,8 +3,10 @@
 
 pub mod account;
 pub mod bulk;
+pub mod files;
 pub mod jobs;
 pub mod meta;
+pub mod paths;
 pub mod ranges;
 
 use actix_web::{middleware::from_fn, web, HttpMessage, HttpRequest};
@@ -49,19 +51,12 @@ pub fn admission(req: &HttpRequest) -> Result<Admission, ApiError> {
     req.extensions().get::<Admission>().cloned().ok_or_else(|| ApiError::Internal("route outside the guard".into()))
 }
 
-/// The route pattern of index.json, which `index_route` serves in front
-/// of the App and counts under this label too.
-pub const INDEX_PATTERN: &str = "/api/insiders/bulk/form-{form_type}/index.json";
-
 pub(crate) fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed("method not allowed here".into())
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let wrong_method = || web::to(|| async { Err::<(), _>(method_not_allowed()) });
-    // index.json of forms 3, 4 and 5 is answered by `index_route` before
-    // the App; the route here answers the rest (another form type, an
-    // escaped path) the same way.
     cfg.service(
         web::scope("/api/insiders/bulk")
             .wrap(from_fn(crate::guard::middleware))
@@ -75,14 +70,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::post().to(bulk::generate).wrap(from_fn(crate::guard::generate_budget)))
                     .default_service(wrong_method()),
             )
+            .service(web::resource("/account").route(web::get().to(account::account)).default_service(wrong_method()))
+            .service(web::resource("/jobs/{job_id}").route(web::get().to(jobs::job)).default_service(wrong_method()))
             .service(
-                web::resource("/form-{form_type}/{year}/{month}.tar.gz")
+                web::resource("/form-{form_type}/{year}/{filename}")
                     .route(web::get().to(bulk::download))
                     .default_service(wrong_method()),
-            )
-            .service(web::resource("/account").route(web::get().to(account::account)).default_service(wrong_method()))
-            .service(web::resource("/jobs/{job_id}").route(web::get().to(jobs::job)).default_service(wrong_method())),
+            ),
     )
+    .service(web::resource("/files/{object_key:.+}").route(web::get().to(files::file)).default_service(wrong_method()))
     .route("/", web::get().to(meta::root))
     .route("/openapi.json", web::get().to(meta::openapi))
     .route("/docs", web::get().to(meta::docs))

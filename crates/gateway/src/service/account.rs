@@ -28,6 +28,13 @@ pub struct AccountView {
     /// Tokens a generate call charges (joining a month's open job is free).
     #[schema(example = 25)]
     pub generate_cost: i64,
+    /// Tokens an index.json answer charges (a 304 is free).
+    #[schema(example = 25)]
+    pub index_cost: i64,
+    /// Tokens a download call charges (a repeat call for the same file
+    /// while its URL is valid is free).
+    #[schema(example = 25)]
+    pub download_cost: i64,
     pub rate_limits: Vec<RateLimitView>,
     /// The latest ledger entries, newest first (at most 50).
     pub ledger: Vec<LedgerView>,
@@ -72,6 +79,8 @@ pub struct CheckedLimits {
 }
 
 pub async fn account(state: &AppState, caller: &Caller, checked: &CheckedLimits) -> Result<AccountView, ApiError> {
+    // The caller's own metered calls are in the balance and ledger shown.
+    state.meter.settle(&state.db, Some(&caller.account_id)).await?;
     let id = caller.account_id.clone();
     let (account, ledger) = state
         .db
@@ -96,7 +105,9 @@ pub async fn account(state: &AppState, caller: &Caller, checked: &CheckedLimits)
         name: account.name,
         tier: account.tier.to_string(),
         balance: account.balance,
-        generate_cost: state.config.generate_cost,
+        generate_cost: state.config.costs.generate,
+        index_cost: state.config.costs.index,
+        download_cost: state.config.costs.download,
         rate_limits,
         ledger: ledger
             .into_iter()

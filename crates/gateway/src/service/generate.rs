@@ -35,8 +35,12 @@ pub struct GenerateResponse {
     pub status: &'static str,
 }
 
-/// A response body ready to send: the same bytes for a replay.
-pub struct Generated(pub String);
+/// A response body ready to send (the same bytes for a replay), and the
+/// tokens this call took: the cost when it queued a job, else 0.
+pub struct Generated {
+    pub body: String,
+    pub tokens_charged: i64,
+}
 
 pub async fn generate(
     state: &AppState,
@@ -54,7 +58,7 @@ pub async fn generate(
         })
         .await?;
     let estimate = estimated_seconds(rows, ahead, state.queue_stats.consumers(), state.config.estimate_rows_per_second);
-    let cost = state.config.generate_cost;
+    let cost = state.config.costs.generate;
     let message = GenerateJob {
         id: uuid::Uuid::new_v4().to_string(),
         form,
@@ -90,7 +94,7 @@ pub async fn generate(
             count("queued");
             state.metrics.tokens_charged.inc_by(cost as u64);
             state.relay_wake.notify_one();
-            Ok(Generated(response_body))
+            Ok(Generated { body: response_body, tokens_charged: cost })
         }
         OrderOutcome::Joined { response_body, recovered, job } => {
             count("joined");
@@ -101,11 +105,11 @@ pub async fn generate(
                 );
                 state.relay_wake.notify_one();
             }
-            Ok(Generated(response_body))
+            Ok(Generated { body: response_body, tokens_charged: 0 })
         }
         OrderOutcome::Replayed { response_body, .. } => {
             count("replayed");
-            Ok(Generated(response_body))
+            Ok(Generated { body: response_body, tokens_charged: 0 })
         }
         OrderOutcome::IdempotencyConflict => {
             count("idempotency_conflict");

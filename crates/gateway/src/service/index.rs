@@ -1,5 +1,5 @@
-//! `index.json`: every month of coverage for a form type, with the live
-//! service's fields and ours. Built from four queries and kept for a short
+//! `index.json`: every month of coverage for a form type, newest first,
+//! with the live service's fields and ours beside them. Built from four queries and kept for a short
 //! while (`INDEX_CACHE_MILLIS`), so that polling clients cost one hash
 //! lookup each; its ETag lets them poll for a 304. A busy index is rebuilt
 //! in the background shortly before it expires ([`IndexCache`]).
@@ -25,41 +25,60 @@ use crate::state::AppState;
 pub struct IndexDocument {
     #[schema(example = "4")]
     pub form_type: String,
+    /// One entry per month of coverage, newest first: the current month
+    /// back to 2003-01.
+    pub files: Vec<IndexEntry>,
     /// The last EDGAR business day fully loaded (`YYYY-MM-DD`), if any.
     #[schema(example = "2026-04-30")]
     pub ingested_through: Option<String>,
-    /// One entry per month, 2003-01 to the current month, oldest first.
-    pub months: Vec<IndexEntry>,
 }
 
+/// One month's file, with the live service's fields first and ours beside them.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IndexEntry {
     pub year: i32,
     pub month: u32,
-    #[schema(example = "form-4-2025-09.tar.gz")]
+    /// The name to download (`form-4-2026-04.jsonl.gz`); take it from here
+    /// rather than building it.
+    #[schema(example = "form-4-2025-09.jsonl.gz")]
     pub filename: String,
-    /// Rows in the file (filings plus their table rows); null before the first bundle.
+    /// Lines of the `.jsonl.gz`, one per filing; null before the first build.
+    #[schema(example = 28432)]
     pub row_count: Option<i64>,
-    /// Bytes of the file.
-    pub size: Option<i64>,
-    pub generated_at: Option<String>,
+    /// Bytes of the `.jsonl.gz`; null before the first build.
+    #[schema(example = 4128000)]
+    pub size_bytes: Option<i64>,
+    /// sha256 of the `.jsonl.gz` (hex); null before the first build.
     pub sha256: Option<String>,
-    /// `available`: the file can be downloaded now; `pending`: not yet, or
-    /// in cold storage until a generate call warms it.
+    #[schema(example = "2026-05-01T00:30:12.000Z")]
+    pub generated_at: Option<String>,
+    /// `available`: built and ready; `pending`: built on first download
+    /// (not yet built, or in cold storage).
     #[schema(example = "available")]
     pub status: &'static str,
-    /// Filings loaded for the month, shown before its first bundle too.
+    /// The month's other file: SEC's eight tables as a tar.gz.
+    pub bundle: Option<BundleFile>,
+    /// Filings loaded for the month, shown before its first build too.
     pub filing_count: i64,
-    /// `hot` or `cold`; null before the first bundle.
+    /// `hot` or `cold`; null before the first build.
     pub storage: Option<String>,
-    /// Download URL when `available`.
-    pub url: Option<String>,
+    /// The download call for `filename` (it answers with a signed URL).
+    pub url: String,
     /// The month's latest job.
     pub job: Option<JobRef>,
     /// True when the month's file was built from the first-start sample
     /// (made-up filings, for trying the service), false for real filings
-    /// and before the first bundle. A file is never a mix of the two.
+    /// and before the first build. A file is never a mix of the two.
     pub synthetic: bool,
+}
+
+/// The tar.gz of a month: name, size and sha256 (hex).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BundleFile {
+    #[schema(example = "form-4-2025-09.tar.gz")]
+    pub filename: String,
+    pub size_bytes: i64,
+    pub sha256: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -160,6 +179,7 @@ pub async fn index(state: &AppState, form: FormType, base_url: &str) -> Result<A
     if let Some(hit) = cache.fresh(form, base_url, max_age) {
         return Ok(hit);
     }
+    state.metrics.index_rebuilds.with_label_values(&["waiting"]).inc();
     render(state, form, base_url).await
 }
 
@@ -175,6 +195,7 @@ fn refresh_in_background(state: &AppState, form: FormType, base_url: &str) {
         if state.index_cache.fresh(form, &base_url, refresh_after).is_some() {
             return;
         }
+        state.metrics.index_rebuilds.with_label_values(&["background"]).inc();
         if let Err(e) = render(&state, form, &base_url).await {
             // The cached copy serves until it expires; then a request rebuilds and sees the error.
             tracing::warn!(form = %form, error = %e, "background rebuild of index.json failed");
@@ -236,33 +257,41 @@ async fn build(state: &AppState, form: FormType, base_url: &str) -> Result<Index
             ))
         })
         .await?;
-    let filing_counts: HashMap<String, i64> = stats.into_iter().map(|s| (s.period_month, s.filing_count)).collect();
+    let filing_counts: HashMap<Month, i64> = stats.into_iter().map(|s| (s.period_month, s.filing_count)).collect();
     let mut bundles: HashMap<Month, bundles::BundleRow> = bundles.into_iter().map(|b| (b.period_month, b)).collect();
     let mut jobs: HashMap<Month, jobs::JobRow> = jobs.into_iter().map(|j| (j.period_month, j)).collect();
-    let months = Month::current()
+    let files = Month::current()
         .coverage_through()
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
         .map(|month| {
-            let name = month.to_string();
             let bundle = bundles.remove(&month);
             let available = bundle.as_ref().is_some_and(|b| b.status == BundleStatus::Available);
+            let filename = bundles::jsonl_file_name(form, month);
             IndexEntry {
                 year: month.year(),
                 month: month.month(),
-                filename: format!("form-{form}-{month}.tar.gz"),
-                row_count: bundle.as_ref().map(|b| b.row_count),
-                size: bundle.as_ref().map(|b| b.size_bytes),
+                url: download_url(base_url, form, month, &filename),
+                filename,
+                row_count: bundle.as_ref().map(|b| b.filing_count),
+                size_bytes: bundle.as_ref().map(|b| b.jsonl_size_bytes),
+                sha256: bundle.as_ref().map(|b| b.jsonl_sha256.clone()),
                 generated_at: bundle.as_ref().map(|b| timestamp(b.generated_at)),
-                sha256: bundle.as_ref().map(|b| b.sha256.clone()),
                 status: if available { BundleStatus::Available.as_str() } else { BundleStatus::Pending.as_str() },
-                filing_count: filing_counts.get(&name).copied().unwrap_or(0),
+                filing_count: filing_counts.get(&month).copied().unwrap_or(0),
                 synthetic: bundle.as_ref().is_some_and(|b| b.synthetic),
-                storage: bundle.map(|b| b.storage.to_string()),
-                url: available.then(|| download_url(base_url, form, month)),
+                storage: bundle.as_ref().map(|b| b.storage.to_string()),
+                bundle: bundle.map(|b| BundleFile {
+                    filename: b.file_name,
+                    size_bytes: b.size_bytes,
+                    sha256: b.sha256,
+                }),
                 job: jobs.remove(&month).map(|j| JobRef { id: j.id, state: j.state.to_string() }),
             }
         })
         .collect();
-    Ok(IndexDocument { form_type: form.to_string(), ingested_through: through.map(|d| d.to_string()), months })
+    Ok(IndexDocument { form_type: form.to_string(), files, ingested_through: through.map(|d| d.to_string()) })
 }
 
 fn gzip(body: &[u8]) -> std::io::Result<Vec<u8>> {
@@ -272,8 +301,9 @@ fn gzip(body: &[u8]) -> std::io::Result<Vec<u8>> {
     encoder.finish()
 }
 
-pub fn download_url(base_url: &str, form: FormType, month: Month) -> String {
-    format!("{base_url}/api/insiders/bulk/form-{form}/{:04}/{:02}.tar.gz", month.year(), month.month())
+/// The download call of one of a month's files.
+pub fn download_url(base_url: &str, form: FormType, month: Month, filename: &str) -> String {
+    format!("{base_url}/api/insiders/bulk/form-{form}/{:04}/{filename}", month.year())
 }
 
 #[cfg(test)]
@@ -283,7 +313,7 @@ mod tests {
     use super::*;
 
     fn document(ingested_through: Option<&str>) -> IndexDocument {
-        IndexDocument { form_type: "4".into(), ingested_through: ingested_through.map(str::to_owned), months: vec![] }
+        IndexDocument { form_type: "4".into(), files: vec![], ingested_through: ingested_through.map(str::to_owned) }
     }
 
     fn gunzip(bytes: &[u8]) -> Vec<u8> {

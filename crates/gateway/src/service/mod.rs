@@ -7,7 +7,9 @@ pub mod estimate;
 pub mod generate;
 pub mod index;
 pub mod jobs;
+pub mod meter;
 pub mod params;
+pub mod signed_url;
 
 /// UTC timestamps as the API prints them: `2026-05-01T20:55:12.000Z`.
 pub fn timestamp(at: time::PrimitiveDateTime) -> String {

@@ -45,6 +45,69 @@ pub fn month_as_of(raw_year: &str, raw_month: &str, today: time::Date) -> Result
         .map_err(|_| ApiError::invalid("month", format!("{year:04}-{month:02} is in the future")))
 }
 
+/// Which of a month's two files a download names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// `form-4-2026-04.jsonl.gz`: the filings, one JSON record a line.
+    Jsonl,
+    /// `form-4-2026-04.tar.gz`: SEC's eight tables, the dictionary and the manifest.
+    Tar,
+}
+
+/// A file of the index: a form type, a month of coverage and which file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileName {
+    pub form: FormType,
+    pub month: Month,
+    pub kind: FileKind,
+}
+
+/// `form-{form}/{year}/{filename}` of a download, as of `today`. The form
+/// type is a parameter (400 when invalid); a year outside coverage and a
+/// name the index does not list are not found (404), as the live docs say:
+/// names come from index.json, exactly as spelled there.
+pub fn file_name_as_of(
+    raw_form: &str,
+    raw_year: &str,
+    raw_name: &str,
+    today: time::Date,
+) -> Result<FileName, ApiError> {
+    let form = form_type(raw_form)?;
+    let this_year = today.year();
+    let year = match raw_year.parse::<i32>() {
+        Ok(y) if raw_year.len() == 4 && raw_year.bytes().all(|b| b.is_ascii_digit()) => y,
+        _ => return Err(ApiError::invalid("year", format!("year must be a 4-digit year, not {:?}", clip(raw_year)))),
+    };
+    if !(FIRST_YEAR..=this_year).contains(&year) {
+        return Err(ApiError::NotFound(format!(
+            "no files for {year}: coverage is {FIRST_YEAR} to {this_year} (list them with index.json)"
+        )));
+    }
+    let not_listed = || {
+        ApiError::NotFound(format!(
+            "{:?} is not a file of form {form} in {year}: take exact names from              /api/insiders/bulk/form-{form}/index.json (form-{form}-{year}-MM.jsonl.gz or .tar.gz)",
+            clip(raw_name)
+        ))
+    };
+    let prefix = format!("form-{form}-{year:04}-");
+    let rest = raw_name.strip_prefix(&prefix).ok_or_else(not_listed)?;
+    let (digits, kind) = match (rest.strip_suffix(".jsonl.gz"), rest.strip_suffix(".tar.gz")) {
+        (Some(digits), _) => (digits, FileKind::Jsonl),
+        (_, Some(digits)) => (digits, FileKind::Tar),
+        _ => return Err(not_listed()),
+    };
+    if digits.len() != 2 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(not_listed());
+    }
+    let month =
+        digits.parse::<u32>().ok().and_then(|m| Month::new_as_of(year, m, today).ok()).ok_or_else(not_listed)?;
+    Ok(FileName { form, month, kind })
+}
+
+pub fn file_name(raw_form: &str, raw_year: &str, raw_name: &str) -> Result<FileName, ApiError> {
+    file_name_as_of(raw_form, raw_year, raw_name, OffsetDateTime::now_utc().date())
+}
+
 pub fn job_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
     uuid::Uuid::try_parse(raw)
         .map_err(|_| ApiError::invalid("job_id", format!("job_id must be a UUID, not {:?}", clip(raw))))
@@ -78,5 +141,39 @@ mod tests {
         assert_eq!(param(month_as_of("2025", "+9", today)), "month");
         assert_eq!(param(month_as_of("2026", "06", today)), "month");
         assert!(form_type("6").is_err() && form_type("04").is_err() && form_type("4").is_ok());
+    }
+
+    #[test]
+    fn a_file_is_named_exactly_as_the_index_lists_it() {
+        let today = date!(2026 - 05 - 01);
+        let ok = file_name_as_of("4", "2026", "form-4-2026-04.jsonl.gz", today).unwrap();
+        assert_eq!((ok.month.to_string(), ok.kind), ("2026-04".into(), FileKind::Jsonl));
+        let tar = file_name_as_of("3", "2003", "form-3-2003-01.tar.gz", today).unwrap();
+        assert_eq!((tar.form, tar.kind), (FormType::Form3, FileKind::Tar));
+        let not_found = |r: Result<FileName, ApiError>| matches!(r, Err(ApiError::NotFound(_)));
+        for name in [
+            "form-4-2026-4.jsonl.gz",
+            "form-4-2026-13.jsonl.gz",
+            "form-4-2026-00.jsonl.gz",
+            "form-4-2026-06.jsonl.gz",
+            "form-5-2026-04.jsonl.gz",
+            "form-4-2025-04.jsonl.gz",
+            "form-4-2026-04.jsonl",
+            "form-4-2026-04.zip",
+            "04.tar.gz",
+            "../form-4-2026-04.jsonl.gz",
+        ] {
+            assert!(not_found(file_name_as_of("4", "2026", name, today)), "{name}");
+        }
+        assert!(not_found(file_name_as_of("4", "2002", "form-4-2002-12.jsonl.gz", today)), "before coverage");
+        assert!(not_found(file_name_as_of("4", "2027", "form-4-2027-01.jsonl.gz", today)), "after coverage");
+        assert!(matches!(
+            file_name_as_of("4", "26", "x", today),
+            Err(ApiError::InvalidParameter { param: "year", .. })
+        ));
+        assert!(matches!(
+            file_name_as_of("6", "2026", "form-6-2026-04.jsonl.gz", today),
+            Err(ApiError::InvalidParameter { param: "form_type", .. })
+        ));
     }
 }

@@ -28,46 +28,60 @@ pub struct TestGateway {
     pub test_db: TestDatabase,
 }
 
-impl TestGateway {
-    pub async fn start(backend: Backend) -> Self {
-        Self::start_with(backend, |_| {}).await
+type ConfigTweak = Box<dyn FnOnce(&mut GatewayConfig)>;
+
+/// How a test gateway is put together: by default SQLite or PostgreSQL as
+/// asked, a local store in a temporary directory, the in-process queue,
+/// and the default configuration with the index cache off.
+pub struct Builder {
+    backend: Backend,
+    store: Option<(BundleStore, tempfile::TempDir)>,
+    relay_queue: Option<AnyQueue>,
+    tweaks: Vec<ConfigTweak>,
+}
+
+impl Builder {
+    /// Changes the configuration (several calls apply in order).
+    pub fn config(mut self, tweak: impl FnOnce(&mut GatewayConfig) + 'static) -> Self {
+        self.tweaks.push(Box::new(tweak));
+        self
     }
 
-    pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut GatewayConfig)) -> Self {
-        let store_dir = tempfile::tempdir().unwrap();
-        let store = BundleStore::open(&StoreUrl::Local(store_dir.path().join("bundles"))).unwrap();
-        Self::start_on(backend, store, store_dir, tweak).await
+    /// A given bundle store (an S3 one, say) and the directory for the rest.
+    pub fn store(mut self, store: BundleStore, dir: tempfile::TempDir) -> Self {
+        self.store = Some((store, dir));
+        self
     }
 
-    /// With a given bundle store (an S3 one, say).
-    pub async fn start_on(
-        backend: Backend,
-        store: BundleStore,
-        store_dir: tempfile::TempDir,
-        tweak: impl FnOnce(&mut GatewayConfig),
-    ) -> Self {
-        Self::start_full(backend, store, store_dir, None, tweak).await
+    /// The queue the relay publishes to (RabbitMQ, say).
+    pub fn relay_queue(mut self, queue: AnyQueue) -> Self {
+        self.relay_queue = Some(queue);
+        self
     }
 
-    /// With a given queue for the relay (RabbitMQ, say); the in-process one otherwise.
-    pub async fn start_full(
-        backend: Backend,
-        store: BundleStore,
-        store_dir: tempfile::TempDir,
-        relay_queue: Option<AnyQueue>,
-        tweak: impl FnOnce(&mut GatewayConfig),
-    ) -> Self {
-        let test_db = TestDatabase::new(backend);
+    pub async fn start(self) -> TestGateway {
+        let (store, store_dir) = self.store.unwrap_or_else(|| {
+            let dir = tempfile::tempdir().unwrap();
+            (BundleStore::open(&StoreUrl::Local(dir.path().join("bundles"))).unwrap(), dir)
+        });
+        let test_db = TestDatabase::new(self.backend);
         let db = Database::open(&test_db.url, 8).await.expect("open the test database");
         let mut config = GatewayConfig::from_lookup(|_| None).unwrap();
         config.workers = 2;
         config.index_cache = std::time::Duration::ZERO;
-        tweak(&mut config);
-        let shared = insider_bulk_core::config::Config::from_lookup(|_| None).unwrap();
+        for tweak in self.tweaks {
+            tweak(&mut config);
+        }
+        // The data directory (the download URL key) is the test's own.
+        let data_dir = store_dir.path().to_string_lossy().into_owned();
+        let shared = insider_bulk_core::config::Config::from_lookup(|name| {
+            (name == "INSIDER_BULK_DATA_DIR").then(|| data_dir.clone())
+        })
+        .unwrap();
         let state = server::state(config, db.clone(), store, &shared, Vec::new()).await.expect("gateway state");
         let queue = MemoryQueue::new();
         let (stop, shutdown) = watch::channel(false);
-        server::spawn_background(&state, relay_queue.unwrap_or(AnyQueue::Memory(queue.clone())), shutdown);
+        server::spawn_background(&state, self.relay_queue.unwrap_or(AnyQueue::Memory(queue.clone())), shutdown);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let running = server::http(state.clone(), listener).expect("start the HTTP server");
@@ -75,6 +89,17 @@ impl TestGateway {
         tokio::spawn(running);
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         TestGateway { base, db, state, queue, store_dir, http, server, stop, test_db }
+    }
+}
+
+impl TestGateway {
+    pub fn builder(backend: Backend) -> Builder {
+        Builder { backend, store: None, relay_queue: None, tweaks: Vec::new() }
+    }
+
+    /// The default gateway on `backend`.
+    pub async fn start(backend: Backend) -> Self {
+        Self::builder(backend).start().await
     }
 
     /// A new account with `tokens` and its API key.
@@ -88,7 +113,9 @@ impl TestGateway {
         format!("{}{path}{sep}api_Token={key}", self.base)
     }
 
+    /// The account's balance with every metered call settled.
     pub async fn balance(&self, account: &str) -> i64 {
+        self.state.meter.settle(&self.db, None).await.expect("settle the metered calls");
         let id = account.to_owned();
         self.db.run(move |c| insider_bulk_core::db::accounts::get(c, &id)).await.unwrap().unwrap().balance
     }

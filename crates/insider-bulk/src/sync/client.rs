@@ -1,6 +1,7 @@
-//! The HTTP side: one reqwest client, the API key on every API call (as
-//! `api_Token`, the one way the service takes a key), the service's JSON
-//! errors read into one line, and 429s waited out as `Retry-After` says.
+//! The HTTP side: one reqwest client, the API key on every API call (in
+//! `X-API-Key`, the docs' header: a query parameter would put it in access
+//! logs) and on nothing else, the service's JSON errors read into one
+//! line, and 429s waited out as `Retry-After` says.
 
 use std::time::Duration;
 
@@ -8,6 +9,11 @@ use reqwest::{Response, StatusCode, Url};
 use serde::Deserialize;
 
 use super::error::SyncError;
+
+/// The header the service reads the key from, and the one it reports each
+/// call's price in.
+const API_KEY: &str = "X-API-Key";
+const TOKENS_CHARGED: &str = "x-tokens-charged";
 
 /// A 429 is retried this many times before it counts as a failure.
 const RATE_LIMIT_RETRIES: u32 = 8;
@@ -44,8 +50,8 @@ impl Client {
             return Err(bad("give the service's base URL, without a query"));
         }
         let http = reqwest::Client::builder()
-            // Redirects are followed by hand, so that the digest on a 307 is
-            // checked and the API key never travels to the signed URL's host.
+            // No redirect is followed: the API answers signed URLs in JSON,
+            // and a redirect must never carry the API key to another host.
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(15))
             .read_timeout(Duration::from_secs(60))
@@ -60,19 +66,24 @@ impl Client {
         format!("{}{path}", self.base)
     }
 
-    /// `path` under the base URL, with the key.
+    /// `path` under the base URL.
     pub fn api_url(&self, path: &str) -> Url {
-        let mut url = Url::parse(&self.shown(path)).expect("a base URL that parsed, and an ASCII path");
-        url.query_pairs_mut().append_pair("api_Token", &self.key);
-        url
+        Url::parse(&self.shown(path)).expect("a base URL that parsed, and an ASCII path")
     }
 
+    /// A GET of the API, with the key.
+    pub fn api_get(&self, url: Url) -> reqwest::RequestBuilder {
+        self.http.get(url).header(API_KEY, &self.key)
+    }
+
+    /// A POST to the API, with the key.
+    pub fn api_post(&self, url: Url) -> reqwest::RequestBuilder {
+        self.http.post(url).header(API_KEY, &self.key)
+    }
+
+    /// A GET without the key: for signed URLs, whose signature is the authorization.
     pub fn get(&self, url: Url) -> reqwest::RequestBuilder {
         self.http.get(url)
-    }
-
-    pub fn post(&self, url: Url) -> reqwest::RequestBuilder {
-        self.http.post(url)
     }
 
     /// Sends what `build` makes, again after each 429's `Retry-After`. A 401
@@ -106,7 +117,7 @@ impl Client {
 
     pub async fn get_json<T: serde::de::DeserializeOwned>(&self, what: &str, path: &str) -> Result<T, SyncError> {
         let url = self.api_url(path);
-        let response = self.send(what, &self.shown(path), || self.get(url.clone())).await?;
+        let response = self.send(what, &self.shown(path), || self.api_get(url.clone())).await?;
         if !response.status().is_success() {
             return Err(failure(what, response).await);
         }
@@ -147,12 +158,17 @@ pub fn transport(what: &str, shown: &str, e: reqwest::Error) -> SyncError {
     }
 }
 
+/// What the call took, as the service reports it (`X-Tokens-Charged`).
+pub fn tokens_charged(response: &Response) -> Option<u64> {
+    response.headers().get(TOKENS_CHARGED)?.to_str().ok()?.trim().parse().ok()
+}
+
 pub fn retry_after(response: &Response) -> Option<Duration> {
     let value = response.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
     value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
-/// An error and its causes on one line, without the URL (its query holds the key).
+/// An error and its causes on one line, without the URL (a signed URL's query is a credential).
 pub fn chain(e: reqwest::Error) -> String {
     let e = e.without_url();
     let mut parts = vec![e.to_string()];
@@ -178,6 +194,11 @@ mod tests {
         }
         let client = Client::new("https://host:8443/prefix/", "ibk_a_b".into()).unwrap();
         assert_eq!(client.shown("/x.json"), "https://host:8443/prefix/x.json");
-        assert_eq!(client.api_url("/x.json").as_str(), "https://host:8443/prefix/x.json?api_Token=ibk_a_b");
+        assert_eq!(client.api_url("/x.json").as_str(), "https://host:8443/prefix/x.json");
+        let request = client.api_get(client.api_url("/x.json")).build().unwrap();
+        assert_eq!(request.headers()[API_KEY], "ibk_a_b");
+        assert_eq!(request.url().query(), None, "the key is not in the URL");
+        let signed = client.get(Url::parse("https://store.example/o?X-Amz-Signature=s").unwrap()).build().unwrap();
+        assert!(signed.headers().get(API_KEY).is_none(), "a signed URL gets no key");
     }
 }

@@ -1,5 +1,7 @@
-//! `--generate-pending`: generate calls within a token bound, then waiting
-//! for their jobs as the service's estimate says.
+//! `--generate-pending`: generate calls for the pending months within the
+//! token bound, then waiting for their jobs as the service's estimate says.
+//! A download call builds a pending month too, one at a time; generating
+//! first has the service build them all while the others download.
 
 use std::time::{Duration, Instant};
 
@@ -7,18 +9,12 @@ use insider_bulk_core::domain::{FormType, Month};
 use reqwest::StatusCode;
 use serde::Deserialize;
 
-use super::client::{chain, error_detail, failure, Client};
+use super::budget::{Budget, Call};
+use super::client::{chain, failure, Client};
 use super::error::SyncError;
 use super::progress::Progress;
 
-/// The seed's price, used only when the service has no account endpoint.
-const DOCUMENTED_COST: u64 = 25;
 const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
-
-#[derive(Deserialize)]
-struct Account {
-    generate_cost: i64,
-}
 
 #[derive(Deserialize)]
 struct Queued {
@@ -29,7 +25,6 @@ struct Queued {
 #[derive(Deserialize)]
 struct JobView {
     state: String,
-    sha256: Option<String>,
     error: Option<String>,
 }
 
@@ -46,59 +41,35 @@ pub enum Started {
     NotCalled(String),
 }
 
-/// What one generate call costs this account.
-pub async fn cost(client: &Client, progress: &Progress) -> Result<u64, SyncError> {
-    let path = "/api/insiders/bulk/account";
-    let url = client.api_url(path);
-    let response = client.send("account", &client.shown(path), || client.get(url.clone())).await?;
-    match response.status() {
-        StatusCode::OK => {
-            let account: Account = response.json().await.map_err(|e| SyncError::protocol("account", chain(e)))?;
-            Ok(u64::try_from(account.generate_cost).unwrap_or(0))
-        }
-        StatusCode::NOT_FOUND => {
-            progress.line(&format!(
-                "the service has no account endpoint: counting each generate call at the documented {DOCUMENTED_COST} tokens"
-            ));
-            Ok(DOCUMENTED_COST)
-        }
-        _ => Err(failure("account", response).await),
-    }
-}
-
-/// Calls generate for each month in turn while the next call fits in
-/// `max_tokens`. Every answered call counts at the full cost, a free join
-/// too, since the client cannot tell one from a charge.
+/// Calls generate for each month in turn while the budget lets it and
+/// still leaves room for the download calls of `downloads` files (those of
+/// the available months) and of the months generated so far, this one's
+/// included (`months` gives each month's count): a month generated but
+/// left undownloaded would be tokens spent for nothing. Each call counts
+/// what `X-Tokens-Charged` says it took (a join of a month's open job is free).
 pub async fn start_all(
     client: &Client,
-    months: &[(FormType, Month)],
-    cost: u64,
-    max_tokens: u64,
+    months: &[(FormType, Month, usize)],
+    mut downloads: usize,
+    budget: &mut Budget,
     run_id: &str,
     progress: &Progress,
 ) -> Result<Vec<Started>, SyncError> {
-    let mut spent = 0u64;
-    let mut stopped: Option<String> = None;
     let mut started = Vec::new();
-    for &(form, month) in months {
-        if let Some(reason) = &stopped {
-            started.push(Started::NotCalled(reason.clone()));
+    for &(form, month, files) in months {
+        let reserve = budget.cost(Call::Download) * (downloads + files) as u64;
+        if let Err(reason) = budget.allow_reserving(Call::Generate, reserve) {
+            started.push(Started::NotCalled(format!("not generated: {reason}")));
             continue;
         }
-        if spent + cost > max_tokens {
-            started.push(Started::NotCalled(format!(
-                "not generated: --max-tokens {max_tokens} leaves {} tokens, a call costs {cost}",
-                max_tokens - spent
-            )));
-            continue;
-        }
+        downloads += files;
         let what = "generate".to_owned();
         let path = format!("/api/insiders/bulk/form-{form}/generate/{}/{}", month.year(), month.month());
         let url = client.api_url(&path);
         // One key per form, month and run: a retried call of this run is not charged twice.
         let key = format!("insider-bulk-sync-{run_id}-form-{form}-{month}");
         let response = match client
-            .send(&what, &client.shown(&path), || client.post(url.clone()).header(IDEMPOTENCY_KEY, &key))
+            .send(&what, &client.shown(&path), || client.api_post(url.clone()).header(IDEMPOTENCY_KEY, &key))
             .await
         {
             Ok(response) => response,
@@ -108,9 +79,9 @@ pub async fn start_all(
                 continue;
             }
         };
+        budget.count(&response, Call::Generate);
         match response.status() {
             StatusCode::OK => {
-                spent += cost;
                 let queued: Queued = match response.json().await {
                     Ok(queued) => queued,
                     Err(e) => {
@@ -127,16 +98,7 @@ pub async fn start_all(
                 started.push(Started::Job(Job { id: queued.job_id, estimated, queued: Instant::now() }));
             }
             StatusCode::PAYMENT_REQUIRED => {
-                let detail = error_detail(response).await;
-                let shown = |v: Option<i64>| v.map_or_else(|| "?".to_owned(), |v| v.to_string());
-                let message = format!(
-                    "insufficient balance: {} tokens left, a generate call costs {} ({}); generating stopped",
-                    shown(detail.balance),
-                    shown(detail.cost),
-                    detail.message
-                );
-                started.push(Started::Failed(SyncError::Status { what, status: 402, message }));
-                stopped = Some("not generated: generating stopped after a 402".to_owned());
+                started.push(Started::Failed(budget.refused(&what, Call::Generate, response).await));
             }
             _ => started.push(Started::Failed(failure(&what, response).await)),
         }
@@ -145,8 +107,9 @@ pub async fn start_all(
 }
 
 /// Waits for `job`, polling first when its estimate is up and then at a
-/// pace set by the estimate; returns the bundle's sha256.
-pub async fn wait(client: &Client, job: &Job) -> Result<String, SyncError> {
+/// pace set by the estimate. The files' sha256s come with their download
+/// calls.
+pub async fn wait(client: &Client, job: &Job) -> Result<(), SyncError> {
     let what = format!("job {}", job.id);
     let path = format!("/api/insiders/bulk/jobs/{}", job.id);
     let pace = (job.estimated / 2).clamp(Duration::from_secs(1), Duration::from_secs(30));
@@ -156,13 +119,7 @@ pub async fn wait(client: &Client, job: &Job) -> Result<String, SyncError> {
     loop {
         let view: JobView = client.get_json(&what, &path).await?;
         match view.state.as_str() {
-            "succeeded" => {
-                return view
-                    .sha256
-                    .filter(|s| s.len() == 64)
-                    .map(|s| s.to_ascii_lowercase())
-                    .ok_or_else(|| SyncError::protocol(&what, "succeeded without a sha256"));
-            }
+            "succeeded" => return Ok(()),
             "failed" => {
                 let reason = view.error.unwrap_or_else(|| "no reason given".to_owned());
                 return Err(SyncError::protocol(&what, format!("failed (its tokens are refunded): {reason}")));

@@ -40,12 +40,6 @@ impl Progress {
 }
 
 impl Bar {
-    pub fn set_length(&self, total: u64) {
-        if let Some(bar) = &self.0 {
-            bar.set_length(total);
-        }
-    }
-
     pub fn inc(&self, n: u64) {
         if let Some(bar) = &self.0 {
             bar.inc(n);

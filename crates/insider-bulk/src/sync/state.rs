@@ -14,14 +14,16 @@ use sha2::{Digest, Sha256};
 use super::error::SyncError;
 
 pub const FILE_NAME: &str = ".insider-bulk-sync.json";
-const VERSION: u32 = 1;
+/// 2: the index's `files` (a month's `.jsonl.gz` and its tar.gz by the
+/// server's names). 1 was the tar.gz-only layout of the `months` index.
+const VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct State {
     pub version: u32,
     /// By form type (`"4"`).
     pub forms: BTreeMap<String, FormState>,
-    /// By file name (`form-4-2024-09.tar.gz`).
+    /// By the server's file name (`form-4-2024-09.jsonl.gz`, `form-4-2024-09.tar.gz`).
     pub files: BTreeMap<String, FileState>,
 }
 
@@ -29,18 +31,32 @@ pub struct State {
 pub struct FormState {
     /// The index's ETag, sent back as `If-None-Match`.
     pub etag: Option<String>,
-    /// By month (`2024-09`): the months that had a bundle. A month absent
-    /// here had none, which the index shows as `pending`; leaving those
-    /// out keeps the file small (the index lists every month since 2003).
+    /// By month (`2024-09`): every month the index lists, pending ones too,
+    /// since their file names come from the index and a download builds them.
     pub months: BTreeMap<String, SeenEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeenEntry {
+    /// `available` or `pending`.
     pub status: String,
-    pub sha256: String,
-    pub size: Option<u64>,
+    /// The month's `.jsonl.gz`.
+    pub file: SeenFile,
+    /// The month's tar.gz, once built.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<SeenFile>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeenFile {
+    pub filename: String,
+    /// Absent before the file's first build.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,20 +73,45 @@ impl Default for State {
     }
 }
 
+/// Only the version, read before the rest so that an older layout is told
+/// apart from a damaged file.
+#[derive(Deserialize)]
+struct Version {
+    version: u32,
+}
+
 impl State {
-    pub fn load(dir: &Path) -> Result<State, SyncError> {
+    /// The directory's state, or a fresh one; a state file of an older
+    /// layout is set aside with a notice (`Some`): its files are hashed
+    /// again and the index fetched whole, which costs one full sync.
+    pub fn load(dir: &Path) -> Result<(State, Option<String>), SyncError> {
         let path = dir.join(FILE_NAME);
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State::default()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((State::default(), None)),
             Err(e) => return Err(SyncError::io(path)(e)),
         };
-        let state: State = serde_json::from_slice(&bytes)
-            .map_err(|e| SyncError::State { path: path.clone(), reason: format!("{e} (delete it to start afresh)") })?;
-        if state.version != VERSION {
-            return Err(SyncError::State { path, reason: format!("version {} is not {VERSION}", state.version) });
+        let damaged = |e: serde_json::Error| SyncError::State {
+            path: path.clone(),
+            reason: format!("{e} (delete it to start afresh)"),
+        };
+        let Version { version } = serde_json::from_slice(&bytes).map_err(damaged)?;
+        if version < VERSION {
+            let notice = format!(
+                "{}: version {version} is the layout of an older insider-bulk (tar.gz bundles only); \
+                 starting afresh: files already here are hashed again, and it is rewritten as version {VERSION}",
+                path.display()
+            );
+            return Ok((State::default(), Some(notice)));
         }
-        Ok(state)
+        if version > VERSION {
+            return Err(SyncError::State {
+                path,
+                reason: format!("version {version} is newer than this insider-bulk's {VERSION}: upgrade it"),
+            });
+        }
+        let state: State = serde_json::from_slice(&bytes).map_err(damaged)?;
+        Ok((state, None))
     }
 
     pub fn save(&self, dir: &Path) -> Result<(), SyncError> {
@@ -168,13 +209,29 @@ mod tests {
     #[test]
     fn saves_whole_and_loads_what_it_saved() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(State::load(dir.path()).unwrap(), State::default(), "no state file yet");
+        assert_eq!(State::load(dir.path()).unwrap(), (State::default(), None), "no state file yet");
         let mut state = State::default();
-        state.files.insert("form-4-2024-09.tar.gz".into(), FileState { sha256: "ab".into(), size: 1, mtime_ns: 2 });
+        state.files.insert("form-4-2024-09.jsonl.gz".into(), FileState { sha256: "ab".into(), size: 1, mtime_ns: 2 });
+        let file = SeenFile { filename: "form-4-2024-09.jsonl.gz".into(), sha256: None, size: None };
+        let entry = SeenEntry { status: "pending".into(), file, bundle: None, storage: None };
+        state.forms.entry("4".into()).or_default().months.insert("2024-09".into(), entry);
         state.save(dir.path()).unwrap();
-        assert_eq!(State::load(dir.path()).unwrap(), state);
+        assert_eq!(State::load(dir.path()).unwrap(), (state, None));
         assert!(!dir.path().join(format!("{FILE_NAME}.tmp")).exists());
         std::fs::write(dir.path().join(FILE_NAME), b"{").unwrap();
         assert!(matches!(State::load(dir.path()), Err(SyncError::State { .. })));
+        std::fs::write(dir.path().join(FILE_NAME), br#"{"version":3,"forms":{},"files":{}}"#).unwrap();
+        assert!(matches!(State::load(dir.path()), Err(SyncError::State { .. })), "a newer layout is not overwritten");
+    }
+
+    #[test]
+    fn an_older_layout_starts_afresh_with_a_notice() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = r#"{"version":1,"forms":{"4":{"etag":"\"e\"","months":{"2024-09":{"status":"available",
+            "sha256":"ab","size":1,"storage":"hot"}}}},"files":{"form-4-2024-09.tar.gz":{"sha256":"ab","size":1,"mtime_ns":2}}}"#;
+        std::fs::write(dir.path().join(FILE_NAME), old).unwrap();
+        let (state, notice) = State::load(dir.path()).unwrap();
+        assert_eq!(state, State::default());
+        assert!(notice.unwrap().contains("version 1 is the layout of an older insider-bulk"));
     }
 }

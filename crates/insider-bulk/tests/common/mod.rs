@@ -101,7 +101,8 @@ pub async fn wait_ready(http: &reqwest::Client, url: &str, process: &Process) {
 }
 
 /// POST generate, poll the index until the month's `generated_at` moves,
-/// download, check the sha256 and open the tar. Returns the manifest.
+/// download both files through their signed URLs, check their sha256 and
+/// size, count the JSON lines and open the tar. Returns the manifest.
 pub async fn generate_and_download(
     http: &reqwest::Client,
     base: &str,
@@ -113,7 +114,7 @@ pub async fn generate_and_download(
     use sha2::{Digest, Sha256};
     let index_url = format!("{base}/api/insiders/bulk/form-{form}/index.json?api_Token={key}");
     let entry = |index: &serde_json::Value| {
-        index["months"]
+        index["files"]
             .as_array()
             .unwrap()
             .iter()
@@ -129,20 +130,44 @@ pub async fn generate_and_download(
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     let job: serde_json::Value = response.json().await.unwrap();
     assert_eq!(job["status"], "queued");
+    // Polled as the docs advise, with the last ETag: a 304 is free.
+    let mut etag = String::new();
     let fresh = loop {
         assert!(started.elapsed() < Duration::from_secs(120), "the month was not regenerated in 120 s: {job}");
-        let index: serde_json::Value = http.get(&index_url).send().await.unwrap().json().await.unwrap();
+        let answer = http.get(&index_url).header("If-None-Match", &etag).send().await.unwrap();
+        if answer.status() == 304 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        }
+        assert_eq!(answer.status(), 200);
+        etag = answer.headers()["etag"].to_str().unwrap().to_owned();
+        let index: serde_json::Value = answer.json().await.unwrap();
         let e = entry(&index);
         if e["status"] == "available" && e["generated_at"] != old_generated && e["job"]["id"] == job["job_id"] {
             break e;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    let download = http.get(format!("{}?api_Token={key}", fresh["url"].as_str().unwrap())).send().await.unwrap();
-    assert_eq!(download.status(), 200);
-    let bytes = download.bytes().await.unwrap();
-    assert_eq!(hex::encode(Sha256::digest(&bytes)), fresh["sha256"].as_str().unwrap());
-    assert_eq!(bytes.len() as i64, fresh["size"].as_i64().unwrap());
+    let fetch = |filename: String| async move {
+        let call = format!("{base}/api/insiders/bulk/form-{form}/{year}/{filename}");
+        let answer = http.get(&call).header("X-API-Key", key).send().await.unwrap();
+        assert_eq!(answer.status(), 200, "{call}");
+        let answer: serde_json::Value = answer.json().await.unwrap();
+        assert_eq!(answer["filename"], filename.as_str());
+        // The signed URL needs no key.
+        let download = http.get(answer["download_url"].as_str().unwrap()).send().await.unwrap();
+        assert_eq!(download.status(), 200);
+        let bytes = download.bytes().await.unwrap();
+        assert_eq!(hex::encode(Sha256::digest(&bytes)), answer["sha256"].as_str().unwrap());
+        assert_eq!(bytes.len() as i64, answer["size_bytes"].as_i64().unwrap());
+        (bytes, answer)
+    };
+    let (lines, answer) = fetch(fresh["filename"].as_str().unwrap().to_owned()).await;
+    assert_eq!(answer["sha256"], fresh["sha256"], "the index and the download agree");
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(lines.as_ref()), &mut text).unwrap();
+    assert_eq!(text.lines().count() as i64, fresh["row_count"].as_i64().unwrap(), "row_count counts the lines");
+    let (bytes, _) = fetch(fresh["bundle"]["filename"].as_str().unwrap().to_owned()).await;
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes.as_ref()));
     let mut manifest = None;
     let mut names = Vec::new();
@@ -156,4 +181,82 @@ pub async fn generate_and_download(
     }
     assert!(names.iter().any(|n| n == "SUBMISSION.tsv"), "{names:?}");
     manifest.expect("manifest.json in the bundle")
+}
+
+/// The one-process service on a fresh directory: its sample months and the
+/// demo account's key, read from what it prints.
+pub async fn one_process_service() -> (Process, String, String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let env = vec![
+        ("INSIDER_BULK_DATA_DIR", dir.path().join("data").display().to_string()),
+        ("GATEWAY_ADDR", format!("127.0.0.1:{port}")),
+    ];
+    let mut service = Process::start("insider-bulk", binary("insider-bulk"), &[], &env, dir.path());
+    let mut banner = Vec::new();
+    let key = service.read_until(Duration::from_secs(120), |line| {
+        banner.push(line.to_owned());
+        let line = line.trim();
+        line.starts_with("ibk_").then(|| line.to_owned())
+    });
+    std::fs::write(dir.path().join("banner.txt"), banner.join("\n")).unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&reqwest::Client::new(), &format!("{base}/readyz"), &service).await;
+    (service, base, key, dir)
+}
+
+/// The split service for one test: a gateway and `packers` packer processes
+/// on the test's PostgreSQL database, RabbitMQ under a queue name of its
+/// own and a bundle directory of its own (`extra` adds to or overrides
+/// their environment).
+pub struct SplitService {
+    pub base: String,
+    pub gateway: Process,
+    pub packers: Vec<Process>,
+    pub queue: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl SplitService {
+    pub async fn start(
+        db: &insider_bulk_testing::TestDatabase,
+        packers: usize,
+        extra: &[(&'static str, String)],
+    ) -> Self {
+        let insider_bulk_core::db::DatabaseUrl::Postgres(url) = &db.url else {
+            panic!("split mode runs on PostgreSQL, not {}", db.url)
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let queue = insider_bulk_testing::unique_queue_name();
+        let mut env = vec![
+            ("DATABASE_URL", url.clone()),
+            ("QUEUE_URL", insider_bulk_testing::amqp_url()),
+            ("QUEUE_NAME", queue.clone()),
+            ("BUNDLE_STORE_URL", dir.path().join("bundles").display().to_string()),
+            ("INSIDER_BULK_DATA_DIR", dir.path().join("data").display().to_string()),
+        ];
+        env.extend(extra.iter().cloned());
+        let port = free_port();
+        let mut gateway_env = env.clone();
+        gateway_env.push(("GATEWAY_ADDR", format!("127.0.0.1:{port}")));
+        let gateway = Process::start("gateway", binary("insider-bulk-gateway"), &["serve"], &gateway_env, dir.path());
+        let packers = (0..packers)
+            .map(|n| {
+                let mut packer_env = env.clone();
+                packer_env.push(("PACKER_METRICS_ADDR", format!("127.0.0.1:{}", free_port())));
+                Process::start(&format!("packer-{n}"), binary("insider-bulk-packer"), &["run"], &packer_env, dir.path())
+            })
+            .collect();
+        let base = format!("http://127.0.0.1:{port}");
+        wait_ready(&reqwest::Client::new(), &format!("{base}/readyz"), &gateway).await;
+        SplitService { base, gateway, packers, queue, dir }
+    }
+
+    /// Stops the processes and deletes the queues.
+    pub async fn stop(self) {
+        let SplitService { gateway, packers, queue, .. } = self;
+        drop(packers);
+        drop(gateway);
+        insider_bulk_testing::delete_queues(&queue).await;
+    }
 }

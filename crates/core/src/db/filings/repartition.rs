@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use diesel::prelude::*;
 
 use super::amendments::{self, Groups};
-use crate::db::month_stats::{self, MonthStats};
+use crate::db::month_stats;
 use crate::db::schema::{filings, month_stats as month_stats_table};
 use crate::db::{now_utc, DbConnection, DbError};
 
@@ -37,16 +37,7 @@ pub fn repartition(conn: &mut DbConnection) -> Result<Repartitioned, DbError> {
     for (form_type, month) in months {
         let Some(month) = month else { continue };
         let (fingerprint, filing_count, row_count) = month_stats::recount_key(conn, &(form_type, month.clone()))?;
-        let row = MonthStats {
-            form_type,
-            period_month: month,
-            fingerprint,
-            filing_count,
-            row_count,
-            updated_at: now,
-            changed_after_close: 0,
-        };
-        crate::on_backend!(conn, c => diesel::insert_into(month_stats_table::table).values(&row).execute(c))?;
+        month_stats::insert_recounted(conn, (form_type, month), fingerprint, (filing_count, row_count), now)?;
         done.months += 1;
         done.filings += filing_count;
     }
