@@ -65,6 +65,25 @@ fn snapshot(conn: &mut DbConnection, filings: &[Filing]) -> Snapshot {
     (stats, links)
 }
 
+/// Runs the `down.sql` of `first` and of every later migration, newest
+/// first, and forgets them: the schema as the release before `first` left it.
+fn take_back_to_before(conn: &mut DbConnection, backend: Backend, first: &str) {
+    let dir = if backend == Backend::Postgres { "postgres" } else { "sqlite" };
+    let tree = std::path::PathBuf::from(format!("{}/../core/migrations/{dir}", env!("CARGO_MANIFEST_DIR")));
+    let mut later: Vec<String> = std::fs::read_dir(&tree)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.as_str() >= first && !name.starts_with('.'))
+        .collect();
+    later.sort();
+    for name in later.iter().rev() {
+        conn.batch_execute(&std::fs::read_to_string(tree.join(name).join("down.sql")).unwrap())
+            .unwrap_or_else(|e| panic!("{name}/down.sql: {e}"));
+        let version: String = name.chars().take(17).filter(char::is_ascii_digit).collect();
+        conn.batch_execute(&format!("DELETE FROM __diesel_schema_migrations WHERE version = '{version}'")).unwrap();
+    }
+}
+
 fn count(conn: &mut DbConnection, sql: &str) -> i64 {
     #[derive(QueryableByName)]
     struct N {
@@ -87,12 +106,9 @@ fn migrates_like_a_fresh_import(backend: Backend) {
     let old_db = TestDatabase::new(backend);
     let mut old = old_db.connect();
     store_all(&mut old, &filings);
-    let dir = if backend == Backend::Postgres { "postgres" } else { "sqlite" };
-    let down = format!("{}/../core/migrations/{dir}/{MIGRATION}/down.sql", env!("CARGO_MANIFEST_DIR"));
-    old.batch_execute(&std::fs::read_to_string(down).unwrap()).unwrap();
+    take_back_to_before(&mut old, backend, MIGRATION);
     old.batch_execute(
-        "DELETE FROM __diesel_schema_migrations WHERE version = '20261206000012';
-         UPDATE filings SET amends_accession_number = accession_number WHERE document_type LIKE '%/A';
+        "UPDATE filings SET amends_accession_number = accession_number WHERE document_type LIKE '%/A';
          INSERT INTO month_stats (form_type, period_month, fingerprint, filing_count, row_count, updated_at)
            SELECT form_type, period_month, 'old', count(*), sum(row_count), '2026-12-01 00:00:00'
            FROM filings GROUP BY form_type, period_month;

@@ -114,7 +114,9 @@ async fn as_the_docs_say(client: &DocsClient) {
     assert_eq!(signed["filename"], filename);
     assert!(signed["expires_at"].as_str().unwrap().ends_with('Z'));
     // The signed URL is the authorization: no key goes with it.
-    let bytes = reqwest::get(signed["download_url"].as_str().unwrap()).await.unwrap().bytes().await.unwrap();
+    let fetched = reqwest::get(signed["download_url"].as_str().unwrap()).await.unwrap();
+    assert_eq!(fetched.status(), 200, "{signed}");
+    let bytes = fetched.bytes().await.unwrap();
     assert_eq!(hex::encode(Sha256::digest(&bytes)), signed["sha256"].as_str().unwrap());
     assert_eq!(bytes.len() as i64, signed["size_bytes"].as_i64().unwrap());
     assert_eq!(

@@ -95,6 +95,8 @@ pub async fn download(
         ),
         FileKind::Tar => (bundle.object_key, bundle.sha256, bundle.size_bytes, bundle.row_count, bundle.file_name),
     };
+    // The caller's metered index calls first, so this charge sees them.
+    state.meter.settle(&state.db, Some(&caller.account_id)).await?;
     let validity = state.signed_url_validity;
     let until = now_utc() + validity;
     let (account, key, cost) = (caller.account_id.to_string(), object_key.clone(), state.config.costs.download);

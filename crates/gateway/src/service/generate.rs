@@ -87,6 +87,8 @@ pub async fn generate(
         };
         serde_json::to_string(&response).unwrap_or_default()
     };
+    // The caller's metered index calls first, so this charge sees them.
+    state.meter.settle(&state.db, Some(&caller.account_id)).await?;
     let outcome = state.db.run(move |conn| billing::place_generate_order(conn, &order, render)).await?;
     let count = |outcome: &str| state.metrics.generate_outcomes.with_label_values(&[outcome]).inc();
     match outcome {
