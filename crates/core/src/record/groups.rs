@@ -24,8 +24,9 @@ pub struct TransactionCoding<'a> {
     pub footnote_ids: Vec<&'a str>,
 }
 
-/// The model keys of the footnotes a `transactionCoding` carries.
-pub const CODING_KEYS: &[&str] = &["transaction_form_type", "transaction_code", "equity_swap_involved"];
+/// The model keys of the footnotes a `transactionCoding` carries, in the
+/// order SEC's `EQUITY_SWAP_TRANS_CD_FN` column lists them.
+pub(super) const CODING_KEYS: &[&str] = &["transaction_code", "equity_swap_involved", "transaction_form_type"];
 
 impl<'a> TransactionCoding<'a> {
     pub fn new(
@@ -141,16 +142,16 @@ impl<'a> UnderlyingSecurity<'a> {
 }
 
 /// A text element such as `securityTitle`.
-pub fn text<'a>(value: &'a Option<String>, key: &str, notes: &mut Notes<'a>) -> Opt<'a, &'a str> {
+pub(super) fn text<'a>(value: &'a Option<String>, key: &str, notes: &mut Notes<'a>) -> Opt<'a, &'a str> {
     element(value.as_deref(), notes.take(&[key]))
 }
 
 /// A date element such as `transactionDate`.
-pub fn day<'a>(value: Option<time::Date>, key: &str, notes: &mut Notes<'a>) -> Opt<'a, Day> {
+pub(super) fn day<'a>(value: Option<time::Date>, key: &str, notes: &mut Notes<'a>) -> Opt<'a, Day> {
     element(value.map(Day), notes.take(&[key]))
 }
 
 /// A number element such as `conversionOrExercisePrice`.
-pub fn number<'a>(value: Option<f64>, key: &str, notes: &mut Notes<'a>) -> Opt<'a, f64> {
+pub(super) fn number<'a>(value: Option<f64>, key: &str, notes: &mut Notes<'a>) -> Opt<'a, f64> {
     element(value, notes.take(&[key]))
 }

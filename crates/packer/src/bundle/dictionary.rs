@@ -174,7 +174,8 @@ the .jsonl.gz's \"source\" says which for each filing:
 Synthetic (manifest.json \"synthetic\"): {sample}
 
 Verify: the sha256 of every other file is in manifest.json \"files\"; for example
-  sha256sum SUBMISSION.tsv   and compare with its entry.
+  sha256sum SUBMISSION.tsv   and compare with its entry; and
+  sha256sum form-{form}-{month}.jsonl.gz   with \"sibling\" \"sha256\".
 "
     )
     .into_bytes()
