@@ -123,7 +123,12 @@ pub async fn index_answer(
         response.headers_mut().insert(TOKENS_CHARGED, HeaderValue::from_static("0"));
         return Ok(response);
     }
-    let tokens = charge(state, caller, state.config.costs.index, &format!("index form {form}")).await?;
+    let note = match form {
+        FormType::Form3 => "index form 3",
+        FormType::Form4 => "index form 4",
+        FormType::Form5 => "index form 5",
+    };
+    let tokens = charge(state, caller, state.config.costs.index, note).await?;
     let gzip = accepts_gzip(&head.headers);
     let body = if gzip { rendered.gzipped.clone() } else { rendered.body.clone() };
     // The header map directly: the builder's conversions cost more than
@@ -142,7 +147,7 @@ pub async fn index_answer(
 }
 
 /// Charges one call; a 402 when the balance is short.
-async fn charge(state: &AppState, caller: &Caller, cost: i64, note: &str) -> Result<i64, ApiError> {
+async fn charge(state: &AppState, caller: &Caller, cost: i64, note: &'static str) -> Result<i64, ApiError> {
     if cost <= 0 {
         return Ok(0);
     }

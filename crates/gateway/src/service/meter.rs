@@ -22,8 +22,9 @@ use insider_bulk_core::db::{Database, DbError};
 struct Tab {
     /// The balance as of the last settlement or read.
     balance: i64,
-    /// Charged since, not yet in the ledger: tokens and calls per kind.
-    pending: HashMap<String, (u64, i64)>,
+    /// Charged since, not yet in the ledger: tokens and calls per kind
+    /// (a fixed note, so that a call allocates nothing).
+    pending: HashMap<&'static str, (u64, i64)>,
 }
 
 impl Tab {
@@ -31,12 +32,12 @@ impl Tab {
         self.pending.values().map(|(_, tokens)| tokens).sum()
     }
 
-    fn admit(&mut self, cost: i64, note: &str) -> Option<CallCharge> {
+    fn admit(&mut self, cost: i64, note: &'static str) -> Option<CallCharge> {
         let left = self.balance - self.owed();
         if left < cost {
             return None;
         }
-        let entry = self.pending.entry(note.to_owned()).or_default();
+        let entry = self.pending.entry(note).or_default();
         entry.0 += 1;
         entry.1 += cost;
         Some(CallCharge::Charged { cost, balance: left - cost })
@@ -57,7 +58,7 @@ impl Meter {
         db: &Database,
         account: &Arc<str>,
         cost: i64,
-        note: &str,
+        note: &'static str,
     ) -> Result<CallCharge, DbError> {
         if cost <= 0 {
             return Ok(CallCharge::Free);
@@ -82,16 +83,13 @@ impl Meter {
     /// charged.
     pub async fn settle(&self, db: &Database, account: Option<&Arc<str>>) -> Result<i64, DbError> {
         let _turn = self.settling.lock().await;
-        let batches: Vec<MeteredCalls> = {
+        let batches: Vec<(&'static str, MeteredCalls)> = {
             let mut tabs = self.lock();
             tabs.iter_mut()
                 .filter(|(id, _)| account.is_none_or(|a| a == *id))
                 .flat_map(|(id, tab)| {
-                    tab.pending.drain().map(move |(note, (calls, tokens))| MeteredCalls {
-                        account_id: id.to_string(),
-                        note,
-                        calls,
-                        tokens,
+                    tab.pending.drain().map(move |(note, (calls, tokens))| {
+                        (note, MeteredCalls { account_id: id.to_string(), note: note.to_owned(), calls, tokens })
                     })
                 })
                 .collect()
@@ -99,15 +97,15 @@ impl Meter {
         if batches.is_empty() {
             return Ok(0);
         }
-        let written = batches.clone();
+        let written: Vec<MeteredCalls> = batches.iter().map(|(_, batch)| batch.clone()).collect();
         let settled = match db.run(move |conn| billing::settle_metered(conn, &written)).await {
             Ok(settled) => settled,
             Err(e) => {
                 // Back on the tabs, for the next settlement.
                 let mut tabs = self.lock();
-                for batch in batches {
+                for (note, batch) in batches {
                     let tab = tabs.entry(batch.account_id.as_str().into()).or_default();
-                    let entry = tab.pending.entry(batch.note).or_default();
+                    let entry = tab.pending.entry(note).or_default();
                     entry.0 += batch.calls;
                     entry.1 += batch.tokens;
                 }
