@@ -124,16 +124,27 @@ pub fn leave(conn: &mut DbConnection, accession: &str, error: &str, now: Primiti
 /// has one, owes a regeneration. One transaction, so that a watcher killed
 /// before it fetches the document again (storing it again is a no-op) and
 /// one killed after it finds the month owed.
+///
+/// The filing's `first_seen_at` becomes `seen_at`, when the feed showed it,
+/// if that is earlier than when the store first held it.
 pub fn mark_stored(
     conn: &mut DbConnection,
-    accession: &str,
+    pending: &PendingFiling,
     month: Option<(FormType, Month)>,
     now: PrimitiveDateTime,
 ) -> Result<(), DbError> {
+    let (accession, seen_at) = (pending.accession_number.as_str(), pending.first_seen_at);
     write_transaction(conn, |conn| {
         diesel::update(watch_filings::table.find(accession))
             .set(watch_filings::stored_at.eq(Some(now)))
             .execute(conn)?;
+        diesel::update(
+            filings::table
+                .filter(filings::accession_number.eq(accession))
+                .filter(filings::first_seen_at.is_null().or(filings::first_seen_at.gt(seen_at))),
+        )
+        .set(filings::first_seen_at.eq(Some(seen_at)))
+        .execute(conn)?;
         if let Some((form, month)) = month {
             let key = (
                 watch_months::form_type.eq(i32::from(form.number())),
@@ -150,13 +161,6 @@ pub fn mark_stored(
         }
         Ok(())
     })
-}
-
-/// The filing is already in the store (another loader or an earlier run):
-/// the same as stored, with no month owed by this sighting.
-pub fn is_stored_filing(conn: &mut DbConnection, accession: &str) -> Result<bool, DbError> {
-    let n: i64 = filings::table.filter(filings::accession_number.eq(accession)).count().get_result(conn)?;
-    Ok(n > 0)
 }
 
 /// A month owed a regeneration.
