@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
 use super::jobs::{self, JobRow};
-use super::schema::{filings, watch_filings, watch_months};
+use super::schema::{edgar_days, filings, watch_filings, watch_months};
 use super::{write_transaction, DbConnection, DbError};
 use crate::domain::{FormType, JobState, Month};
 
@@ -259,12 +259,53 @@ pub fn prune(conn: &mut DbConnection, before: PrimitiveDateTime) -> Result<usize
     .execute(conn)?)
 }
 
-/// The reconciliation loaded these accessions itself: those the watcher
-/// had seen and left are marked so; returns how many of `accessions` the
-/// watcher had seen at all.
-pub fn reconciled(conn: &mut DbConnection, accessions: &[String], now: PrimitiveDateTime) -> Result<usize, DbError> {
-    diesel::update(watch_filings::table.filter(watch_filings::accession_number.eq_any(accessions)))
-        .set(watch_filings::reconciled_at.eq(Some(now)))
-        .execute(conn)?;
-    Ok(known(conn, accessions)?.len())
+/// Of a day's listed `accessions`, those not in the store yet: what a
+/// reconciliation run loads that the feed did not bring. Empty when no
+/// watcher runs on this database (a backfill misses nothing).
+pub fn unseen_by_watch(conn: &mut DbConnection, accessions: &[String]) -> Result<Vec<String>, DbError> {
+    let watching: i64 = watch_filings::table.count().get_result(conn)?;
+    if watching == 0 {
+        return Ok(Vec::new());
+    }
+    let stored: HashSet<String> = filings::table
+        .filter(filings::accession_number.eq_any(accessions))
+        .select(filings::accession_number)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    Ok(accessions.iter().filter(|a| !stored.contains(*a)).cloned().collect())
+}
+
+/// After a reconciliation run stored a day: those of `unseen` now stored
+/// are the feed's misses, added to the day's count, and marked on the
+/// watcher's rows of them. Returns how many.
+pub fn record_missed(
+    conn: &mut DbConnection,
+    day: time::Date,
+    unseen: &[String],
+    now: PrimitiveDateTime,
+) -> Result<i64, DbError> {
+    if unseen.is_empty() {
+        return Ok(0);
+    }
+    write_transaction(conn, |conn| {
+        let missed: Vec<String> = filings::table
+            .filter(filings::accession_number.eq_any(unseen))
+            .select(filings::accession_number)
+            .load(conn)?;
+        let n = missed.len() as i32;
+        diesel::update(edgar_days::table.find(day))
+            .set(edgar_days::missed_by_watch.eq(edgar_days::missed_by_watch + n))
+            .execute(conn)?;
+        diesel::update(watch_filings::table.filter(watch_filings::accession_number.eq_any(&missed)))
+            .set(watch_filings::reconciled_at.eq(Some(now)))
+            .execute(conn)?;
+        Ok(i64::from(n))
+    })
+}
+
+/// Every filing the reconciliation found the feed had missed, all days.
+pub fn missed_total(conn: &mut DbConnection) -> Result<i64, DbError> {
+    let total: Option<i64> = edgar_days::table.select(diesel::dsl::sum(edgar_days::missed_by_watch)).first(conn)?;
+    Ok(total.unwrap_or(0))
 }

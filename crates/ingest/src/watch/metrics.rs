@@ -25,6 +25,7 @@ pub struct WatchMetrics {
     pub page_limit: IntCounter,
     pub regenerations: IntCounterVec,
     pub leader: IntGauge,
+    pub missed: IntCounter,
     pub acceptance_to_store: Histogram,
 }
 
@@ -111,6 +112,10 @@ impl WatchMetrics {
                 &["queued", "covered"],
             ),
             leader: gauge("insider_bulk_watch_leader", "1 while this replica holds the watcher lock and polls"),
+            missed: counter(
+                "insider_bulk_watch_missed_total",
+                "Filings the nightly reconciliation loaded that the feed had not brought (all days, from edgar_days)",
+            ),
             acceptance_to_store,
             registry,
         }

@@ -101,6 +101,9 @@ impl Watcher {
                 next_poll = Instant::now() + wait;
                 let before = now_utc() - time::Duration::days(REMEMBER_DAYS);
                 self.db.run(move |conn| state::prune(conn, before)).await?;
+                // The reconciliation is a CronJob: its count is exported from here.
+                let missed = self.db.run(state::missed_total).await?;
+                self.metrics.missed.inc_by((missed as u64).saturating_sub(self.metrics.missed.get()));
             }
             let round = fetching::fetch_due(&self.db, &self.client, &self.config, &self.metrics).await?;
             if round.throttled {
