@@ -11,6 +11,7 @@
 
 pub mod config;
 pub mod document;
+pub mod embedded;
 pub mod feed;
 pub mod fetching;
 pub mod http;
