@@ -67,11 +67,12 @@ pub struct Poller {
     db: Database,
     max_pages: usize,
     others: HashSet<String>,
+    unreadable: HashSet<String>,
 }
 
 impl Poller {
     pub fn new(client: EdgarClient, db: Database, max_pages: usize) -> Self {
-        Poller { client, db, max_pages, others: HashSet::new() }
+        Poller { client, db, max_pages, others: HashSet::new(), unreadable: HashSet::new() }
     }
 
     /// Reads every form's feed; a form that fails is logged and counted and
@@ -102,7 +103,8 @@ impl Poller {
             let body = self.client.fetch_page(&path).await?;
             let page = parse_feed(&body)
                 .map_err(|source| PollError::Feed { url: format!("{}{path}", self.client.base_url()), source })?;
-            for reason in &page.unreadable {
+            // The feed lists an entry for hours: it is logged and counted once.
+            for reason in page.unreadable.iter().filter(|r| self.unreadable.insert((*r).clone())) {
                 metrics.entries_unreadable.inc();
                 tracing::warn!(
                     form,
@@ -124,6 +126,7 @@ impl Poller {
                 .collect();
             if self.others.len() > OTHERS_KEPT {
                 self.others.clear();
+                self.unreadable.clear();
             }
             let other_news = page.other_accessions.iter().filter(|a| self.others.insert((*a).clone())).count();
             let news = fresh.len() + other_news;
