@@ -309,3 +309,16 @@ pub fn missed_total(conn: &mut DbConnection) -> Result<i64, DbError> {
     let total: Option<i64> = edgar_days::table.select(diesel::dsl::sum(edgar_days::missed_by_watch)).first(conn)?;
     Ok(total.unwrap_or(0))
 }
+
+/// The month's latest job, whatever its state: whether a filing stored
+/// before it started is in index.json yet.
+pub fn latest_job(conn: &mut DbConnection, form: FormType, month: Month) -> Result<Option<JobRow>, DbError> {
+    use super::schema::{jobs as jobs_table, month_latest_jobs};
+    Ok(month_latest_jobs::table
+        .inner_join(jobs_table::table.on(jobs_table::id.eq(month_latest_jobs::job_id)))
+        .filter(month_latest_jobs::form_type.eq(form))
+        .filter(month_latest_jobs::period_month.eq(month))
+        .select(JobRow::as_select())
+        .first(conn)
+        .optional()?)
+}

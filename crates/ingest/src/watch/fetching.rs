@@ -6,6 +6,8 @@ use std::sync::Arc;
 use insider_bulk_core::db::filings::FilingToStore;
 use insider_bulk_core::db::watch::{self, PendingFiling};
 use insider_bulk_core::db::{edgar_days, now_utc, Database, DbError};
+use insider_bulk_core::domain::{FormType, Month};
+use time::PrimitiveDateTime;
 use tokio::sync::Semaphore;
 
 use super::config::WatchConfig;
@@ -20,10 +22,11 @@ const ROUND: i64 = 64;
 /// Documents in flight at once (the rate limit still applies to all).
 const IN_FLIGHT: usize = 4;
 
-/// What a round did: filings stored, and whether EDGAR said to slow down.
+/// What a round did: filings stored (form, month, acceptance, when), and
+/// whether EDGAR said to slow down.
 #[derive(Debug, Default)]
 pub struct Round {
-    pub stored: usize,
+    pub stored: Vec<(FormType, Month, PrimitiveDateTime, PrimitiveDateTime)>,
     pub throttled: bool,
 }
 
@@ -53,9 +56,7 @@ pub async fn fetch_due(
         round.throttled |= fetched.is_throttled();
         match fetched {
             Fetched::Filing(filing) => {
-                if store(db, metrics, &pending, *filing).await? {
-                    round.stored += 1;
-                }
+                round.stored.extend(store(db, metrics, &pending, *filing).await?);
             }
             Fetched::Retry { reason, detail } => {
                 metrics.retries.with_label_values(&[reason]).inc();
@@ -77,7 +78,7 @@ async fn store(
     metrics: &WatchMetrics,
     pending: &PendingFiling,
     filing: FilingToStore,
-) -> Result<bool, DbError> {
+) -> Result<Option<(FormType, Month, PrimitiveDateTime, PrimitiveDateTime)>, DbError> {
     let form = filing.filing.submission.document_type.form_type;
     let month = filing.filing.month().map(|m| (form, m));
     let accepted_at = filing.filing.submission.accepted_at;
@@ -87,11 +88,12 @@ async fn store(
     writer.write(vec![Ok(filing)]).await?;
     if let Some(failure) = writer.report.failed.pop() {
         // The database refused it: the same filing fails the same way.
-        return malformed(db, metrics, pending, failure.reason).await.map(|()| false);
+        return malformed(db, metrics, pending, failure.reason).await.map(|()| None);
     }
     crash_point("filing");
     let to_mark = pending.clone();
-    db.run(move |conn| watch::mark_stored(conn, &to_mark, month, now_utc())).await?;
+    let stored_at = now_utc();
+    db.run(move |conn| watch::mark_stored(conn, &to_mark, month, stored_at)).await?;
     metrics.stored.inc();
     if let Some(accepted) = accepted_at {
         let lag = now_utc() - accepted;
@@ -104,7 +106,7 @@ async fn store(
         accepted_at = ?accepted_at,
         "stored a filing from the feed"
     );
-    Ok(true)
+    Ok(month.zip(accepted_at).map(|((form, month), accepted)| (form, month, accepted, stored_at)))
 }
 
 async fn retry_or_leave(

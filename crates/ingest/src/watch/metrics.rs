@@ -27,6 +27,7 @@ pub struct WatchMetrics {
     pub leader: IntGauge,
     pub missed: IntCounter,
     pub acceptance_to_store: Histogram,
+    pub acceptance_to_index: Histogram,
 }
 
 impl WatchMetrics {
@@ -60,6 +61,15 @@ impl WatchMetrics {
         )
         .expect("valid metric");
         register(Box::new(acceptance_to_store.clone()));
+        let acceptance_to_index = Histogram::with_opts(
+            HistogramOpts::new(
+                "insider_bulk_watch_acceptance_to_index_seconds",
+                "Time from EDGAR's acceptance of a filing the watcher stored to the end of the first pack of its month that holds it (index.json shows the new sha256)",
+            )
+            .buckets(vec![30.0, 60.0, 90.0, 120.0, 150.0, 180.0, 240.0, 300.0, 600.0, 1800.0, 3600.0]),
+        )
+        .expect("valid metric");
+        register(Box::new(acceptance_to_index.clone()));
         WatchMetrics {
             polls: labelled("insider_bulk_watch_polls_total", "Feed polls, by outcome", "outcome", &["ok", "error"]),
             feed_errors: labelled(
@@ -117,6 +127,7 @@ impl WatchMetrics {
                 "Filings the nightly reconciliation loaded that the feed had not brought (all days, from edgar_days)",
             ),
             acceptance_to_store,
+            acceptance_to_index,
             registry,
         }
     }

@@ -18,6 +18,7 @@ pub mod http;
 pub mod lock;
 pub mod metrics;
 pub mod poll;
+pub mod published;
 pub mod regenerate;
 
 use std::sync::Arc;
@@ -89,6 +90,7 @@ impl Watcher {
         let mut next_check = Instant::now() + LOCK_CHECK;
         let mut wait = self.config.poll_every;
         let mut throttled_seen = self.client.throttled();
+        let mut published = published::Published::default();
         while !*shutdown.borrow() {
             if Instant::now() >= next_poll {
                 let polled = poller.poll(&self.metrics).await;
@@ -107,6 +109,9 @@ impl Watcher {
                 self.metrics.missed.inc_by((missed as u64).saturating_sub(self.metrics.missed.get()));
             }
             let round = fetching::fetch_due(&self.db, &self.client, &self.config, &self.metrics).await?;
+            for (form, month, accepted, stored) in &round.stored {
+                published.stored(*form, *month, *accepted, *stored);
+            }
             if round.throttled {
                 wait = self.next_wait(wait, true);
                 next_poll = next_poll.max(Instant::now() + wait);
@@ -119,6 +124,7 @@ impl Watcher {
             self.metrics.throttled.inc_by(throttled - throttled_seen);
             throttled_seen = throttled;
             if Instant::now() >= next_check {
+                published.check(&self.db, &self.metrics).await?;
                 lock.check().await?;
                 next_check = Instant::now() + LOCK_CHECK;
             }
