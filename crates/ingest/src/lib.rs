@@ -1,7 +1,8 @@
 //! EDGAR ingest: turns ownership documents into normalized filings
 //! (`parse`), stores them in batches (`batch`, `pipeline`), discovers and
-//! downloads them from EDGAR (`edgar`) and makes realistic synthetic months
-//! (`synth`). `commands` holds one module per CLI subcommand.
+//! downloads them from EDGAR (`edgar`), follows EDGAR's current-filings
+//! feed (`watch`) and makes realistic synthetic months (`synth`).
+//! `commands` holds one module per CLI subcommand.
 
 pub mod batch;
 pub mod commands;
@@ -12,3 +13,4 @@ pub mod pipeline;
 pub mod sample;
 pub mod sec_dataset;
 pub mod synth;
+pub mod watch;

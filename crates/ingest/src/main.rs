@@ -53,6 +53,10 @@ enum Command {
     /// Each bad row is named on stderr with its table and line; the rest loads.
     /// A filing already loaded from its EDGAR document keeps the document.
     SecDataset(commands::sec_dataset::SecDatasetArgs),
+    /// Follow EDGAR's current-filings feed until SIGTERM: store each new
+    /// Form 3, 4 or 5 minutes after EDGAR lists it and queue its month's
+    /// regeneration (README: the watcher).
+    Watch(commands::watch::WatchArgs),
     /// Write a realistic synthetic month straight into the database.
     Synth {
         /// Form type: 3, 4 or 5.
@@ -89,6 +93,7 @@ async fn main() -> ExitCode {
         Command::Load { paths, filing_date } => commands::load::run(&paths, filing_date).await,
         Command::Edgar(args) => commands::edgar::run(args).await,
         Command::SecDataset(args) => commands::sec_dataset::run(args).await,
+        Command::Watch(args) => commands::watch::run(args).await,
         Command::Synth { form, month, filings, seed } => commands::synth::run(form, month, filings, seed).await,
     };
     match outcome {

@@ -153,3 +153,42 @@ mod refused_filing_rolls_back_its_batch_and_only_itself_fails {
         super::refused_filing_rolls_back_its_batch_and_only_itself_fails(insider_bulk_testing::Backend::Postgres).await
     }
 }
+
+/// A filing replaced by a changed copy keeps when the store first held it;
+/// the newest acceptance time of a form is what the index publishes.
+fn first_seen_is_kept_and_the_newest_acceptance_is_read(backend: Backend) {
+    use diesel::prelude::*;
+    use insider_bulk_core::db::filings::latest_accepted_at;
+    use insider_bulk_core::db::schema::filings;
+    let db = TestDatabase::new(backend);
+    let mut conn = db.connect();
+    assert_eq!(latest_accepted_at(&mut conn, FormType::Form4).unwrap(), None);
+    let mut filings_of_month: Vec<Filing> = synth_month(FormType::Form4, month(2024, 3), 3, 7).collect();
+    let at = |h: u8| time::macros::date!(2024 - 03 - 05).with_hms(h, 0, 0).unwrap();
+    for (i, f) in filings_of_month.iter_mut().enumerate() {
+        f.submission.accepted_at = Some(at(10 + i as u8));
+    }
+    store_filings(&mut conn, &items(filings_of_month.clone())).unwrap();
+    let acc = filings_of_month[0].submission.accession_number.as_str().to_owned();
+    let first_seen = |conn: &mut DbConnection| {
+        filings::table.find(&acc).select(filings::first_seen_at).first::<Option<time::PrimitiveDateTime>>(conn).unwrap()
+    };
+    let seen = first_seen(&mut conn).expect("set on insert");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let mut changed = filings_of_month[0].clone();
+    changed.submission.remarks = Some("corrected".into());
+    assert_eq!(store_filings(&mut conn, &items([changed])).unwrap(), [StoreStatus::Updated]);
+    assert_eq!(first_seen(&mut conn), Some(seen), "kept when the filing is replaced");
+    assert_eq!(latest_accepted_at(&mut conn, FormType::Form4).unwrap(), Some(at(12)));
+    assert_eq!(latest_accepted_at(&mut conn, FormType::Form3).unwrap(), None);
+}
+
+#[test]
+fn first_seen_is_kept_and_the_newest_acceptance_is_read_on_sqlite() {
+    first_seen_is_kept_and_the_newest_acceptance_is_read(Backend::Sqlite);
+}
+
+#[test]
+fn first_seen_is_kept_and_the_newest_acceptance_is_read_on_postgres() {
+    first_seen_is_kept_and_the_newest_acceptance_is_read(Backend::Postgres);
+}

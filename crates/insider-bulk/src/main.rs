@@ -2,7 +2,8 @@
 //! the in-process queue on the embedded default (SQLite and a bundle
 //! directory under `./data`), with no configuration. `QUEUE_URL`,
 //! `DATABASE_URL` and `BUNDLE_STORE_URL` move it onto RabbitMQ, PostgreSQL
-//! and S3 like the split binaries.
+//! and S3 like the split binaries. `EDGAR_WATCH=true` adds the EDGAR
+//! current-filings watcher (`insider-bulk-ingest watch`).
 
 mod sample;
 mod sync;
@@ -21,6 +22,7 @@ use insider_bulk_core::queue::{AnyQueue, MemoryQueue, RabbitConfig, RabbitQueue}
 use insider_bulk_gateway::admin::{self, AdminCommand};
 use insider_bulk_gateway::config::GatewayConfig;
 use insider_bulk_gateway::server;
+use insider_bulk_ingest::watch::embedded::Embedded;
 use insider_bulk_packer::job::{self, Packer};
 use insider_bulk_packer::metrics::Metrics;
 use insider_bulk_packer::worker::{self, WorkerConfig};
@@ -111,7 +113,12 @@ async fn serve() -> anyhow::Result<()> {
     let demo = first_start(&db, &packer).await?;
 
     let (stop, shutdown) = tokio::sync::watch::channel(false);
-    let state = server::state(gateway, db, store, &config, vec![packer.metrics.registry.clone()]).await?;
+    // EDGAR_WATCH=true: the current-filings watcher runs here too.
+    let watcher = Embedded::from_env()?;
+    let mut registries = vec![packer.metrics.registry.clone()];
+    registries.extend(watcher.as_ref().map(|w| w.metrics.registry.clone()));
+    let watching = watcher.map(|w| w.spawn(db.clone(), config.database_url.clone(), shutdown.clone()));
+    let state = server::state(gateway, db, store, &config, registries).await?;
     if matches!(queue, AnyQueue::Memory(_)) {
         // The in-process queue died with the previous run, and with it every
         // message it held: the jobs that were open then run again now.
@@ -130,6 +137,9 @@ async fn serve() -> anyhow::Result<()> {
     http.await?;
     let _ = stop.send(true);
     worker.await??;
+    if let Some(watching) = watching {
+        watching.await?;
+    }
     insider_bulk_core::logging::stopped("insider-bulk");
     Ok(())
 }

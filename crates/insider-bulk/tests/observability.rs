@@ -1,6 +1,8 @@
 //! Every metric that a dashboard panel or a Prometheus rule names is really
 //! exported: a real gateway and a real packer (PostgreSQL, RabbitMQ) serve
-//! one request and one job, then both `/metrics` are scraped.
+//! one request and one job, a real EDGAR watcher starts (its EDGAR is
+//! unreachable: its series exist from the start), then every `/metrics` is
+//! scraped.
 
 mod common;
 
@@ -62,7 +64,7 @@ async fn dashboards_and_rules_name_only_exported_metrics() {
     let insider_bulk_core::db::DatabaseUrl::Postgres(url) = &test_db.url else { unreachable!() };
     let dir = tempfile::tempdir().unwrap();
     let queue = unique_queue_name();
-    let (gateway_port, packer_port) = (free_port(), free_port());
+    let (gateway_port, packer_port, watcher_port) = (free_port(), free_port(), free_port());
     let env = vec![
         ("DATABASE_URL", url.clone()),
         ("QUEUE_URL", amqp_url()),
@@ -70,13 +72,18 @@ async fn dashboards_and_rules_name_only_exported_metrics() {
         ("BUNDLE_STORE_URL", dir.path().join("bundles").display().to_string()),
         ("GATEWAY_ADDR", format!("127.0.0.1:{gateway_port}")),
         ("PACKER_METRICS_ADDR", format!("127.0.0.1:{packer_port}")),
+        ("EDGAR_WATCH_METRICS_ADDR", format!("127.0.0.1:{watcher_port}")),
+        ("EDGAR_USER_AGENT", "insider-bulk tests test@example.com".into()),
+        ("EDGAR_BASE_URL", "http://127.0.0.1:9/".into()),
     ];
     let gateway = Process::start("gateway", binary("insider-bulk-gateway"), &["serve"], &env, dir.path());
     let packer = Process::start("packer", binary("insider-bulk-packer"), &["run"], &env, dir.path());
+    let watcher = Process::start("watcher", binary("insider-bulk-ingest"), &["watch"], &env, dir.path());
     let http = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{gateway_port}");
     wait_ready(&http, &format!("{base}/readyz"), &gateway).await;
     wait_ready(&http, &format!("http://127.0.0.1:{packer_port}/readyz"), &packer).await;
+    wait_ready(&http, &format!("http://127.0.0.1:{watcher_port}/readyz"), &watcher).await;
 
     let m = Month::current().previous().unwrap();
     let generate = format!("{base}/api/insiders/bulk/form-4/generate/{}/{}?api_Token={key}", m.year(), m.month());
@@ -89,9 +96,12 @@ async fn dashboards_and_rules_name_only_exported_metrics() {
     .await;
     let packer_scrape = scrape().await;
     let gateway_scrape = http.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
-    let exported: BTreeSet<String> = exported(&gateway_scrape).union(&exported(&packer_scrape)).cloned().collect();
+    let watcher_metrics = format!("http://127.0.0.1:{watcher_port}/metrics");
+    let watcher_scrape = http.get(&watcher_metrics).send().await.unwrap().text().await.unwrap();
+    let exported: BTreeSet<String> =
+        [gateway_scrape, packer_scrape, watcher_scrape].iter().flat_map(|s| exported(s)).collect();
     let missing: Vec<&String> = wanted.difference(&exported).collect();
     assert!(missing.is_empty(), "named in deploy/ but not exported: {missing:?}\nexported: {exported:?}");
-    drop((gateway, packer));
+    drop((gateway, packer, watcher));
     delete_queues(&queue).await;
 }

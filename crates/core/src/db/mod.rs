@@ -17,6 +17,7 @@ mod rows;
 pub mod schema;
 pub mod snapshot;
 pub mod superseded;
+pub mod watch;
 
 pub(crate) use connection::MultiBackend;
 pub use connection::{DatabaseUrl, DbConnection};

@@ -28,6 +28,7 @@ diesel::table! {
         loaded_at -> Timestamp,
         filing_month -> Nullable<Text>,
         superseded_by_accession_number -> Nullable<Text>,
+        first_seen_at -> Nullable<Timestamp>,
     }
 }
 
@@ -177,6 +178,7 @@ diesel::table! {
         failed -> Integer,
         completed_at -> Timestamp,
         failed_downloads -> Integer,
+        missed_by_watch -> Integer,
     }
 }
 
@@ -364,3 +366,31 @@ diesel::table! {
     }
 }
 diesel::allow_tables_to_appear_in_same_query!(bundles, month_stats);
+
+diesel::table! {
+    /// The current-filings watcher's seen set and to-do list.
+    watch_filings (accession_number) {
+        accession_number -> Text,
+        document_type -> Text,
+        archive_path -> Text,
+        first_seen_at -> Timestamp,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        stored_at -> Nullable<Timestamp>,
+        left_at -> Nullable<Timestamp>,
+        reconciled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Months the watcher owes a regeneration, and its debounce.
+    watch_months (form_type, period_month) {
+        form_type -> Integer,
+        period_month -> Text,
+        dirty_since -> Nullable<Timestamp>,
+        last_queued_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(watch_filings, filings);

@@ -6,6 +6,7 @@ pub mod load;
 pub mod parse;
 pub mod sec_dataset;
 pub mod synth;
+pub mod watch;
 
 use std::process::ExitCode;
 

@@ -2,6 +2,7 @@
 //! limit, and retries with backoff for the errors SEC's servers do recover from.
 
 use std::error::Error as _;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -84,6 +85,7 @@ pub struct EdgarClient {
     limiter: Arc<RateLimiter>,
     retry_base: Duration,
     max_attempts: u32,
+    throttled: Arc<AtomicU64>,
 }
 
 #[derive(Debug, Clone)]
@@ -144,6 +146,7 @@ impl EdgarClientBuilder {
             limiter: Arc::new(RateLimiter::per_second(self.max_requests_per_second)),
             retry_base: self.retry_base,
             max_attempts: self.max_attempts,
+            throttled: Arc::default(),
         })
     }
 }
@@ -224,6 +227,22 @@ impl EdgarClient {
         }
     }
 
+    /// A page under the base URL, such as the current-filings feed
+    /// (`cgi-bin/browse-edgar?...`); a 404 is [`EdgarError::NotFound`].
+    pub async fn fetch_page(&self, relative: &str) -> Result<Vec<u8>, EdgarError> {
+        let fetched = self.get(relative).await?;
+        match fetched.status {
+            s if s.is_success() => Ok(fetched.body),
+            StatusCode::NOT_FOUND => Err(EdgarError::NotFound { url: fetched.url.into() }),
+            status => Err(EdgarError::Status { url: fetched.url.into(), status }),
+        }
+    }
+
+    /// How many answers of 429 this client (and its clones) has had.
+    pub fn throttled(&self) -> u64 {
+        self.throttled.load(Ordering::Relaxed)
+    }
+
     /// A large file under the base URL, such as a quarter's data-set zip
     /// (`files/structureddata/...`); a 404 is [`EdgarError::NotFound`].
     pub async fn fetch_file(&self, relative: &str) -> Result<Vec<u8>, EdgarError> {
@@ -261,7 +280,12 @@ impl EdgarClient {
                         None
                     } else if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
                         last = format!("HTTP {status}");
-                        retry_after(response.headers().get(RETRY_AFTER))
+                        let wait = retry_after(response.headers().get(RETRY_AFTER));
+                        if status == StatusCode::TOO_MANY_REQUESTS {
+                            self.throttled.fetch_add(1, Ordering::Relaxed);
+                            tracing::warn!(%url, attempt, retry_after = ?wait, "EDGAR throttled this client (HTTP 429): backing off before the next attempt");
+                        }
+                        wait
                     } else {
                         return Ok(Fetched { url, status, body: Vec::new() });
                     }

@@ -7,7 +7,9 @@ mod repartition;
 mod sample;
 mod write;
 
-pub use read::{amended_filing, amendment_links, load_filings, month_accessions, undated_filings, Links};
+pub use read::{
+    amended_filing, amendment_links, latest_accepted_at, load_filings, month_accessions, undated_filings, Links,
+};
 pub use repartition::repartition;
 pub use sample::{holds_real_filings, holds_sample, remove_sample, RemovedSample};
 pub use write::{content_hashes, store_filings, store_hashed, FilingToStore, StoreStatus};

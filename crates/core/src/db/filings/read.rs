@@ -1,4 +1,5 @@
 use diesel::prelude::*;
+use time::PrimitiveDateTime;
 
 use crate::db::rows::ReadRows;
 use crate::db::schema::*;
@@ -98,4 +99,14 @@ pub fn undated_filings(
         .load::<String>(conn)?
         .into_iter()
         .collect())
+}
+
+/// The newest acceptance time among the stored filings of `form`: how
+/// fresh the data is, as the index publishes it. `None` when no filing of
+/// the form carries one (bare XML documents and data-set rows do not).
+pub fn latest_accepted_at(conn: &mut DbConnection, form: FormType) -> Result<Option<PrimitiveDateTime>, DbError> {
+    Ok(filings::table
+        .filter(filings::form_type.eq(i32::from(form.number())))
+        .select(diesel::dsl::max(filings::accepted_at))
+        .first::<Option<PrimitiveDateTime>>(conn)?)
 }

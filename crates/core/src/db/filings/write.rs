@@ -2,7 +2,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use diesel::prelude::*;
 
-use time::Date;
+use time::{Date, PrimitiveDateTime};
 
 use super::read::load_filings;
 use super::{amendments, fingerprint_part};
@@ -100,6 +100,7 @@ struct Existing {
     filing_date: Option<Date>,
     issuer_cik: String,
     period_of_report: Date,
+    first_seen_at: Option<PrimitiveDateTime>,
 }
 
 type ExistingRow = (
@@ -114,6 +115,7 @@ type ExistingRow = (
     Option<Date>,
     String,
     Date,
+    Option<PrimitiveDateTime>,
 );
 
 fn key_of(f: &Filing) -> Option<MonthKey> {
@@ -153,6 +155,7 @@ fn store_in_transaction(
             filings::filing_date,
             filings::issuer_cik,
             filings::period_of_report,
+            filings::first_seen_at,
         ))
         .load::<ExistingRow>(conn)?
         .into_iter()
@@ -169,6 +172,7 @@ fn store_in_transaction(
                 filing_date,
                 issuer,
                 period,
+                first_seen_at,
             )| {
                 let key = month.map(|m| (form, m));
                 let old = Existing {
@@ -181,6 +185,7 @@ fn store_in_transaction(
                     filing_date,
                     issuer_cik: issuer,
                     period_of_report: period,
+                    first_seen_at,
                 };
                 (acc, old)
             },
@@ -249,7 +254,9 @@ fn store_in_transaction(
             delta.rows += filing.row_count() as i64;
         }
         groups.insert((filing.submission.issuer.cik.as_str().to_owned(), filing.submission.period_of_report));
-        rows.push(filing, hash, &item.loaded_from, now);
+        // A replaced filing keeps when it was first seen.
+        let first_seen_at = existing.get(acc).map_or(Some(now), |old| old.first_seen_at);
+        rows.push(filing, hash, &item.loaded_from, now, first_seen_at);
         statuses.push(status);
     }
 
@@ -356,7 +363,7 @@ fn insert_rows(conn: &mut DbConnection, rows: &FilingRows) -> Result<(), DbError
             copy_rows(pg, owner_signatures::table, &rows.signatures)?;
         }
         DbConnection::Sqlite(lite) => {
-            insert_chunked!(lite, filings::table, rows.filings, 26);
+            insert_chunked!(lite, filings::table, rows.filings, 27);
             insert_chunked!(lite, reporting_owners::table, rows.owners, 17);
             insert_chunked!(lite, non_derivative_transactions::table, rows.non_derivative_transactions, 17);
             insert_chunked!(lite, non_derivative_holdings::table, rows.non_derivative_holdings, 9);

@@ -28,6 +28,7 @@ pub type NewFiling<'a> = (
     dsl::Eq<filings::row_count, i32>,
     dsl::Eq<filings::loaded_from, &'a str>,
     dsl::Eq<filings::loaded_at, PrimitiveDateTime>,
+    dsl::Eq<filings::first_seen_at, Option<PrimitiveDateTime>>,
 );
 
 /// A child row with its key: the filing's accession and the row's position
@@ -74,8 +75,17 @@ macro_rules! push_keyed {
 
 impl<'a> FilingRows<'a> {
     /// Appends one filing's rows. `content_sha256` is passed in because the
-    /// caller already computed it to decide whether anything changed.
-    pub fn push(&mut self, f: &'a Filing, content_sha256: &'a str, loaded_from: &'a str, now: PrimitiveDateTime) {
+    /// caller already computed it to decide whether anything changed;
+    /// `first_seen_at` is `now` for a new filing and the stored one's for a
+    /// replaced filing.
+    pub fn push(
+        &mut self,
+        f: &'a Filing,
+        content_sha256: &'a str,
+        loaded_from: &'a str,
+        now: PrimitiveDateTime,
+        first_seen_at: Option<PrimitiveDateTime>,
+    ) {
         let acc = &f.submission.accession_number;
         self.filings.push((
             &f.submission,
@@ -86,6 +96,7 @@ impl<'a> FilingRows<'a> {
             filings::row_count.eq(seq(f.row_count())),
             filings::loaded_from.eq(loaded_from),
             filings::loaded_at.eq(now),
+            filings::first_seen_at.eq(first_seen_at),
         ));
         push_keyed!(self.owners, reporting_owners, acc, f.reporting_owners);
         push_keyed!(self.non_derivative_transactions, non_derivative_transactions, acc, f.non_derivative_transactions);

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use insider_bulk_core::db::edgar_days::{self, EdgarDay};
-use insider_bulk_core::db::{now_utc, Database};
+use insider_bulk_core::db::{now_utc, watch, Database};
 use time::Date;
 use tokio::sync::Semaphore;
 
@@ -100,7 +100,7 @@ impl Crawl {
             Ok(index) => ingest_day(&self.db, &self.client, day, index, self.concurrency, &self.progress).await,
             Err(e) => Err(e),
         };
-        let (record, failures) = match loaded {
+        let (record, failures, missed) = match loaded {
             Ok(loaded) => loaded,
             Err(e) => {
                 // The day stays unrecorded: a visible gap that holds back
@@ -116,12 +116,17 @@ impl Crawl {
             self.progress.warn(format_args!("{day}: {}: {}", f.source, f.reason));
         }
         self.progress.line(format_args!(
-            "{day}: found {}, loaded {}, unchanged {}, failed {}, not downloaded {}{}",
+            "{day}: found {}, loaded {}, unchanged {}, failed {}, not downloaded {}{}{}",
             record.filings_found,
             record.loaded,
             record.unchanged,
             record.failed,
             record.failed_downloads,
+            // Counted as insider_bulk_watch_missed_total by the watcher.
+            match missed {
+                0 => String::new(),
+                n => format!(", missed by the feed {n}"),
+            },
             if record.is_complete() { "" } else { " (the day is not ingested until a run fetches them)" },
         ));
         // A few filings of a quiet day can be gone from EDGAR; a busy day
@@ -175,8 +180,10 @@ async fn ingest_day(
     index: FormIndex,
     concurrency: usize,
     progress: &Progress,
-) -> anyhow::Result<(EdgarDay, Vec<Failure>)> {
+) -> anyhow::Result<(EdgarDay, Vec<Failure>, i64)> {
     let entries = index.entries;
+    let listed: Vec<String> = entries.iter().map(|e| e.accession.as_str().to_owned()).collect();
+    let unseen = db.run(move |conn| watch::unseen_by_watch(conn, &listed)).await?;
     let mut writer = BatchWriter::for_edgar_day(db.clone(), day);
     let limit = Arc::new(Semaphore::new(concurrency));
     let mut downloads = tokio::task::JoinSet::new();
@@ -220,5 +227,6 @@ async fn ingest_day(
     };
     let to_store = record.clone();
     db.run(move |conn| edgar_days::record_day(conn, &to_store)).await?;
-    Ok((record, writer.report.failed))
+    let missed = db.run(move |conn| watch::record_missed(conn, day, &unseen, now_utc())).await?;
+    Ok((record, writer.report.failed, missed))
 }
