@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::http::header::HeaderValue;
 use bytes::Bytes;
-use insider_bulk_core::db::{bundles, edgar_days, jobs, month_stats};
+use insider_bulk_core::db::{bundles, edgar_days, filings, jobs, month_stats};
 use insider_bulk_core::domain::{BundleStatus, FormType, Month};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -31,6 +31,11 @@ pub struct IndexDocument {
     /// The last EDGAR business day fully loaded (`YYYY-MM-DD`), if any.
     #[schema(example = "2026-04-30")]
     pub ingested_through: Option<String>,
+    /// When EDGAR accepted the newest filing of this form loaded (UTC):
+    /// how fresh the data is between complete days, as the feed watcher
+    /// loads filings within minutes of their acceptance.
+    #[schema(example = "2026-05-01T20:55:12.000Z")]
+    pub latest_accepted_at: Option<String>,
 }
 
 /// One month's file, with the live service's fields first and ours beside them.
@@ -246,14 +251,14 @@ fn encode(
 }
 
 async fn build(state: &AppState, form: FormType, base_url: &str) -> Result<IndexDocument, ApiError> {
-    let (stats, bundles, jobs, through) = state
+    let (stats, bundles, jobs, (through, latest_accepted)) = state
         .db
         .run(move |conn| {
             Ok((
                 month_stats::list(conn, form)?,
                 bundles::list(conn, form)?,
                 jobs::latest_per_month(conn, form)?,
-                edgar_days::ingested_through(conn)?,
+                (edgar_days::ingested_through(conn)?, filings::latest_accepted_at(conn, form)?),
             ))
         })
         .await?;
@@ -291,7 +296,12 @@ async fn build(state: &AppState, form: FormType, base_url: &str) -> Result<Index
             }
         })
         .collect();
-    Ok(IndexDocument { form_type: form.to_string(), files, ingested_through: through.map(|d| d.to_string()) })
+    Ok(IndexDocument {
+        form_type: form.to_string(),
+        files,
+        ingested_through: through.map(|d| d.to_string()),
+        latest_accepted_at: latest_accepted.map(timestamp),
+    })
 }
 
 fn gzip(body: &[u8]) -> std::io::Result<Vec<u8>> {
@@ -313,7 +323,12 @@ mod tests {
     use super::*;
 
     fn document(ingested_through: Option<&str>) -> IndexDocument {
-        IndexDocument { form_type: "4".into(), files: vec![], ingested_through: ingested_through.map(str::to_owned) }
+        IndexDocument {
+            form_type: "4".into(),
+            files: vec![],
+            ingested_through: ingested_through.map(str::to_owned),
+            latest_accepted_at: None,
+        }
     }
 
     fn gunzip(bytes: &[u8]) -> Vec<u8> {
