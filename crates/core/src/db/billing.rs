@@ -298,7 +298,8 @@ pub fn settle_metered(
         let mut settled = std::collections::BTreeMap::new();
         for batch in batches.iter().filter(|b| b.tokens > 0) {
             let note = format!("{} ({} calls)", batch.note, batch.calls);
-            let charged = try_append_entry(conn, &batch.account_id, LedgerKind::Charge, -batch.tokens, None, Some(&note))?;
+            let charged =
+                try_append_entry(conn, &batch.account_id, LedgerKind::Charge, -batch.tokens, None, Some(&note))?;
             let entry = match charged {
                 Some(balance) => Settled { balance, shortfall: 0 },
                 None => {
@@ -313,7 +314,8 @@ pub fn settle_metered(
                     Settled { balance, shortfall: batch.tokens - payable }
                 }
             };
-            let total = settled.entry(batch.account_id.clone()).or_insert(Settled { balance: entry.balance, shortfall: 0 });
+            let total =
+                settled.entry(batch.account_id.clone()).or_insert(Settled { balance: entry.balance, shortfall: 0 });
             total.balance = entry.balance;
             total.shortfall += entry.shortfall;
         }
