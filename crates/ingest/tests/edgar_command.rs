@@ -219,7 +219,9 @@ async fn edgar_days_are_downloaded_loaded_and_recorded() {
     }
 
     // EDGAR serves them again: re-running the day fetches them, loads
-    // nothing else anew, and the day now counts.
+    // nothing else anew, and the day now counts. (This fake serves bare
+    // documents, stored as edgar_document, so the day's other filings are
+    // fetched again too: only a submission's text is complete.)
     upstream.missing.lock().unwrap().clear();
     let again = run_edgar(&db, port, "2020-03-18", "2020-03-18").await;
     let (stdout, stderr) = text(&again);

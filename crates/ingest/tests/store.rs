@@ -192,3 +192,34 @@ fn first_seen_is_kept_and_the_newest_acceptance_is_read_on_sqlite() {
 fn first_seen_is_kept_and_the_newest_acceptance_is_read_on_postgres() {
     first_seen_is_kept_and_the_newest_acceptance_is_read(Backend::Postgres);
 }
+
+/// What a reconciliation may skip: filings stored from their submission's
+/// text, not those from a bare document or SEC's data sets.
+fn only_submissions_count_as_complete(backend: Backend) {
+    use insider_bulk_core::db::filings::stored_from_edgar;
+    use insider_bulk_core::domain::FilingSource;
+    let db = TestDatabase::new(backend);
+    let mut conn = db.connect();
+    let mut filings_of_month: Vec<Filing> = synth_month(FormType::Form4, month(2024, 3), 3, 11).collect();
+    let sources = [FilingSource::EdgarSubmission, FilingSource::EdgarDocument, FilingSource::SecDataset];
+    for (f, source) in filings_of_month.iter_mut().zip(sources) {
+        f.submission.source = source;
+    }
+    store_filings(&mut conn, &items(filings_of_month.clone())).unwrap();
+    let accessions: Vec<String> =
+        filings_of_month.iter().map(|f| f.submission.accession_number.as_str().to_owned()).collect();
+    let mut asked = accessions.clone();
+    asked.push("0000000000-24-999999".into());
+    let complete = stored_from_edgar(&mut conn, &asked).unwrap();
+    assert_eq!(complete, std::collections::HashSet::from([accessions[0].clone()]));
+}
+
+#[test]
+fn only_submissions_count_as_complete_on_sqlite() {
+    only_submissions_count_as_complete(Backend::Sqlite);
+}
+
+#[test]
+fn only_submissions_count_as_complete_on_postgres() {
+    only_submissions_count_as_complete(Backend::Postgres);
+}

@@ -8,7 +8,8 @@ mod sample;
 mod write;
 
 pub use read::{
-    amended_filing, amendment_links, latest_accepted_at, load_filings, month_accessions, undated_filings, Links,
+    amended_filing, amendment_links, latest_accepted_at, load_filings, month_accessions, stored_from_edgar,
+    undated_filings, Links,
 };
 pub use repartition::repartition;
 pub use sample::{holds_real_filings, holds_sample, remove_sample, RemovedSample};

@@ -110,3 +110,23 @@ pub fn latest_accepted_at(conn: &mut DbConnection, form: FormType) -> Result<Opt
         .select(diesel::dsl::max(filings::accepted_at))
         .first::<Option<PrimitiveDateTime>>(conn)?)
 }
+
+/// Those of `accessions` stored from EDGAR's full submission text: nothing
+/// about them is left to fetch (an accepted submission never changes; a
+/// correction is a new accession), so a reconciliation skips them.
+pub fn stored_from_edgar(
+    conn: &mut DbConnection,
+    accessions: &[String],
+) -> Result<std::collections::HashSet<String>, DbError> {
+    let mut stored = std::collections::HashSet::new();
+    for chunk in accessions.chunks(500) {
+        stored.extend(
+            filings::table
+                .filter(filings::accession_number.eq_any(chunk))
+                .filter(filings::source.eq(crate::domain::FilingSource::EdgarSubmission))
+                .select(filings::accession_number)
+                .load::<String>(conn)?,
+        );
+    }
+    Ok(stored)
+}

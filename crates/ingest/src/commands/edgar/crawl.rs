@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use insider_bulk_core::db::edgar_days::{self, EdgarDay};
-use insider_bulk_core::db::{now_utc, watch, Database};
+use insider_bulk_core::db::{filings, now_utc, watch, Database};
 use time::Date;
 use tokio::sync::Semaphore;
 
@@ -170,9 +170,10 @@ impl Crawl {
     }
 }
 
-/// Downloads, parses and stores one day's ownership filings, then records
-/// the day, with the filings that failed. Safe to re-run: unchanged
-/// filings are not rewritten.
+/// Downloads, parses and stores one day's ownership filings that are not
+/// stored yet from their submission (the feed watcher's, an earlier run's),
+/// then records the day, with the filings that failed. Safe to re-run:
+/// what is stored is counted unchanged, neither fetched nor rewritten.
 async fn ingest_day(
     db: &Database,
     client: &EdgarClient,
@@ -183,11 +184,15 @@ async fn ingest_day(
 ) -> anyhow::Result<(EdgarDay, Vec<Failure>, i64)> {
     let entries = index.entries;
     let listed: Vec<String> = entries.iter().map(|e| e.accession.as_str().to_owned()).collect();
-    let unseen = db.run(move |conn| watch::unseen_by_watch(conn, &listed)).await?;
+    let (unseen, stored) = db
+        .run(move |conn| Ok((watch::unseen_by_watch(conn, &listed)?, filings::stored_from_edgar(conn, &listed)?)))
+        .await?;
+    progress.bar().inc(stored.len() as u64);
     let mut writer = BatchWriter::for_edgar_day(db.clone(), day);
     let limit = Arc::new(Semaphore::new(concurrency));
     let mut downloads = tokio::task::JoinSet::new();
-    for (i, entry) in entries.iter().cloned().enumerate() {
+    let missing = entries.iter().filter(|e| !stored.contains(e.accession.as_str())).cloned();
+    for (i, entry) in missing.enumerate() {
         let (client, limit, bar) = (client.clone(), limit.clone(), progress.bar().clone());
         downloads.spawn(async move {
             let _slot = limit.acquire_owned().await;
@@ -220,7 +225,7 @@ async fn ingest_day(
         day,
         filings_found: entries.len() as i32,
         loaded: report.loaded() as i32,
-        unchanged: (report.unchanged + report.duplicates) as i32,
+        unchanged: (report.unchanged + report.duplicates + stored.len()) as i32,
         failed: (report.failed.len() - failed_downloads) as i32,
         completed_at: now_utc(),
         failed_downloads: failed_downloads as i32,
