@@ -17,6 +17,7 @@ use crate::state::AppState;
     tag = "account",
     responses(
         (status = 200, description = "The caller's account", body = AccountView),
+        (status = 400, description = "Two different API keys, or a key parameter or header sent twice", body = ErrorBody),
         (status = 401, description = "Missing or invalid credentials", body = ErrorBody),
         (status = 429, description = "Rate limit exceeded", body = ErrorBody),
         (status = 503, description = "Database unavailable", body = ErrorBody),
