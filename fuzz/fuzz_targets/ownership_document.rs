@@ -7,8 +7,9 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let _ = insider_bulk_ingest::parse::parse_document(data, "0000899243-24-000001.txt");
-    if let Ok(json) = insider_bulk_ingest::parse::parse_to_json(data, "unnamed.xml") {
-        // What `insider-bulk-ingest parse` prints must serialize.
-        assert!(!json.to_string().is_empty());
+    if let Ok(inspected) = insider_bulk_ingest::parse::parse_for_inspection(data, "unnamed.xml") {
+        // What `insider-bulk-ingest parse` prints (the per-filing record) must serialize.
+        let record = insider_bulk_core::record::FilingRecord::new(&inspected.filing, None);
+        assert!(!serde_json::to_string(&record).expect("a record serializes").is_empty());
     }
 });

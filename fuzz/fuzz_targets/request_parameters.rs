@@ -15,6 +15,10 @@ fuzz_target!(|input: (&str, &str, &str, &str, &str, &str, u64)| {
         assert!(parsed.year() >= 2003, "{year}-{month} accepted as {parsed}");
     }
     let _ = params::job_id(job);
+    // The job id's bytes double as a download's file name.
+    if let Ok(file) = params::file_name_as_of(form, year, job, today) {
+        assert!(file.month.year() >= 2003 && job.starts_with("form-"), "{job:?} accepted as {file:?}");
+    }
     let _ = api_key::parse(key);
     if let Ok(Some(r)) = parse_range(range, size) {
         assert!(r.start < r.end && r.end <= size, "{range:?} of {size} gave {r:?}");
