@@ -25,22 +25,31 @@ struct Tab {
     /// Charged since, not yet in the ledger: tokens and calls per kind
     /// (a fixed note, so that a call allocates nothing).
     pending: HashMap<&'static str, (u64, i64)>,
+    /// The tokens in `pending`, kept rather than summed on every call.
+    owed: i64,
 }
 
 impl Tab {
-    fn owed(&self) -> i64 {
-        self.pending.values().map(|(_, tokens)| tokens).sum()
-    }
-
     fn admit(&mut self, cost: i64, note: &'static str) -> Option<CallCharge> {
-        let left = self.balance - self.owed();
-        if left < cost {
+        let left = self.balance - self.owed - cost;
+        if left < 0 {
             return None;
         }
+        self.owe(note, 1, cost);
+        Some(CallCharge::Charged { cost, balance: left })
+    }
+
+    fn owe(&mut self, note: &'static str, calls: u64, tokens: i64) {
         let entry = self.pending.entry(note).or_default();
-        entry.0 += 1;
-        entry.1 += cost;
-        Some(CallCharge::Charged { cost, balance: left - cost })
+        entry.0 += calls;
+        entry.1 += tokens;
+        self.owed += tokens;
+    }
+
+    /// Takes what is owed, leaving the tab's balance as it was.
+    fn drain(&mut self) -> Vec<(&'static str, (u64, i64))> {
+        self.owed = 0;
+        self.pending.drain().collect()
     }
 }
 
@@ -88,7 +97,7 @@ impl Meter {
             tabs.iter_mut()
                 .filter(|(id, _)| account.is_none_or(|a| a == *id))
                 .flat_map(|(id, tab)| {
-                    tab.pending.drain().map(move |(note, (calls, tokens))| {
+                    tab.drain().into_iter().map(move |(note, (calls, tokens))| {
                         (note, MeteredCalls { account_id: id.to_string(), note: note.to_owned(), calls, tokens })
                     })
                 })
@@ -105,9 +114,7 @@ impl Meter {
                 let mut tabs = self.lock();
                 for (note, batch) in batches {
                     let tab = tabs.entry(batch.account_id.as_str().into()).or_default();
-                    let entry = tab.pending.entry(note).or_default();
-                    entry.0 += batch.calls;
-                    entry.1 += batch.tokens;
+                    tab.owe(note, batch.calls, batch.tokens);
                 }
                 return Err(e);
             }
@@ -139,11 +146,11 @@ mod tests {
 
     #[test]
     fn a_tab_admits_calls_its_balance_covers() {
-        let mut tab = Tab { balance: 60, pending: HashMap::new() };
+        let mut tab = Tab { balance: 60, ..Tab::default() };
         assert_eq!(tab.admit(25, "index form 4"), Some(CallCharge::Charged { cost: 25, balance: 35 }));
         assert_eq!(tab.admit(25, "index form 3"), Some(CallCharge::Charged { cost: 25, balance: 10 }));
         assert_eq!(tab.admit(25, "index form 4"), None);
-        assert_eq!(tab.owed(), 50);
+        assert_eq!(tab.owed, 50);
         assert_eq!(tab.pending["index form 4"], (1, 25));
     }
 }

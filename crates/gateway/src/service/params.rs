@@ -22,12 +22,17 @@ pub fn month(raw_year: &str, raw_month: &str) -> Result<Month, ApiError> {
     month_as_of(raw_year, raw_month, OffsetDateTime::now_utc().date())
 }
 
+/// A year written as four digits (any year: coverage is the caller's rule).
+fn four_digit_year(raw: &str) -> Result<i32, ApiError> {
+    match raw.parse() {
+        Ok(y) if raw.len() == 4 && raw.bytes().all(|b| b.is_ascii_digit()) => Ok(y),
+        _ => Err(ApiError::invalid("year", format!("year must be a 4-digit year, not {:?}", clip(raw)))),
+    }
+}
+
 pub fn month_as_of(raw_year: &str, raw_month: &str, today: time::Date) -> Result<Month, ApiError> {
     let this_year = today.year();
-    let year: i32 = match raw_year.parse() {
-        Ok(y) if raw_year.len() == 4 && raw_year.bytes().all(|b| b.is_ascii_digit()) => y,
-        _ => return Err(ApiError::invalid("year", format!("year must be a 4-digit year, not {:?}", clip(raw_year)))),
-    };
+    let year = four_digit_year(raw_year)?;
     if !(FIRST_YEAR..=this_year).contains(&year) {
         return Err(ApiError::invalid(
             "year",
@@ -74,10 +79,7 @@ pub fn file_name_as_of(
 ) -> Result<FileName, ApiError> {
     let form = form_type(raw_form)?;
     let this_year = today.year();
-    let year = match raw_year.parse::<i32>() {
-        Ok(y) if raw_year.len() == 4 && raw_year.bytes().all(|b| b.is_ascii_digit()) => y,
-        _ => return Err(ApiError::invalid("year", format!("year must be a 4-digit year, not {:?}", clip(raw_year)))),
-    };
+    let year = four_digit_year(raw_year)?;
     if !(FIRST_YEAR..=this_year).contains(&year) {
         return Err(ApiError::NotFound(format!(
             "no files for {year}: coverage is {FIRST_YEAR} to {this_year} (list them with index.json)"

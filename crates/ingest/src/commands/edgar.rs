@@ -20,7 +20,7 @@ pub use catch_up::{beyond_reach, catch_up_days, previous_business_day, CATCH_UP_
 pub use plan::CrawlStop;
 
 use crate::batch::{Failure, Item};
-use crate::edgar::{EdgarClient, IndexEntry, DEFAULT_BASE_URL, MAX_REQUESTS_PER_SECOND};
+use crate::edgar::{EdgarClient, IndexEntry};
 use crate::parse::parse_document;
 use crawl::Crawl;
 use plan::Plan;
@@ -60,16 +60,8 @@ pub struct EdgarArgs {
     /// yet, only that weekday.
     #[arg(long, conflicts_with_all = ["from", "to"])]
     catch_up: bool,
-    /// The declared User-Agent SEC requires, e.g. "Example Corp data@example.com".
-    #[arg(long, env = "EDGAR_USER_AGENT")]
-    user_agent: String,
-    /// EDGAR's base URL (tests point it at a local server).
-    #[arg(long, env = "EDGAR_BASE_URL", default_value = DEFAULT_BASE_URL)]
-    base_url: String,
-    /// Requests per second, 1 to 10 (SEC's fair-access limit).
-    #[arg(long, default_value_t = MAX_REQUESTS_PER_SECOND,
-          value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_REQUESTS_PER_SECOND)))]
-    max_rps: u32,
+    #[command(flatten)]
+    edgar: super::EdgarAccess,
     /// Downloads in flight at once, 1 to 64 (the rate limit still applies to all).
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     concurrency: u16,
@@ -78,8 +70,7 @@ pub struct EdgarArgs {
 pub async fn run(args: EdgarArgs) -> anyhow::Result<ExitCode> {
     let today = time::OffsetDateTime::now_utc().date();
     let range = if args.catch_up { None } else { Some(explicit_range(args.from, args.to, today)?) };
-    let client =
-        EdgarClient::builder(args.user_agent).base_url(args.base_url).max_requests_per_second(args.max_rps).build()?;
+    let client = args.edgar.client()?;
     let db = super::open_database().await?;
     // A catch-up run does not load again a complete day loaded since the
     // gap it fills; for each such day, whether it had an index.
@@ -115,7 +106,7 @@ pub async fn run(args: EdgarArgs) -> anyhow::Result<ExitCode> {
             n => format!(" ({n} complete from an earlier run)"),
         },
         at_rate(to_read, interval),
-        args.max_rps,
+        args.edgar.max_rps,
     );
     let reading = Progress::new("indexes", to_read as u64, interval);
     let plan = plan::read_indexes(&client, days, &already_loaded, concurrency, &reading).await;
@@ -130,7 +121,7 @@ pub async fn run(args: EdgarArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     }
-    print_plan(&plan, interval, args.max_rps);
+    print_plan(&plan, interval, args.edgar.max_rps);
     if plan.filings() > 0 {
         crate::sample::make_way_for_real_filings(&db).await?;
     }

@@ -35,3 +35,29 @@ async fn open_database() -> anyhow::Result<Database> {
     let config = Config::from_env()?;
     Ok(Database::open(&config.database_url, config.database_max_connections).await?)
 }
+
+/// How a command reaches EDGAR: the same three settings for the crawl and
+/// the feed watcher.
+#[derive(clap::Args, Debug, Clone)]
+pub struct EdgarAccess {
+    /// The declared User-Agent SEC requires, e.g. "Example Corp data@example.com".
+    #[arg(long, env = "EDGAR_USER_AGENT")]
+    pub user_agent: String,
+    /// EDGAR's base URL (tests point it at a local server).
+    #[arg(long, env = "EDGAR_BASE_URL", default_value = crate::edgar::DEFAULT_BASE_URL)]
+    pub base_url: String,
+    /// Requests per second, 1 to 10 (SEC's fair-access limit), shared by
+    /// every request of the process.
+    #[arg(long, default_value_t = crate::edgar::MAX_REQUESTS_PER_SECOND,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::edgar::MAX_REQUESTS_PER_SECOND)))]
+    pub max_rps: u32,
+}
+
+impl EdgarAccess {
+    pub fn client(&self) -> anyhow::Result<crate::edgar::EdgarClient> {
+        Ok(crate::edgar::EdgarClient::builder(self.user_agent.clone())
+            .base_url(&self.base_url)
+            .max_requests_per_second(self.max_rps)
+            .build()?)
+    }
+}

@@ -11,7 +11,6 @@ use insider_bulk_core::dispatch::Dispatcher;
 use insider_bulk_core::queue::{AnyQueue, RabbitConfig, RabbitQueue};
 use tokio::sync::Notify;
 
-use crate::edgar::{EdgarClient, DEFAULT_BASE_URL, MAX_REQUESTS_PER_SECOND};
 use crate::watch::config::WatchConfig;
 use crate::watch::lock::WatchLock;
 use crate::watch::metrics::WatchMetrics;
@@ -19,24 +18,14 @@ use crate::watch::{http, Watcher};
 
 #[derive(clap::Args)]
 pub struct WatchArgs {
-    /// The declared User-Agent SEC requires, e.g. "Example Corp data@example.com".
-    #[arg(long, env = "EDGAR_USER_AGENT")]
-    user_agent: String,
-    /// EDGAR's base URL (tests point it at a local server).
-    #[arg(long, env = "EDGAR_BASE_URL", default_value = DEFAULT_BASE_URL)]
-    base_url: String,
-    /// Requests per second, 1 to 10 (SEC's fair-access limit), shared by
-    /// every request of the process.
-    #[arg(long, default_value_t = MAX_REQUESTS_PER_SECOND,
-          value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_REQUESTS_PER_SECOND)))]
-    max_rps: u32,
+    #[command(flatten)]
+    edgar: super::EdgarAccess,
 }
 
 pub async fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
     let config = Config::from_env()?;
     let watch_config = WatchConfig::from_env()?;
-    let client =
-        EdgarClient::builder(args.user_agent).base_url(args.base_url).max_requests_per_second(args.max_rps).build()?;
+    let client = args.edgar.client()?;
     let db = Database::open(&config.database_url, config.database_max_connections).await?;
     let (stop, mut shutdown) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
