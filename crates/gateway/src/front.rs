@@ -82,7 +82,7 @@ fn route_label(req: &ServiceRequest) -> Arc<str> {
             return route.clone();
         }
         let pattern = req.match_pattern();
-        let route: Arc<str> = pattern.as_deref().unwrap_or("unmatched").into();
+        let route: Arc<str> = pattern.as_deref().map_or("unmatched", crate::routes::route_label).into();
         if labels.len() >= ROUTE_LABELS_KEPT {
             labels.clear();
         }

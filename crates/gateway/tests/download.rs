@@ -11,7 +11,7 @@ use insider_bulk_core::db::now_utc;
 use insider_bulk_core::domain::Tier;
 use insider_bulk_core::domain::{BundleStatus, FormType, Month, StorageTier};
 use insider_bulk_gateway::service::signed_url::SignedObject;
-use insider_bulk_testing::Backend;
+use insider_bulk_testing::{eventually_ok, Backend};
 use sha2::{Digest, Sha256};
 
 /// The index row of a month whose tar.gz is `content` under `key` and
@@ -394,17 +394,16 @@ async fn a_cached_index_answers_304_and_changes_with_the_data() {
     let month = Month::current().previous().unwrap();
     let sha = publish(&gw, month, b"new bundle", b"new lines", StorageTier::Hot).await;
     // Polled as a client would (the loop is bounded; no time is asserted).
-    let mut changed = None;
-    for _ in 0..200 {
+    let look = || async {
         let response = gw.http.get(&url).header("If-None-Match", &etag).send().await.unwrap();
-        if response.status() == 200 {
-            changed = Some(response);
-            break;
+        match response.status().as_u16() {
+            200 => Ok(response),
+            304 => Err("304".to_owned()),
+            other => panic!("index.json answered {other}"),
         }
-        assert_eq!(response.status(), 304);
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    let changed = changed.expect("the index shows the new bundle once its cached copy is replaced");
+    };
+    let what = "the index to show the new bundle once its cached copy is replaced";
+    let changed = eventually_ok(std::time::Duration::from_secs(10), what, look, String::new).await;
     let new_etag = changed.headers()["etag"].to_str().unwrap().to_owned();
     assert_ne!(new_etag, etag);
     let index: serde_json::Value = changed.json().await.unwrap();

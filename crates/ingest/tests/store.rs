@@ -10,11 +10,7 @@ use insider_bulk_core::filing::Filing;
 use insider_bulk_ingest::batch::BatchWriter;
 use insider_bulk_ingest::pipeline;
 use insider_bulk_ingest::synth::synth_month;
-use insider_bulk_testing::{Backend, TestDatabase};
-
-fn month(y: i32, m: u32) -> Month {
-    format!("{y}-{m:02}").parse().unwrap()
-}
+use insider_bulk_testing::{month, Backend, TestDatabase};
 
 fn items(filings: impl IntoIterator<Item = Filing>) -> Vec<FilingToStore> {
     filings.into_iter().map(|filing| FilingToStore { filing, loaded_from: "test".into() }).collect()
@@ -66,7 +62,7 @@ async fn concurrent_loaders_of_the_same_months_lose_no_delta(backend: Backend) {
             }
         })
     };
-    let (july, august) = (month(2024, 7), month(2024, 8));
+    let (july, august) = (month("2024-07"), month("2024-08"));
     let a = loader(1, [july, august]);
     let b = loader(2, [august, july]);
     a.join().unwrap();
@@ -85,7 +81,7 @@ async fn concurrent_loaders_of_the_same_months_lose_no_delta(backend: Backend) {
 async fn refused_filing_rolls_back_its_batch_and_only_itself_fails(backend: Backend) {
     let test_db = TestDatabase::new(backend);
     let mut conn = test_db.connect();
-    let mut filings: Vec<Filing> = synth_month(FormType::Form4, month(2024, 8), 40, 3).collect();
+    let mut filings: Vec<Filing> = synth_month(FormType::Form4, month("2024-08"), 40, 3).collect();
     filings[17].submission.remarks = Some("a NUL\0 byte".into());
     let mut batch = items(filings.clone());
     batch[17].loaded_from = "bad".into();
@@ -110,7 +106,7 @@ async fn refused_filing_rolls_back_its_batch_and_only_itself_fails(backend: Back
 async fn later_copy_in_a_batch_wins_and_replacing_replaces_every_row(backend: Backend) {
     let test_db = TestDatabase::new(backend);
     let mut conn = test_db.connect();
-    let mut filings: Vec<Filing> = synth_month(FormType::Form4, month(2024, 8), 30, 4).collect();
+    let mut filings: Vec<Filing> = synth_month(FormType::Form4, month("2024-08"), 30, 4).collect();
     let first = filings.iter().position(|f| f.footnotes.len() >= 2).expect("a filing with footnotes");
     let mut edited = filings[first].clone();
     edited.footnotes.truncate(1);
@@ -163,7 +159,7 @@ fn first_seen_is_kept_and_the_newest_acceptance_is_read(backend: Backend) {
     let db = TestDatabase::new(backend);
     let mut conn = db.connect();
     assert_eq!(latest_accepted_at(&mut conn, FormType::Form4).unwrap(), None);
-    let mut filings_of_month: Vec<Filing> = synth_month(FormType::Form4, month(2024, 3), 3, 7).collect();
+    let mut filings_of_month: Vec<Filing> = synth_month(FormType::Form4, month("2024-03"), 3, 7).collect();
     let at = |h: u8| time::macros::date!(2024 - 03 - 05).with_hms(h, 0, 0).unwrap();
     for (i, f) in filings_of_month.iter_mut().enumerate() {
         f.submission.accepted_at = Some(at(10 + i as u8));
@@ -200,7 +196,7 @@ fn only_submissions_count_as_complete(backend: Backend) {
     use insider_bulk_core::domain::FilingSource;
     let db = TestDatabase::new(backend);
     let mut conn = db.connect();
-    let mut filings_of_month: Vec<Filing> = synth_month(FormType::Form4, month(2024, 3), 3, 11).collect();
+    let mut filings_of_month: Vec<Filing> = synth_month(FormType::Form4, month("2024-03"), 3, 11).collect();
     let sources = [FilingSource::EdgarSubmission, FilingSource::EdgarDocument, FilingSource::SecDataset];
     for (f, source) in filings_of_month.iter_mut().zip(sources) {
         f.submission.source = source;

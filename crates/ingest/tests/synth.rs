@@ -10,11 +10,7 @@ use insider_bulk_core::domain::{Flag, FormType, Month};
 use insider_bulk_core::filing::Filing;
 use insider_bulk_ingest::synth::params::*;
 use insider_bulk_ingest::synth::synth_month;
-use insider_bulk_testing::TestDatabase;
-
-fn month(y: i32, m: u32) -> Month {
-    Month::new(y, m).unwrap()
-}
+use insider_bulk_testing::{month, TestDatabase};
 
 fn json(f: &Filing) -> String {
     serde_json::to_string(f).unwrap()
@@ -37,7 +33,7 @@ fn assert_near(what: &str, got: f64, want: f64, tolerance: f64) {
 
 #[test]
 fn same_seed_same_filings_and_another_seed_others() {
-    let m = month(2024, 8);
+    let m = month("2024-08");
     let a: Vec<String> = synth_month(FormType::Form4, m, 500, 7).map(|f| json(&f)).collect();
     let b: Vec<String> = synth_month(FormType::Form4, m, 500, 7).map(|f| json(&f)).collect();
     assert_eq!(a, b);
@@ -53,13 +49,13 @@ fn same_seed_same_filings_and_another_seed_others() {
 fn accession_numbers_are_unique_within_and_across_runs() {
     let mut seen = HashSet::new();
     let runs = [
-        (FormType::Form4, month(2024, 8), 20_000, 1),
-        (FormType::Form4, month(2024, 9), 5_000, 1),
-        (FormType::Form3, month(2024, 8), 5_000, 1),
-        (FormType::Form5, month(2024, 8), 5_000, 1),
-        (FormType::Form4, month(2023, 8), 5_000, 1),
-        (FormType::Form4, month(2024, 8), 5_000, 2),
-        (FormType::Form4, month(2024, 8), 5_000, u64::MAX),
+        (FormType::Form4, month("2024-08"), 20_000, 1),
+        (FormType::Form4, month("2024-09"), 5_000, 1),
+        (FormType::Form3, month("2024-08"), 5_000, 1),
+        (FormType::Form5, month("2024-08"), 5_000, 1),
+        (FormType::Form4, month("2023-08"), 5_000, 1),
+        (FormType::Form4, month("2024-08"), 5_000, 2),
+        (FormType::Form4, month("2024-08"), 5_000, u64::MAX),
     ];
     for (form, m, count, seed) in runs {
         for f in synth_month(form, m, count, seed) {
@@ -121,18 +117,18 @@ fn check_valid(form: FormType, m: Month, count: usize) -> Vec<Filing> {
 #[test]
 fn filings_are_valid_for_every_form() {
     for form in FormType::ALL {
-        check_valid(form, month(2024, 2), 3000);
+        check_valid(form, month("2024-02"), 3000);
     }
 }
 
 #[test]
 fn form3_holds_and_form5_flags_match_its_rows() {
-    for f in check_valid(FormType::Form3, month(2024, 7), 5000) {
+    for f in check_valid(FormType::Form3, month("2024-07"), 5000) {
         assert!(f.non_derivative_transactions.is_empty() && f.derivative_transactions.is_empty());
         let empty = f.non_derivative_holdings.is_empty() && f.derivative_holdings.is_empty();
         assert_eq!(f.submission.no_securities_owned, Some(Flag::digit(empty)));
     }
-    for f in check_valid(FormType::Form5, month(2024, 12), 5000) {
+    for f in check_valid(FormType::Form5, month("2024-12"), 5000) {
         let four = f.non_derivative_transactions.iter().any(|t| t.transaction_form_type.as_deref() == Some("4"))
             || f.derivative_transactions.iter().any(|t| t.transaction_form_type.as_deref() == Some("4"));
         assert_eq!(f.submission.form4_transactions_reported, Some(Flag::digit(four)));
@@ -141,7 +137,7 @@ fn form3_holds_and_form5_flags_match_its_rows() {
 
 #[test]
 fn amendments_repeat_an_earlier_original_of_the_run() {
-    let filings: Vec<Filing> = synth_month(FormType::Form4, month(2024, 8), 20_000, 5).collect();
+    let filings: Vec<Filing> = synth_month(FormType::Form4, month("2024-08"), 20_000, 5).collect();
     let mut originals: HashMap<_, Vec<time::Date>> = HashMap::new();
     let mut amendments = 0;
     for f in &filings {
@@ -160,7 +156,7 @@ fn amendments_repeat_an_earlier_original_of_the_run() {
 
 #[test]
 fn form4_proportions_match_the_measured_ones() {
-    let filings: Vec<Filing> = synth_month(FormType::Form4, month(2024, 8), 20_000, 11).collect();
+    let filings: Vec<Filing> = synth_month(FormType::Form4, month("2024-08"), 20_000, 11).collect();
     let n = filings.len();
     let owners: usize = filings.iter().map(|f| f.reporting_owners.len()).sum();
     let want_owners = OWNERS_F4.iter().map(|&(k, w)| k as f64 * f64::from(w)).sum::<f64>()
@@ -213,7 +209,7 @@ fn store(conn: &mut DbConnection, filings: impl Iterator<Item = Filing>) {
 fn stored_amendments_link_to_their_originals_and_filings_read_back_equal() {
     let db = TestDatabase::sqlite();
     let conn = &mut db.connect();
-    let filings: Vec<Filing> = synth_month(FormType::Form5, month(2024, 6), 2000, 9).collect();
+    let filings: Vec<Filing> = synth_month(FormType::Form5, month("2024-06"), 2000, 9).collect();
     store(conn, filings.clone().into_iter());
     let amendments: Vec<String> = filings
         .iter()
@@ -237,7 +233,7 @@ fn stored_amendments_link_to_their_originals_and_filings_read_back_equal() {
 fn timing_and_figures() {
     let start = std::time::Instant::now();
     let (mut rows, mut notes, mut with_deriv, mut notes_deriv) = (0, 0, 0, 0);
-    for f in synth_month(FormType::Form4, month(2024, 8), 50_000, 1) {
+    for f in synth_month(FormType::Form4, month("2024-08"), 50_000, 1) {
         rows += f.row_count();
         notes += f.footnotes.len();
         // SEC's measure (DS): the highest footnote number referenced from the
@@ -256,6 +252,6 @@ fn timing_and_figures() {
     println!("highest footnote referenced from derivative and holding rows {:.2}", share(notes_deriv, with_deriv));
     let db = TestDatabase::sqlite();
     let start = std::time::Instant::now();
-    store(&mut db.connect(), synth_month(FormType::Form4, month(2024, 8), 50_000, 1));
+    store(&mut db.connect(), synth_month(FormType::Form4, month("2024-08"), 50_000, 1));
     println!("generated and stored in SQLite in {:?}", start.elapsed());
 }

@@ -3,11 +3,10 @@
 //! bundle's manifest), packed at once so that the index has files to show.
 //! Real data comes from `insider-bulk-ingest edgar`.
 
-use insider_bulk_core::db::filings::{store_filings, FilingToStore};
 use insider_bulk_core::db::{month_stats, Database};
 use insider_bulk_core::domain::{FormType, JobReason, Month};
 use insider_bulk_core::job_message::GenerateJob;
-use insider_bulk_ingest::synth::synth_month;
+use insider_bulk_ingest::synth::store_synthetic;
 use insider_bulk_packer::job::Packer;
 
 /// Months of sample before the current one, and filings per month by form.
@@ -40,10 +39,7 @@ pub async fn load_and_pack(db: &Database, packer: &Packer) -> anyhow::Result<Vec
     for &month in &months {
         for (form, count) in FILINGS {
             let source = format!("sample:form-{form}:{month}");
-            let batch: Vec<FilingToStore> = synth_month(form, month, count, SEED)
-                .map(|filing| FilingToStore { filing, loaded_from: source.clone() })
-                .collect();
-            db.run(move |conn| store_filings(conn, &batch).map(drop)).await?;
+            db.run(move |conn| store_synthetic(conn, form, month, count, SEED, &source)).await?;
             packer.run_now(&GenerateJob::system(form, month, JobReason::Nightly)).await?;
         }
     }

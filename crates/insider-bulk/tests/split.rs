@@ -7,11 +7,9 @@ mod common;
 use std::time::Duration;
 
 use common::{binary, free_port, generate_and_download, wait_ready, Process, SplitService};
-use insider_bulk_core::db::filings::{store_filings, FilingToStore};
 use insider_bulk_core::db::Database;
 use insider_bulk_core::domain::{FormType, Month, Tier};
 use insider_bulk_gateway::admin;
-use insider_bulk_ingest::synth::synth_month;
 use insider_bulk_testing::{amqp_url, delete_queues, redis_url, unique_queue_name, TestDatabase};
 
 fn service_env(db: &TestDatabase, queue: &str, store: &std::path::Path) -> Vec<(&'static str, String)> {
@@ -34,10 +32,7 @@ async fn gateway_and_two_packers_regenerate_a_month() {
     let test_db = TestDatabase::postgres();
     let db = Database::open(&test_db.url, 4).await.unwrap();
     let month = Month::current().previous().unwrap();
-    let batch: Vec<FilingToStore> = synth_month(FormType::Form4, month, 500, 7)
-        .map(|filing| FilingToStore { filing, loaded_from: "synth".into() })
-        .collect();
-    db.run(move |c| store_filings(c, &batch).map(drop)).await.unwrap();
+    common::fill(&db, FormType::Form4, month, 500, 7).await;
     let key = admin::create_account(&db, "split", Tier::Pro, 100_000).await.unwrap().1.plaintext;
 
     let service = SplitService::start(&test_db, 2, &[]).await;

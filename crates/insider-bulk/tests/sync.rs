@@ -16,11 +16,9 @@ use std::time::{Duration, SystemTime};
 
 use common::{binary, free_port, wait_ready, Process, SplitService};
 use insider_bulk_core::db::accounts;
-use insider_bulk_core::db::filings::{store_filings, FilingToStore};
 use insider_bulk_core::db::Database;
 use insider_bulk_core::domain::{FormType, Month, Tier};
 use insider_bulk_gateway::admin;
-use insider_bulk_ingest::synth::synth_month;
 use insider_bulk_testing::TestDatabase;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -555,10 +553,7 @@ async fn split_service_spends_within_the_token_bound_on_every_charged_call() {
     let newer = Month::current().previous().unwrap();
     let older = newer.previous().unwrap();
     for (month, seed) in [(older, 11), (newer, 12)] {
-        let batch: Vec<FilingToStore> = synth_month(FormType::Form4, month, 200, seed)
-            .map(|filing| FilingToStore { filing, loaded_from: "synth".into() })
-            .collect();
-        db.run(move |c| store_filings(c, &batch).map(drop)).await.unwrap();
+        common::fill(&db, FormType::Form4, month, 200, seed).await;
     }
     let (account, key) = admin::create_account(&db, "mirror", Tier::Pro, 100).await.unwrap();
     let key = key.plaintext;

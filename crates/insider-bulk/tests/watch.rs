@@ -8,11 +8,11 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use common::{binary, free_port, Process};
-use insider_bulk_testing::fixtures_dir;
+use insider_bulk_testing::{eventually_ok, fixtures_dir};
 
 const ACCESSION: &str = "0000842517-24-000086";
 
@@ -71,21 +71,18 @@ fn service_env(port: u16, edgar_port: u16) -> Vec<(&'static str, String)> {
 async fn bundled_entry(port: u16, key: &str, service: &Process) -> (serde_json::Value, serde_json::Value) {
     let http = reqwest::Client::new();
     let index_url = format!("http://127.0.0.1:{port}/api/insiders/bulk/form-4/index.json?api_Token={key}");
-    let started = Instant::now();
-    loop {
-        assert!(started.elapsed() < Duration::from_secs(120), "not in index.json: {}", service.log_text());
+    let bundled = || async {
         // A service just restarted may not listen yet.
-        let Ok(answer) = http.get(&index_url).send().await else {
-            tokio::time::sleep(Duration::from_millis(250)).await;
-            continue;
-        };
+        let answer = http.get(&index_url).send().await.map_err(|e| e.to_string())?;
         let index: serde_json::Value = answer.json().await.unwrap();
         let may = index["files"].as_array().unwrap().iter().find(|e| e["year"] == 2024 && e["month"] == 5).cloned();
-        if let Some(e) = may.filter(|e| e["status"] == "available" && e["filing_count"] == 1) {
-            return (e, index);
+        match may {
+            Some(e) if e["status"] == "available" && e["filing_count"] == 1 => Ok((e, index)),
+            other => Err(format!("{other:?}")),
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    };
+    let what = "the fixture's month in index.json with its filing";
+    eventually_ok(Duration::from_secs(120), what, bundled, || service.log_text()).await
 }
 
 #[actix_web::test]
@@ -123,15 +120,11 @@ async fn killed_after(point: &str) {
     let mut env = service_env(port, edgar_port);
     env.push(("INSIDER_BULK_WATCH_CRASH_AFTER", point.into()));
     let mut crashing = Process::start("crashing", binary("insider-bulk"), &[], &env, dir.path());
+    let at = point.to_owned();
     let status = actix_web::rt::task::spawn_blocking(move || {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            if let Some(status) = crashing.child.try_wait().unwrap() {
-                return (status, crashing);
-            }
-            assert!(Instant::now() < deadline, "the service was meant to die at {}", crashing.name);
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let status = crashing.exited_within(Duration::from_secs(120));
+        let status = status.unwrap_or_else(|| panic!("the service was meant to die at {at}"));
+        (status, crashing)
     })
     .await
     .unwrap();

@@ -5,14 +5,14 @@ mod common;
 use std::collections::BTreeMap;
 use std::io::Read;
 
-use common::{fill, month};
+use common::fill;
 use insider_bulk_core::db::filings::{amendment_links, load_filings, month_accessions};
 use insider_bulk_core::db::DbConnection;
 use insider_bulk_core::domain::{FormType, Month};
 use insider_bulk_core::filing::Filing;
 use insider_bulk_core::record::FilingRecord;
 use insider_bulk_packer::bundle::{self, sec_tables::TABLES, BuiltBundle};
-use insider_bulk_testing::{fixtures_dir, Backend, TestDatabase};
+use insider_bulk_testing::{fixtures_dir, month, Backend, TestDatabase};
 
 fn sha256_hex(data: &[u8]) -> String {
     bundle::archive::sha256_hex(data)

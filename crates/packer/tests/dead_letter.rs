@@ -6,12 +6,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::{enqueue, fill, job, month, packer, relay};
+use common::{enqueue, fill, job, job_row_when, packer, relay};
 use insider_bulk_core::db::jobs;
 use insider_bulk_core::domain::{FormType, JobReason, JobState};
 use insider_bulk_core::queue::{JobQueue, MemoryQueue};
 use insider_bulk_packer::worker;
-use insider_bulk_testing::Backend;
+use insider_bulk_testing::{month, Backend};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn fails_for_good_after_the_attempt_limit() {
@@ -32,12 +32,7 @@ async fn fails_for_good_after_the_attempt_limit() {
     let config = worker::WorkerConfig { prefetch: 1, grace: Duration::from_secs(5) };
     let strict = insider_bulk_packer::job::Packer { max_attempts: 3, ..fx.packer.clone() };
     let running = tokio::spawn(worker::run(strict, queue.clone(), config, shutdown));
-    for _ in 0..200 {
-        if jobs::get(&mut conn, &job.id).unwrap().is_some_and(|j| j.state == JobState::Failed) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    job_row_when(&mut conn, &job.id, "the job to fail for good", |j| j.state == JobState::Failed).await;
     stop.send(true).unwrap();
     running.await.unwrap().unwrap();
     relay.stop().await;

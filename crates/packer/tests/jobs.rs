@@ -6,13 +6,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::{enqueue, fill, job, month, packer, relay};
+use common::{enqueue, fill, job, job_row_when, packer, relay};
 use insider_bulk_core::db::{bundles, jobs, maintenance, now_utc, outbox, superseded};
 use insider_bulk_core::domain::{BundleStatus, FormType, JobReason, JobState, Month, StorageTier};
 use insider_bulk_core::queue::{JobQueue, MemoryQueue};
 use insider_bulk_packer::job::Outcome;
 use insider_bulk_packer::{nightly, worker};
-use insider_bulk_testing::{files_under, Backend};
+use insider_bulk_testing::{files_under, month, Backend};
 
 /// What the nightly CronJob keeps superseded objects for, with the default
 /// `DOWNLOAD_URL_SECONDS`.
@@ -80,12 +80,7 @@ async fn worker_dead_letters_poison_and_completes_jobs() {
     let config = worker::WorkerConfig { prefetch: 1, grace: Duration::from_secs(5) };
     let running = tokio::spawn(worker::run(fx.packer.clone(), queue.clone(), config, shutdown));
     let mut conn = fx.test_db.connect();
-    for _ in 0..200 {
-        if jobs::get(&mut conn, &good.id).unwrap().is_some_and(|j| j.state == JobState::Succeeded) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    job_row_when(&mut conn, &good.id, "the good job to succeed", |j| j.state == JobState::Succeeded).await;
     stop.send(true).unwrap();
     running.await.unwrap().unwrap();
     relay.stop().await;
@@ -113,25 +108,14 @@ async fn a_failing_store_leaves_no_object_and_the_job_retries() {
     let config = worker::WorkerConfig { prefetch: 1, grace: Duration::from_secs(5) };
     let patient = insider_bulk_packer::job::Packer { max_attempts: 50, ..fx.packer.clone() };
     let running = tokio::spawn(worker::run(patient, queue.clone(), config, shutdown));
-    for _ in 0..100 {
-        if jobs::get(&mut conn, &attempt.id).unwrap().is_some_and(|j| j.attempts >= 2) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let failing = jobs::get(&mut conn, &attempt.id).unwrap().unwrap();
-    assert!(failing.attempts >= 2, "the job is retried");
+    let failing = job_row_when(&mut conn, &attempt.id, "the job to be retried", |j| j.attempts >= 2).await;
     assert!(failing.error.is_some(), "the job shows why it is stuck");
     assert!(bundles::get(&mut conn, form, m).unwrap().is_none(), "no index row for a file that was not stored");
     assert_eq!(files_under(&fx.store_dir.path().join("bundles")), vec![blocker.clone()], "no partial object anywhere");
 
     std::fs::remove_file(&blocker).unwrap();
-    for _ in 0..200 {
-        if jobs::get(&mut conn, &attempt.id).unwrap().is_some_and(|j| j.state == JobState::Succeeded) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    job_row_when(&mut conn, &attempt.id, "the job to succeed once the store works", |j| j.state == JobState::Succeeded)
+        .await;
     stop.send(true).unwrap();
     running.await.unwrap().unwrap();
     relay.stop().await;

@@ -6,13 +6,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::{enqueue, fill, job, month, packer};
+use common::{enqueue, fill, job, job_row_when, packer};
 use diesel::prelude::*;
 use insider_bulk_core::db::schema::jobs as jobs_table;
 use insider_bulk_core::db::{bundles, jobs};
 use insider_bulk_core::domain::{FormType, JobReason, JobState};
 use insider_bulk_packer::job::{GenerateJob, Outcome, Packer};
-use insider_bulk_testing::Backend;
+use insider_bulk_testing::{month, Backend};
 
 type Run = tokio::task::JoinHandle<Result<Outcome, insider_bulk_packer::job::JobError>>;
 
@@ -33,12 +33,7 @@ async fn running_under_a_short_lease(
         let job = job.clone();
         tokio::spawn(async move { short.run(&job).await })
     };
-    let mut waited = 0;
-    while jobs::get(&mut conn, &job.id).unwrap().unwrap().state != JobState::Running {
-        assert!(waited < 600, "the job never started");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        waited += 1;
-    }
+    job_row_when(&mut conn, &job.id, "the job to start", |j| j.state == JobState::Running).await;
     (fx, conn, job, run)
 }
 

@@ -6,11 +6,11 @@ mod common;
 
 use std::process::Command;
 
-use common::{fill, month};
+use common::fill;
 use insider_bulk_core::db::DbConnection;
 use insider_bulk_core::domain::{FormType, Month};
 use insider_bulk_packer::bundle::{self, sec_tables::TABLES, BuiltBundle};
-use insider_bulk_testing::{Backend, TestDatabase};
+use insider_bulk_testing::{month, Backend, TestDatabase};
 
 /// The tar.gz and the `.jsonl.gz`, and what was built.
 type Packed = ((Vec<u8>, Vec<u8>), BuiltBundle);

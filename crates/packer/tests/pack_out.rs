@@ -6,11 +6,11 @@ mod common;
 
 use std::process::Command;
 
-use common::{fill, month};
+use common::fill;
 use diesel::connection::SimpleConnection;
 use insider_bulk_core::db::{DatabaseUrl, DbConnection};
 use insider_bulk_core::domain::FormType;
-use insider_bulk_testing::TestDatabase;
+use insider_bulk_testing::{month, TestDatabase};
 use sha2::{Digest, Sha256};
 
 fn pack(db: &TestDatabase, data_dir: &std::path::Path, out: &std::path::Path) -> std::process::Output {

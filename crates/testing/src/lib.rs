@@ -9,11 +9,20 @@ use std::path::PathBuf;
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use insider_bulk_core::db::{run_migrations, DatabaseUrl, DbConnection};
+use insider_bulk_core::domain::Month;
 
 /// The server that test databases are created on. CI and the README's test
 /// command use the machine's local PostgreSQL with trust auth.
 pub fn postgres_admin_url() -> String {
     std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A month written as `YYYY-MM`, for tests that name their months.
+///
+/// # Panics
+/// If `text` is not a valid month.
+pub fn month(text: &str) -> Month {
+    text.parse().unwrap_or_else(|e| panic!("a test names the month {text:?}: {e}"))
 }
 
 /// Where the shared EDGAR fixtures live: `shared/` beside the checkout.
@@ -129,12 +138,42 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
+    let look = || {
+        let checked = check();
+        async move {
+            if checked.await {
+                Ok(())
+            } else {
+                Err(String::new())
+            }
+        }
+    };
+    eventually_ok(within, what, look, String::new).await
+}
+
+/// [`eventually`] for a wait that ends with a value: `look` answers
+/// `Ok(value)`, or `Err` with what it saw instead. A test that times out
+/// shows the last thing seen and `context()` (a process's log, say), which
+/// is read once, at the failure.
+pub async fn eventually_ok<T, F, Fut>(
+    within: std::time::Duration,
+    what: &str,
+    mut look: F,
+    context: impl FnOnce() -> String,
+) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
     let deadline = std::time::Instant::now() + within;
     loop {
-        if check().await {
-            return;
+        let seen = match look().await {
+            Ok(value) => return value,
+            Err(seen) => seen,
+        };
+        if std::time::Instant::now() >= deadline {
+            panic!("still not so after {within:?}: {what}; last seen: {seen}\n{}", context());
         }
-        assert!(std::time::Instant::now() < deadline, "still not so after {within:?}: {what}");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }

@@ -142,7 +142,7 @@ pub async fn index_answer(
     if gzip {
         headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }
-    headers.insert(TOKENS_CHARGED, tokens_header(tokens));
+    headers.insert(TOKENS_CHARGED, HeaderValue::from(tokens));
     Ok(response.map_into_boxed_body())
 }
 
@@ -159,10 +159,6 @@ async fn charge(state: &AppState, caller: &Caller, cost: i64, note: &'static str
             Ok(charged.tokens())
         }
     }
-}
-
-fn tokens_header(tokens: i64) -> HeaderValue {
-    HeaderValue::from_str(&tokens.to_string()).unwrap_or_else(|_| HeaderValue::from_static("0"))
 }
 
 /// A signed URL to one of a month's files (25 tokens).

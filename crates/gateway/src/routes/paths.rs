@@ -19,6 +19,13 @@ fn segment<'a>(req: &'a HttpRequest, name: &str) -> Result<&'a str, ApiError> {
 #[derive(Debug, Clone, Copy)]
 pub struct FormPath(pub FormType);
 
+/// The form type of a route registered once per form under a static path
+/// (`routes::configure` does so for index.json), in the resource's data:
+/// the router matches a static path by comparing strings, where a
+/// `{form_type}` pattern costs a regex match on every request.
+#[derive(Debug, Clone, Copy)]
+pub struct StaticForm(pub FormType);
+
 /// `form-{form_type}/…/{year}/{month}`: a month of coverage.
 #[derive(Debug, Clone, Copy)]
 pub struct MonthPath {
@@ -31,6 +38,9 @@ impl FromRequest for FormPath {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if let Some(StaticForm(form)) = req.app_data::<StaticForm>() {
+            return ready(Ok(FormPath(*form)));
+        }
         ready(segment(req, "form_type").and_then(params::form_type).map(FormPath))
     }
 }

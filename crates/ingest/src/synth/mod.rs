@@ -14,6 +14,8 @@ mod rows;
 mod spec;
 mod vocab;
 
+use insider_bulk_core::db::filings::{store_filings, FilingToStore};
+use insider_bulk_core::db::{DbConnection, DbError};
 use insider_bulk_core::domain::{AccessionNumber, DocumentType, FilingSource, Flag, FormType, Month};
 use insider_bulk_core::filing::{Filing, Issuer, OwnerSignature, ReportingOwner, Submission};
 use rand::{Rng, SeedableRng};
@@ -51,6 +53,29 @@ pub fn synth_month(form: FormType, month: Month, count: usize, seed: u64) -> imp
     assert!(count <= MAX_FILINGS, "synth makes at most {MAX_FILINGS} filings per month, not {count}");
     let generator = Generator::new(form, month, seed);
     (0..count).map(move |i| generator.filing(i))
+}
+
+/// Stores [`synth_month`]'s filings, marked as loaded from `loaded_from`, in
+/// batches of a thousand: the first-start sample and every test that needs
+/// a month of filings in its database load them this one way.
+pub fn store_synthetic(
+    conn: &mut DbConnection,
+    form: FormType,
+    month: Month,
+    count: usize,
+    seed: u64,
+    loaded_from: &str,
+) -> Result<(), DbError> {
+    let mut filings = synth_month(form, month, count, seed).peekable();
+    while filings.peek().is_some() {
+        let batch: Vec<FilingToStore> = filings
+            .by_ref()
+            .take(1000)
+            .map(|filing| FilingToStore { filing, loaded_from: loaded_from.to_owned() })
+            .collect();
+        store_filings(conn, &batch)?;
+    }
+    Ok(())
 }
 
 struct Generator {

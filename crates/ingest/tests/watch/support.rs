@@ -3,13 +3,13 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use insider_bulk_core::db::{DatabaseUrl, DbConnection};
 use insider_bulk_core::queue::{JobQueue, RabbitConfig, RabbitQueue};
-use insider_bulk_testing::{amqp_url, delete_queues, unique_queue_name, TestDatabase};
+use insider_bulk_testing::{amqp_url, delete_queues, eventually_ok, unique_queue_name, TestDatabase};
 
 /// Generous: a poll a second, a loaded machine.
 pub const PATIENCE: Duration = Duration::from_secs(90);
@@ -90,7 +90,6 @@ impl Watcher {
     /// Waits until the log holds `text`.
     pub async fn logged(&self, text: &str) {
         wait_for(&format!("the log line {text:?}"), || self.log().contains(text).then_some(())).await;
-        let _ = &self.log;
     }
 
     /// The value of a metric series as `/metrics` shows it (0 when absent).
@@ -106,27 +105,23 @@ impl Watcher {
 
     /// Waits until the metric reaches `at_least`.
     pub async fn metric_reaches(&self, series: &str, at_least: f64) {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let value = self.metric(series).await;
-            if value >= at_least {
-                return;
+        let look = || async {
+            match self.metric(series).await {
+                value if value >= at_least => Ok(()),
+                value => Err(format!("{series} at {value}")),
             }
-            assert!(Instant::now() < deadline, "{series} stayed at {value}, below {at_least}\nlog:\n{}", self.log());
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        };
+        eventually_ok(PATIENCE, &format!("{series} to reach {at_least}"), look, || format!("log:\n{}", self.log()))
+            .await
     }
 
     /// Waits for the process to end on its own (a crash point).
     pub async fn exited(&mut self) -> std::process::ExitStatus {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "the watcher did not stop\nlog:\n{}", self.log());
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let log = self.log.clone();
+        let child = &mut self.child;
+        let look = || std::future::ready(child.try_wait().unwrap().ok_or_else(|| "running".to_owned()));
+        let log = || format!("log:\n{}", std::fs::read_to_string(&log).unwrap_or_default());
+        eventually_ok(PATIENCE, "the watcher to stop", look, log).await
     }
 
     pub fn kill(&mut self) {
@@ -153,14 +148,8 @@ fn free_port() -> u16 {
 
 /// Polls `check` until it gives a value, for at most [`PATIENCE`].
 pub async fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        if let Some(value) = check() {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let look = || std::future::ready(check().ok_or_else(|| "not yet".to_owned()));
+    eventually_ok(PATIENCE, what, look, String::new).await
 }
 
 #[derive(QueryableByName)]

@@ -8,6 +8,19 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Loads `count` synthetic filings of `form` for `month`.
+pub async fn fill(
+    db: &insider_bulk_core::db::Database,
+    form: insider_bulk_core::domain::FormType,
+    month: insider_bulk_core::domain::Month,
+    count: usize,
+    seed: u64,
+) {
+    db.run(move |c| insider_bulk_ingest::synth::store_synthetic(c, form, month, count, seed, "synth"))
+        .await
+        .expect("store the synthetic filings");
+}
+
 /// A binary of the workspace, next to this crate's own.
 pub fn binary(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_BIN_EXE_insider-bulk")).parent().unwrap().to_path_buf();
@@ -63,14 +76,32 @@ impl Process {
 
     pub fn terminate(&mut self) {
         let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
+        if self.exited_within(Duration::from_secs(20)).is_none() {
+            let _ = self.child.kill();
+        }
+    }
+
+    /// The exit status, once the process exits within `timeout`. A process
+    /// is waited for by the test's own thread: call it from a blocking task
+    /// in an async test that serves the process meanwhile.
+    pub fn exited_within(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for a child process") {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        let _ = self.child.kill();
+    }
+
+    /// The exit status; fails the test with the log when the process is
+    /// still running after `timeout`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        self.exited_within(timeout)
+            .unwrap_or_else(|| panic!("{} did not exit within {timeout:?}; log: {}", self.name, self.log_text()))
     }
 }
 
@@ -86,18 +117,18 @@ pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// Waits until `url` answers 200.
+/// Waits until `url` answers 200; a process that never gets there fails
+/// the test with its log.
 pub async fn wait_ready(http: &reqwest::Client, url: &str, process: &Process) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if let Ok(r) = http.get(url).send().await {
-            if r.status() == 200 {
-                return;
-            }
+    let look = || async {
+        match http.get(url).send().await {
+            Ok(response) if response.status() == 200 => Ok(()),
+            Ok(response) => Err(format!("HTTP {}", response.status())),
+            Err(e) => Err(e.to_string()),
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{url} never became ready; log of {}: {}", process.name, process.log_text());
+    };
+    let log = || format!("log of {}: {}", process.name, process.log_text());
+    insider_bulk_testing::eventually_ok(Duration::from_secs(60), &format!("{url} to be ready"), look, log).await
 }
 
 /// POST generate, poll the index until the month's `generated_at` moves,
@@ -124,30 +155,31 @@ pub async fn generate_and_download(
     };
     let before: serde_json::Value = http.get(&index_url).send().await.unwrap().json().await.unwrap();
     let old_generated = entry(&before)["generated_at"].clone();
-    let started = Instant::now();
     let url = format!("{base}/api/insiders/bulk/form-{form}/generate/{year}/{month}?api_Token={key}");
     let response = http.post(&url).send().await.unwrap();
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     let job: serde_json::Value = response.json().await.unwrap();
     assert_eq!(job["status"], "queued");
     // Polled as the docs advise, with the last ETag: a 304 is free.
-    let mut etag = String::new();
-    let fresh = loop {
-        assert!(started.elapsed() < Duration::from_secs(120), "the month was not regenerated in 120 s: {job}");
-        let answer = http.get(&index_url).header("If-None-Match", &etag).send().await.unwrap();
+    let etag = std::cell::RefCell::new(String::new());
+    let regenerated = || async {
+        let last_etag = etag.borrow().clone();
+        let answer = http.get(&index_url).header("If-None-Match", last_etag).send().await.unwrap();
         if answer.status() == 304 {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            continue;
+            return Err("304".to_owned());
         }
         assert_eq!(answer.status(), 200);
-        etag = answer.headers()["etag"].to_str().unwrap().to_owned();
+        *etag.borrow_mut() = answer.headers()["etag"].to_str().unwrap().to_owned();
         let index: serde_json::Value = answer.json().await.unwrap();
         let e = entry(&index);
         if e["status"] == "available" && e["generated_at"] != old_generated && e["job"]["id"] == job["job_id"] {
-            break e;
+            Ok(e)
+        } else {
+            Err(e.to_string())
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     };
+    let what = format!("the month to be regenerated by {job}");
+    let fresh = insider_bulk_testing::eventually_ok(Duration::from_secs(120), &what, regenerated, String::new).await;
     let fetch = |filename: String| async move {
         let call = format!("{base}/api/insiders/bulk/form-{form}/{year}/{filename}");
         let answer = http.get(&call).header("X-API-Key", key).send().await.unwrap();

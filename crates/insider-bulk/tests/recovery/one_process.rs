@@ -142,17 +142,23 @@ pub async fn one_process_sigterm_with_a_job_waiting_loses_nothing() {
     let job_b = generate(&one.http, &base, &key, 4, b).await;
     // B's message left the outbox for the in-process queue, which dies with the process.
     let live = one.db().await;
-    let deadline = Deadline::new("the relay to hand B to the in-process queue", Duration::from_secs(60));
-    while job(&live, &job_b).await.dispatched_at.is_none() || outbox_backlog(&live).await > 0 {
-        deadline.tick(|| service.log_text()).await;
-    }
+    let handed_over = || async {
+        let (row, backlog) = (job(&live, &job_b).await, outbox_backlog(&live).await);
+        if row.dispatched_at.is_some() && backlog == 0 {
+            Ok(())
+        } else {
+            Err(format!("outbox {backlog}; {row:?}"))
+        }
+    };
+    let what = "the relay to hand B to the in-process queue";
+    eventually_ok(Duration::from_secs(60), what, handed_over, || service.log_text()).await;
     let (_, view_b) = job_view(&one.http, &base, &key, &job_b).await;
     assert_eq!(view_b["state"], "queued", "B waits behind A: {view_b}");
     let (_, view_a) = job_view(&one.http, &base, &key, &job_a).await;
     assert_eq!(view_a["state"], "running", "A still runs when the stop comes: {view_a}");
 
     signal(&service, "TERM");
-    let status = wait_exit(&mut service, Duration::from_secs(90));
+    let status = service.wait_exit(Duration::from_secs(90));
     assert!(status.success(), "SIGTERM: a clean stop, got {status:?}: {}", service.log_text());
     let db = one.db().await;
     for id in [&job_a, &job_b] {

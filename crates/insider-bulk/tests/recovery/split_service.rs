@@ -27,10 +27,14 @@ async fn a_killed_packer_s_job_is_recovered_by_the_gateway_sweeper() {
     assert!(visible.is_empty(), "no partial bundle is visible in the store: {visible:?}");
 
     // The lease runs out; the gateway's sweeper queues the job again.
-    let deadline = Deadline::new("the sweeper to recover the expired lease", Duration::from_secs(60));
-    while metric(&split.http, &base, &recovered_series("lease_expired")).await < 1.0 {
-        deadline.tick(|| format!("{:?}; {}", after_kill, gateway.log_text())).await;
-    }
+    let recovered = || async {
+        match metric(&split.http, &base, &recovered_series("lease_expired")).await {
+            n if n >= 1.0 => Ok(()),
+            n => Err(format!("{n} recovered")),
+        }
+    };
+    let what = "the sweeper to recover the expired lease";
+    eventually_ok(Duration::from_secs(60), what, recovered, || format!("{after_kill:?}; {}", gateway.log_text())).await;
     let requeued = job(&split.db, &id).await;
     assert_eq!(requeued.state, JobState::Queued, "recovered: queued again, no lease: {requeued:?}");
     assert_eq!(requeued.lease_owner, None);
@@ -56,7 +60,7 @@ async fn a_killed_packer_s_job_is_recovered_by_the_gateway_sweeper() {
     split.wait_state(&again, JobState::Succeeded, Duration::from_secs(120), &[&gateway, &second]).await;
     let mut second = second;
     signal(&second, "TERM");
-    let status = wait_exit(&mut second, Duration::from_secs(60));
+    let status = second.wait_exit(Duration::from_secs(60));
     assert!(status.success(), "SIGTERM: the packer stops cleanly with exit 0, got {status:?}");
     drop(second);
     drop(gateway);
@@ -179,7 +183,7 @@ fn kill_at_random(split: &Split, name: &str, args: &[&str], runs: usize, max_mil
 
 fn run_to_completion(split: &Split, name: &str, args: &[&str]) {
     let mut process = Process::start(name, binary("insider-bulk-packer"), args, &split.env(), split.dir.path());
-    let status = wait_exit(&mut process, Duration::from_secs(120));
+    let status = process.wait_exit(Duration::from_secs(120));
     assert!(status.success(), "{name}: {status:?}: {}", process.log_text());
 }
 
@@ -193,24 +197,16 @@ fn assert_no_month_with_two_open_jobs(split: &Split) {
 }
 
 async fn wait_all_succeeded(split: &Split, total: i64, timeout: Duration, logs: &[&Process]) {
-    let deadline = Deadline::new(format!("all {total} jobs to succeed"), timeout);
-    loop {
+    let all_succeeded = || async {
         assert_no_month_with_two_open_jobs(split);
         assert_eq!(split.count("SELECT count(*) FROM jobs WHERE state = 'failed'"), 0, "{}", describe(logs));
         if split.count("SELECT count(*) FROM jobs WHERE state = 'succeeded'") == total {
-            assert_eq!(split.count("SELECT count(*) FROM jobs"), total);
-            return;
+            return Ok(());
         }
-        deadline
-            .tick(|| {
-                format!(
-                    "{}; {}",
-                    psql(&split.pg_url, "SELECT period_month, state, attempts FROM jobs ORDER BY period_month"),
-                    describe(logs)
-                )
-            })
-            .await;
-    }
+        Err(psql(&split.pg_url, "SELECT period_month, state, attempts FROM jobs ORDER BY period_month"))
+    };
+    eventually_ok(timeout, &format!("all {total} jobs to succeed"), all_succeeded, || describe(logs)).await;
+    assert_eq!(split.count("SELECT count(*) FROM jobs"), total);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -309,10 +305,13 @@ async fn a_backfill_waiting_behind_one_packer_is_not_taken_for_lost_messages() {
     run_to_completion(&split, "enqueue", &["enqueue", "--form", "4", "--from", "2023-01", "--to", "2023-10"]);
     let (gateway, base) = split.gateway("gateway").await;
     let packer = split.packer("packer");
-    let deadline = Deadline::new("every job to finish", Duration::from_secs(300));
-    while split.count("SELECT count(*) FROM jobs WHERE state IN ('succeeded', 'failed')") < 10 {
-        deadline.tick(|| psql(&split.pg_url, "SELECT period_month, state, attempts FROM jobs ORDER BY 1")).await;
-    }
+    let finished = || async {
+        match split.count("SELECT count(*) FROM jobs WHERE state IN ('succeeded', 'failed')") {
+            10 => Ok(()),
+            _ => Err(psql(&split.pg_url, "SELECT period_month, state, attempts FROM jobs ORDER BY 1")),
+        }
+    };
+    eventually_ok(Duration::from_secs(300), "every job to finish", finished, String::new).await;
     let jobs = psql(&split.pg_url, "SELECT period_month, state, attempts, error FROM jobs ORDER BY period_month");
     let lost = metric(&split.http, &base, &recovered_series("message_lost")).await;
     println!("message_lost recoveries: {lost}\n{jobs}");
@@ -343,14 +342,15 @@ async fn generate_and_wait_in_queue(
     for m in months {
         ids.push(generate(&split.http, base, key, 4, *m).await);
     }
-    let deadline = Deadline::new("the relay to publish every job", Duration::from_secs(60));
-    loop {
+    let published = || async {
         let (backlog, depth) = (outbox_backlog(&split.db).await, queue_depth(&split.queue).await);
         if backlog == 0 && depth == Some(months.len() as u32) {
-            break;
+            Ok(())
+        } else {
+            Err(format!("outbox {backlog}, queue {depth:?}"))
         }
-        deadline.tick(|| format!("outbox {backlog}, queue {depth:?}; {}", gateway.log_text())).await;
-    }
+    };
+    eventually_ok(Duration::from_secs(60), "the relay to publish every job", published, || gateway.log_text()).await;
     for id in &ids {
         let row = job(&split.db, id).await;
         assert_eq!(row.state, JobState::Queued);
@@ -377,10 +377,14 @@ async fn one_message_delivered_twice_packs_the_month_once() {
         .await
         .unwrap();
     rabbit.publish(GenerateJob::from_row(&running).encode()).await.unwrap();
-    let deadline = Deadline::new("the other packer to settle the duplicate", Duration::from_secs(60));
-    while !packers.iter().any(|p| p.log_text().contains("HeldElsewhere")) {
-        deadline.tick(|| describe(&logs)).await;
-    }
+    let settled = || async {
+        match packers.iter().any(|p| p.log_text().contains("HeldElsewhere")) {
+            true => Ok(()),
+            false => Err("no packer logged HeldElsewhere".to_owned()),
+        }
+    };
+    let what = "the other packer to settle the duplicate";
+    eventually_ok(Duration::from_secs(60), what, settled, || describe(&logs)).await;
     let still = job(&split.db, &id).await;
     assert_eq!(still.state, JobState::Running, "the duplicate arrived while the job ran: {still:?}");
 

@@ -5,59 +5,25 @@
 
 pub use std::path::{Path, PathBuf};
 pub use std::process::{Command, Stdio};
-pub use std::time::{Duration, Instant};
+pub use std::time::Duration;
 
-pub use super::common::{binary, free_port, wait_ready, Process};
+pub use super::common::{binary, fill, free_port, wait_ready, Process};
 pub use insider_bulk_core::bundle_store::{BundleStore, StoreUrl};
 pub use insider_bulk_core::db::accounts::{self, LedgerEntry};
-pub use insider_bulk_core::db::filings::{store_filings, FilingToStore};
 pub use insider_bulk_core::db::jobs::{self, JobRow};
 pub use insider_bulk_core::db::{bundles, outbox, Database, DatabaseUrl};
 pub use insider_bulk_core::domain::{FormType, JobState, LedgerKind, Month, Tier};
 pub use insider_bulk_core::job_message::GenerateJob;
 pub use insider_bulk_core::queue::{JobQueue, RabbitConfig, RabbitQueue};
 pub use insider_bulk_gateway::admin;
-pub use insider_bulk_ingest::synth::synth_month;
-pub use insider_bulk_testing::{amqp_url, delete_queues, files_under, unique_queue_name, TestDatabase};
+pub use insider_bulk_testing::{
+    amqp_url, delete_queues, eventually_ok, files_under, month, unique_queue_name, TestDatabase,
+};
 
 /// Filings in a month that takes several seconds to pack.
 pub const BIG: usize = 6000;
 pub const LEASE_SECONDS: &str = "5";
 pub const REDISPATCH_SECONDS: &str = "6";
-
-pub fn month(s: &str) -> Month {
-    s.parse().unwrap()
-}
-
-/// Gives up with `what` (and whatever `detail` says) once `timeout` passed.
-pub struct Deadline {
-    pub until: Instant,
-    pub what: String,
-}
-
-impl Deadline {
-    pub fn new(what: impl Into<String>, timeout: Duration) -> Self {
-        Deadline { until: Instant::now() + timeout, what: what.into() }
-    }
-
-    /// Panics when the deadline passed, else waits a little before the next look.
-    pub async fn tick(&self, detail: impl FnOnce() -> String) {
-        if Instant::now() > self.until {
-            panic!("timed out waiting for {}: {}", self.what, detail());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Loads `count` synthetic filings of `form` for `m`.
-pub async fn fill(db: &Database, form: FormType, m: Month, count: usize, seed: u64) {
-    let batch: Vec<FilingToStore> =
-        synth_month(form, m, count, seed).map(|filing| FilingToStore { filing, loaded_from: "synth".into() }).collect();
-    for chunk in batch.chunks(1000) {
-        let chunk = chunk.to_vec();
-        db.run(move |c| store_filings(c, &chunk).map(drop)).await.unwrap();
-    }
-}
 
 pub async fn job(db: &Database, id: &str) -> JobRow {
     let id = id.to_owned();
@@ -141,20 +107,24 @@ pub async fn wait_job_state(
     timeout: Duration,
     process: &Process,
 ) -> serde_json::Value {
-    let deadline = Deadline::new(format!("job {id} to be {state}"), timeout);
-    let mut last = serde_json::Value::Null;
-    loop {
-        if let Ok(response) = http.get(format!("{base}/api/insiders/bulk/jobs/{id}?api_Token={key}")).send().await {
-            if response.status() == 200 {
-                last = response.json().await.unwrap();
-                if last["state"] == state {
-                    return last;
-                }
-                assert_ne!(last["state"], "failed", "the job failed: {last}; log: {}", process.log_text());
-            }
+    let look = || async {
+        let response = http
+            .get(format!("{base}/api/insiders/bulk/jobs/{id}?api_Token={key}"))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if response.status() != 200 {
+            return Err(format!("HTTP {}", response.status()));
         }
-        deadline.tick(|| format!("last seen {last}; log of {}: {}", process.name, process.log_text())).await;
-    }
+        let view: serde_json::Value = response.json().await.unwrap();
+        if view["state"] == state {
+            return Ok(view);
+        }
+        assert_ne!(view["state"], "failed", "the job failed: {view}; log: {}", process.log_text());
+        Err(view.to_string())
+    };
+    let log = || format!("log of {}: {}", process.name, process.log_text());
+    eventually_ok(timeout, &format!("job {id} to be {state}"), look, log).await
 }
 
 /// Messages waiting in a queue, by a passive declare that never creates
@@ -190,18 +160,6 @@ impl Rng {
 pub fn signal(process: &Process, signal: &str) {
     let status = Command::new("kill").arg(format!("-{signal}")).arg(process.child.id().to_string()).status().unwrap();
     assert!(status.success(), "kill -{signal} {}", process.name);
-}
-
-/// Waits for the process to exit; its status.
-pub fn wait_exit(process: &mut Process, timeout: Duration) -> std::process::ExitStatus {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(status) = process.child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(Instant::now() < deadline, "{} did not exit; log: {}", process.name, process.log_text());
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -277,22 +235,27 @@ impl Split {
 
     /// Until the gateway's sample of the queue shows `n` consumers.
     pub async fn wait_consumers(&self, base: &str, n: u64, gateway: &Process) {
-        let deadline = Deadline::new(format!("{n} packer(s) consuming"), Duration::from_secs(60));
-        while metric(&self.http, base, "insider_bulk_queue_consumers").await != n as f64 {
-            deadline.tick(|| gateway.log_text()).await;
-        }
+        let look = || async {
+            let consumers = metric(&self.http, base, "insider_bulk_queue_consumers").await;
+            if consumers == n as f64 {
+                Ok(())
+            } else {
+                Err(format!("{consumers} consuming"))
+            }
+        };
+        eventually_ok(Duration::from_secs(60), &format!("{n} packer(s) consuming"), look, || gateway.log_text()).await
     }
 
     pub async fn wait_state(&self, id: &str, state: JobState, timeout: Duration, logs: &[&Process]) -> JobRow {
-        let deadline = Deadline::new(format!("job {id} to be {state}"), timeout);
-        loop {
+        let look = || async {
             let row = job(&self.db, id).await;
             if row.state == state {
-                return row;
+                return Ok(row);
             }
             assert_ne!(row.state, JobState::Failed, "the job failed: {row:?}");
-            deadline.tick(|| format!("{row:?}; {}", describe(logs))).await;
-        }
+            Err(format!("{row:?}"))
+        };
+        eventually_ok(timeout, &format!("job {id} to be {state}"), look, || describe(logs)).await
     }
 
     pub fn count(&self, query: &str) -> i64 {

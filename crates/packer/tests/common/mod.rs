@@ -6,34 +6,42 @@
 use std::sync::Arc;
 
 use insider_bulk_core::bundle_store::{BundleStore, StoreUrl};
-use insider_bulk_core::db::filings::{store_filings, FilingToStore};
 use insider_bulk_core::db::{jobs, now_utc, Database, DbConnection};
 use insider_bulk_core::dispatch::Dispatcher;
 use insider_bulk_core::domain::{FormType, Month};
 use insider_bulk_core::queue::{AnyQueue, MemoryQueue};
-use insider_bulk_ingest::synth::synth_month;
+use insider_bulk_ingest::synth::store_synthetic;
 use insider_bulk_packer::job::GenerateJob;
 use insider_bulk_packer::job::Packer;
 use insider_bulk_packer::metrics::Metrics;
-use insider_bulk_testing::{Backend, TestDatabase};
+use insider_bulk_testing::{eventually_ok, Backend, TestDatabase};
 
-pub fn month(s: &str) -> Month {
-    s.parse().unwrap()
-}
-
+/// Loads `count` synthetic filings of `form` for `month`.
 pub fn fill(conn: &mut DbConnection, form: FormType, month: Month, count: usize, seed: u64) {
-    let batch: Vec<FilingToStore> = synth_month(form, month, count, seed)
-        .map(|filing| FilingToStore { filing, loaded_from: "synth".into() })
-        .collect();
-    for chunk in batch.chunks(500) {
-        store_filings(conn, chunk).unwrap();
-    }
+    store_synthetic(conn, form, month, count, seed, "synth").expect("store the synthetic filings");
 }
 
 pub struct Fixture {
     pub test_db: TestDatabase,
     pub packer: Packer,
     pub store_dir: tempfile::TempDir,
+}
+
+/// Waits until job `id`'s row is `done`, and returns it.
+pub async fn job_row_when(
+    conn: &mut DbConnection,
+    id: &str,
+    what: &str,
+    done: impl Fn(&jobs::JobRow) -> bool,
+) -> jobs::JobRow {
+    let look = || {
+        let seen = match jobs::get(conn, id).expect("read the job row") {
+            Some(row) if done(&row) => Ok(row),
+            other => Err(format!("{other:?}")),
+        };
+        std::future::ready(seen)
+    };
+    eventually_ok(std::time::Duration::from_secs(30), what, look, String::new).await
 }
 
 pub async fn packer(backend: Backend) -> Fixture {
