@@ -5,7 +5,7 @@
 use prost::Message;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
-use crate::domain::{FormType, JobReason, Month};
+use crate::domain::{AccountId, FormType, JobId, JobReason, Month};
 use crate::proto::jobs::v1 as proto;
 
 /// A message that can never be processed (bad bytes or out-of-range fields).
@@ -16,12 +16,12 @@ pub struct InvalidJobMessage(pub String);
 /// A decoded, validated job message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GenerateJob {
-    pub id: String,
+    pub id: JobId,
     pub form: FormType,
     pub month: Month,
     pub reason: JobReason,
     pub requested_at: PrimitiveDateTime,
-    pub account_id: Option<String>,
+    pub account_id: Option<AccountId>,
     pub trace_id: Option<String>,
 }
 
@@ -29,7 +29,7 @@ impl GenerateJob {
     /// A job no account asked for (nightly run, first-start sample), with a new id.
     pub fn system(form: FormType, month: Month, reason: JobReason) -> Self {
         GenerateJob {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: JobId::random(),
             form,
             month,
             reason,
@@ -64,7 +64,7 @@ impl GenerateJob {
     pub fn decode(payload: &[u8]) -> Result<Self, InvalidJobMessage> {
         let bad = InvalidJobMessage;
         let msg = proto::GenerateBundle::decode(payload).map_err(|e| bad(e.to_string()))?;
-        let id = uuid::Uuid::parse_str(&msg.job_id).map_err(|e| bad(format!("job_id {:?}: {e}", msg.job_id)))?;
+        let id = JobId::parse_uuid(&msg.job_id).map_err(|e| bad(format!("job_id {:?}: {}", msg.job_id, e.rule)))?;
         let form = match proto::FormType::try_from(msg.form_type) {
             Ok(proto::FormType::FormType3) => FormType::Form3,
             Ok(proto::FormType::FormType4) => FormType::Form4,
@@ -81,13 +81,15 @@ impl GenerateJob {
         let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(msg.requested_at_unix_ms) * 1_000_000)
             .map_err(|e| bad(format!("requested_at: {e}")))?;
         let non_empty = |s: String| (!s.is_empty()).then_some(s);
+        // proto3 spells "no account" as the empty string, which no account id is.
+        let account_id = msg.account_id.parse::<AccountId>().ok();
         Ok(GenerateJob {
-            id: id.to_string(),
+            id,
             form,
             month,
             reason,
             requested_at: PrimitiveDateTime::new(at.date(), at.time()),
-            account_id: non_empty(msg.account_id),
+            account_id,
             trace_id: non_empty(msg.trace_id),
         })
     }
@@ -96,7 +98,7 @@ impl GenerateJob {
         let at = self.requested_at.assume_utc();
         proto::GenerateBundle {
             contract_version: proto::CONTRACT_VERSION,
-            job_id: self.id.clone(),
+            job_id: self.id.to_string(),
             form_type: match self.form {
                 FormType::Form3 => proto::FormType::FormType3,
                 FormType::Form4 => proto::FormType::FormType4,
@@ -112,9 +114,36 @@ impl GenerateJob {
             }
             .into(),
             requested_at_unix_ms: (at.unix_timestamp_nanos() / 1_000_000) as i64,
-            account_id: self.account_id.clone().unwrap_or_default(),
+            account_id: self.account_id.clone().map(String::from).unwrap_or_default(),
             trace_id: self.trace_id.clone().unwrap_or_default(),
         }
         .encode_to_vec()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_keep_their_text_on_the_wire() {
+        let month = Month::new(2025, 9).unwrap();
+        let job = GenerateJob {
+            account_id: Some("acct_1".parse().unwrap()),
+            ..GenerateJob::system(FormType::Form4, month, JobReason::OnDemand)
+        };
+        let wire = proto::GenerateBundle::decode(job.encode().as_slice()).unwrap();
+        assert_eq!((wire.job_id.as_str(), wire.account_id.as_str()), (job.id.as_str(), "acct_1"));
+        assert_eq!(GenerateJob::decode(&job.encode()).unwrap(), job);
+
+        let upper = proto::GenerateBundle {
+            job_id: "8F1A2B30-C4D5-46E7-9F01-23456789ABCD".into(),
+            account_id: String::new(),
+            ..wire
+        };
+        let decoded = GenerateJob::decode(&upper.encode_to_vec()).unwrap();
+        assert_eq!((decoded.id.as_str(), decoded.account_id), ("8f1a2b30-c4d5-46e7-9f01-23456789abcd", None));
+        let bad = proto::GenerateBundle { job_id: "not-a-uuid".into(), ..upper };
+        assert!(GenerateJob::decode(&bad.encode_to_vec()).unwrap_err().0.starts_with("job_id \"not-a-uuid\": "));
     }
 }

@@ -156,7 +156,7 @@ fn latest_jobs_and_the_mark_are_kept(backend: Backend, dir: &str) {
         jobs::latest_per_month(conn, FormType::Form4)
             .unwrap()
             .into_iter()
-            .map(|j| (j.period_month.to_string(), j.id))
+            .map(|j| (j.period_month.to_string(), String::from(j.id)))
             .collect()
     };
     let pair = |m: &str, id: &str| (m.to_owned(), id.to_owned());
@@ -165,7 +165,8 @@ fn latest_jobs_and_the_mark_are_kept(backend: Backend, dir: &str) {
 
     let may: Month = "2024-05".parse().unwrap();
     let now = time::PrimitiveDateTime::new(date!(2024 - 07 - 01), time::Time::MIDNIGHT);
-    jobs::insert(&mut conn, &JobRow::queued("newest".into(), FormType::Form4, may, JobReason::OnDemand, now)).unwrap();
+    jobs::insert(&mut conn, &JobRow::queued("newest".parse().unwrap(), FormType::Form4, may, JobReason::OnDemand, now))
+        .unwrap();
     assert_eq!(latest(&mut conn), [pair("2024-05", "newest"), pair("2024-06", "june")]);
     let mut fetched = day(date!(2020 - 03 - 18));
     fetched.failed_downloads = 0;

@@ -10,15 +10,15 @@ use insider_bulk_core::db::jobs::recovery::{self, StuckRules};
 use insider_bulk_core::db::jobs::{self, JobRow};
 use insider_bulk_core::db::schema::{jobs as jobs_table, outbox as outbox_table};
 use insider_bulk_core::db::{now_utc, outbox, DbConnection};
-use insider_bulk_core::domain::{FormType, JobReason, JobState, Month, RecoveryReason};
+use insider_bulk_core::domain::{FormType, JobId, JobReason, JobState, Month, RecoveryReason};
 use insider_bulk_testing::{Backend, TestDatabase};
 
 fn lease(owner: &str, seconds: u64) -> Lease {
     Lease { owner: owner.into(), duration: Duration::from_secs(seconds) }
 }
 
-fn new_job(conn: &mut DbConnection, month: &str) -> String {
-    let id = uuid::Uuid::new_v4().to_string();
+fn new_job(conn: &mut DbConnection, month: &str) -> JobId {
+    let id = JobId::random();
     let month: Month = month.parse().unwrap();
     jobs::enqueue(conn, &JobRow::queued(id.clone(), FormType::Form4, month, JobReason::Nightly, now_utc())).unwrap();
     id
@@ -26,7 +26,7 @@ fn new_job(conn: &mut DbConnection, month: &str) -> String {
 
 /// What the relay does once the broker confirmed: the outbox row goes and
 /// the job is stamped as dispatched `ago`.
-fn dispatched(conn: &mut DbConnection, id: &str, ago: Duration) {
+fn dispatched(conn: &mut DbConnection, id: &JobId, ago: Duration) {
     let row: i64 =
         outbox_table::table.filter(outbox_table::job_id.eq(id)).select(outbox_table::id).first(conn).unwrap();
     outbox::confirmed(conn, row, id, now_utc()).unwrap();
@@ -36,7 +36,7 @@ fn dispatched(conn: &mut DbConnection, id: &str, ago: Duration) {
         .unwrap();
 }
 
-fn waiting_messages(conn: &mut DbConnection, id: &str) -> i64 {
+fn waiting_messages(conn: &mut DbConnection, id: &JobId) -> i64 {
     outbox_table::table.filter(outbox_table::job_id.eq(id)).count().get_result(conn).unwrap()
 }
 
@@ -58,7 +58,7 @@ fn leases_admit_one_holder(backend: Backend) {
     assert_eq!(jobs::get(&mut conn, &id).unwrap().unwrap().rows_done, 5);
     assert!(lease::succeed(&mut conn, &id, "a", "sha").unwrap());
     assert_eq!(lease::claim(&mut conn, &id, &b).unwrap(), Claim::Finished, "a duplicate message finds it done");
-    assert_eq!(lease::claim(&mut conn, "no-such-job", &b).unwrap(), Claim::Missing);
+    assert_eq!(lease::claim(&mut conn, &"no-such-job".parse().unwrap(), &b).unwrap(), Claim::Missing);
 
     // An expired lease can be claimed by the next delivery.
     let other = new_job(&mut conn, "2024-02");
@@ -233,7 +233,7 @@ fn concurrent_sweeps_on_postgres_recover_each_job_once() {
             })
         })
         .collect();
-    let mut recovered: Vec<String> = sweeps.into_iter().flat_map(|s| s.join().unwrap()).collect();
+    let mut recovered: Vec<JobId> = sweeps.into_iter().flat_map(|s| s.join().unwrap()).collect();
     recovered.sort();
     ids.sort();
     assert_eq!(recovered, ids, "every job recovered exactly once");

@@ -10,7 +10,7 @@ use insider_bulk_core::db::schema::{
     bundles as bundles_table, jobs as jobs_table, ledger as ledger_table, superseded_objects,
 };
 use insider_bulk_core::db::{accounts, now_utc, DbError};
-use insider_bulk_core::domain::{BundleStatus, FormType, JobReason, LedgerKind, Month, StorageTier, Tier};
+use insider_bulk_core::domain::{BundleStatus, FormType, JobId, JobReason, LedgerKind, Month, StorageTier, Tier};
 use insider_bulk_testing::{Backend, TestDatabase};
 
 /// A row that did not deserialize; its message names the field, and its
@@ -32,7 +32,7 @@ fn rows_are_typed(backend: Backend) {
     let mut conn = db.connect();
     let month: Month = "2024-02".parse().unwrap();
 
-    let job = JobRow::queued(uuid::Uuid::new_v4().to_string(), FormType::Form5, month, JobReason::Warm, now_utc());
+    let job = JobRow::queued(JobId::random(), FormType::Form5, month, JobReason::Warm, now_utc());
     jobs::enqueue(&mut conn, &job).unwrap();
     assert_eq!(jobs::get(&mut conn, &job.id).unwrap().as_ref(), Some(&job));
     assert_eq!(jobs::open_for_month(&mut conn, FormType::Form5, month).unwrap().map(|j| j.id), Some(job.id.clone()));

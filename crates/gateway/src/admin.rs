@@ -6,7 +6,7 @@ use std::io::Write;
 use clap::Subcommand;
 use insider_bulk_core::db::accounts::{self, AccountRow, ApiKeyRow};
 use insider_bulk_core::db::{now_utc, Database, DbError};
-use insider_bulk_core::domain::Tier;
+use insider_bulk_core::domain::{AccountId, JobId, Tier};
 
 use crate::auth::api_key::{self, IssuedKey};
 
@@ -26,7 +26,7 @@ pub enum AdminCommand {
     /// Issue a new API key for an account (shown once).
     IssueKey {
         #[arg(long)]
-        account: String,
+        account: AccountId,
         #[arg(long)]
         label: Option<String>,
     },
@@ -35,12 +35,12 @@ pub enum AdminCommand {
     /// List an account's keys (ids only; secrets are never stored).
     Keys {
         #[arg(long)]
-        account: String,
+        account: AccountId,
     },
     /// Add tokens to an account.
     TopUp {
         #[arg(long)]
-        account: String,
+        account: AccountId,
         #[arg(long)]
         tokens: i64,
         #[arg(long)]
@@ -49,7 +49,7 @@ pub enum AdminCommand {
     /// Show an account's ledger and check that it sums to the balance.
     Ledger {
         #[arg(long)]
-        account: String,
+        account: AccountId,
     },
 }
 
@@ -58,7 +58,7 @@ pub enum AdminError {
     #[error(transparent)]
     Database(#[from] DbError),
     #[error("no account {0}")]
-    NoAccount(String),
+    NoAccount(AccountId),
     #[error("no active key {0}")]
     NoKey(String),
     #[error("tokens must be positive, not {0}")]
@@ -83,17 +83,17 @@ pub async fn create_account(
     Ok((account, key))
 }
 
-pub async fn issue_key(db: &Database, account_id: &str, label: Option<&str>) -> Result<IssuedKey, AdminError> {
+pub async fn issue_key(db: &Database, account_id: &AccountId, label: Option<&str>) -> Result<IssuedKey, AdminError> {
     let key = api_key::issue();
     let row = ApiKeyRow {
         id: key.id.clone(),
-        account_id: account_id.to_owned(),
+        account_id: account_id.clone(),
         secret_sha256: key.secret_sha256.clone(),
         label: label.map(str::to_owned),
         created_at: now_utc(),
         revoked_at: None,
     };
-    let account = account_id.to_owned();
+    let account = account_id.clone();
     let found = db
         .run(move |conn| {
             if accounts::get(conn, &row.account_id)?.is_none() {
@@ -161,7 +161,7 @@ pub async fn run(db: &Database, command: AdminCommand, out: &mut impl Write) -> 
                     e.entry_kind.as_str(),
                     e.amount,
                     e.balance_after,
-                    e.job_id.as_deref().unwrap_or("-"),
+                    e.job_id.as_ref().map_or("-", JobId::as_str),
                     e.note.as_deref().unwrap_or("")
                 )?;
             }

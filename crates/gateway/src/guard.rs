@@ -130,7 +130,7 @@ pub async fn admit(state: &AppState, head: &RequestHead) -> Result<Admission, Re
     let refused = |error| Refusal { error, counted: None };
     let caller = authenticate(state, head).await.map_err(refused)?;
     let (requests, _) = state.config.limits.for_tier(caller.tier);
-    let decision = state.limiter.check(&caller.account_id, requests).await.map_err(|e| refused(e.into()))?;
+    let decision = state.limiter.check(caller.account_id.as_str(), requests).await.map_err(|e| refused(e.into()))?;
     let limits = CheckedLimits { requests: Some(decision), generate: None };
     if !decision.allowed {
         let error = refusal(state, requests, caller.tier, decision);
@@ -186,7 +186,7 @@ pub async fn generate_budget(
         return Ok(req.error_response(ApiError::Internal("generate outside the guard".into())));
     };
     let (_, generate) = state.config.limits.for_tier(tier);
-    let decision = match state.limiter.check(&account, generate).await {
+    let decision = match state.limiter.check(account.as_str(), generate).await {
         Ok(d) => d,
         Err(e) => return Ok(req.error_response(ApiError::from(e))),
     };

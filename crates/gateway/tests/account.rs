@@ -6,7 +6,7 @@ mod common;
 
 use common::{error_of, TestGateway};
 use insider_bulk_core::db::{accounts, jobs};
-use insider_bulk_core::domain::{Month, Tier};
+use insider_bulk_core::domain::{JobId, Month, Tier};
 use insider_bulk_testing::Backend;
 
 async fn get_account(gw: &TestGateway, key: &str) -> serde_json::Value {
@@ -24,11 +24,11 @@ async fn shows_balance_limits_and_ledger_of_the_caller_only(backend: Backend) {
     let url = gw.url(&format!("/api/insiders/bulk/form-4/generate/{}/{}", m.year(), m.month()), &key);
     let job: serde_json::Value = gw.http.post(url).send().await.unwrap().json().await.unwrap();
     let job_id = job["job_id"].as_str().unwrap().to_owned();
-    let failed = job_id.clone();
+    let failed: JobId = job_id.parse().unwrap();
     gw.db.run(move |c| jobs::lease::fail(c, &failed, None, "broken")).await.unwrap();
 
     let view = get_account(&gw, &key).await;
-    assert_eq!(view["account_id"], account);
+    assert_eq!(view["account_id"], account.as_str());
     assert_eq!((view["tier"].as_str(), view["balance"].as_i64()), (Some("pro"), Some(100)), "{view}");
     assert_eq!(view["generate_cost"], 25);
     let kinds: Vec<(&str, i64, Option<&str>)> = view["ledger"]

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{error_of, TestGateway};
-use insider_bulk_core::domain::{Month, Tier};
+use insider_bulk_core::domain::{JobId, Month, Tier};
 use insider_bulk_testing::Backend;
 
 fn last_month() -> Month {
@@ -283,7 +283,7 @@ async fn a_job_that_found_its_month_unchanged_is_done_all_the_way() {
     let url = gw.url(&format!("/api/insiders/bulk/form-4/generate/{}/{}", m.year(), m.month()), &key);
     let body: serde_json::Value = gw.http.post(url).send().await.unwrap().json().await.unwrap();
     let id = body["job_id"].as_str().unwrap().to_owned();
-    let job = id.clone();
+    let job: JobId = id.parse().unwrap();
     // A packer claims it and, the month being unchanged, packs no rows.
     gw.db
         .run(move |c| {

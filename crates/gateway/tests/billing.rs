@@ -7,7 +7,7 @@ mod common;
 use common::{error_of, TestGateway};
 use diesel::connection::SimpleConnection;
 use insider_bulk_core::db::{accounts, jobs, outbox};
-use insider_bulk_core::domain::{LedgerKind, Month, Tier};
+use insider_bulk_core::domain::{JobId, LedgerKind, Month, Tier};
 use insider_bulk_testing::Backend;
 
 async fn hundred_calls_pay_for_three(backend: Backend) {
@@ -92,7 +92,7 @@ async fn a_job_that_fails_for_good_is_refunded_once() {
     let m = Month::current().previous().unwrap();
     let url = gw.url(&format!("/api/insiders/bulk/form-4/generate/{}/{}", m.year(), m.month()), &key);
     let body: serde_json::Value = gw.http.post(url).send().await.unwrap().json().await.unwrap();
-    let job = body["job_id"].as_str().unwrap().to_owned();
+    let job: JobId = body["job_id"].as_str().unwrap().parse().unwrap();
     assert_eq!(gw.balance(&account).await, 25);
     let (first, second) = gw
         .db
@@ -181,7 +181,7 @@ async fn two_meters_on_one_account_never_overdraw_it() {
     use insider_bulk_gateway::service::meter::Meter;
     let gw = TestGateway::start(Backend::Postgres).await;
     let (account, _) = gw.account(Tier::Pro, 50).await;
-    let id: std::sync::Arc<str> = account.as_str().into();
+    let id = std::sync::Arc::new(account.clone());
     let (a, b) = (Meter::default(), Meter::default());
     for meter in [&a, &b] {
         for _ in 0..2 {

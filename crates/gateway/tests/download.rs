@@ -9,7 +9,7 @@ use insider_bulk_core::bundle_store::{jsonl_object_key, object_key};
 use insider_bulk_core::db::bundles::{self, BundleRow};
 use insider_bulk_core::db::now_utc;
 use insider_bulk_core::domain::Tier;
-use insider_bulk_core::domain::{BundleStatus, FormType, Month, StorageTier};
+use insider_bulk_core::domain::{BundleStatus, FormType, JobId, Month, StorageTier};
 use insider_bulk_gateway::service::signed_url::SignedObject;
 use insider_bulk_testing::{eventually_ok, Backend};
 use sha2::{Digest, Sha256};
@@ -200,7 +200,7 @@ async fn a_pending_month_is_queued_on_first_download_and_answers_202_past_the_wa
     assert_eq!(response.headers()["x-tokens-charged"], "0");
     let pending: serde_json::Value = response.json().await.unwrap();
     assert_eq!(pending["filename"], format!("form-4-{month}.jsonl.gz").as_str());
-    let job_id = pending["job_id"].as_str().unwrap().to_owned();
+    let job_id: JobId = pending["job_id"].as_str().unwrap().parse().unwrap();
     let job = gw.db.run(move |c| insider_bulk_core::db::jobs::get(c, &job_id)).await.unwrap().unwrap();
     assert_eq!((job.form_type, job.period_month, job.reason.as_str()), (FormType::Form4, month, "warm"));
     assert!(job.account_id.is_none(), "a system job: the download pays, not the build");

@@ -61,20 +61,20 @@ async fn jwt_attacks_are_401_and_good_tokens_pass() {
         encode(&Header::new(Algorithm::HS256), c, &EncodingKey::from_secret(secret)).unwrap()
     };
     let rs_key = EncodingKey::from_rsa_pem(private_pem.as_bytes()).unwrap();
-    assert_eq!(get(hs(&claims(&account, 600), SECRET.as_bytes())).await.unwrap().status(), 200);
-    let rs_token = encode(&Header::new(Algorithm::RS256), &claims(&account, 600), &rs_key).unwrap();
+    assert_eq!(get(hs(&claims(account.as_str(), 600), SECRET.as_bytes())).await.unwrap().status(), 200);
+    let rs_token = encode(&Header::new(Algorithm::RS256), &claims(account.as_str(), 600), &rs_key).unwrap();
     assert_eq!(get(rs_token).await.unwrap().status(), 200);
 
     let unsigned = {
         let header = URL_SAFE_NO_PAD.encode(json!({"alg": "none", "typ": "JWT"}).to_string());
-        let payload = URL_SAFE_NO_PAD.encode(claims(&account, 600).to_string());
+        let payload = URL_SAFE_NO_PAD.encode(claims(account.as_str(), 600).to_string());
         format!("{header}.{payload}.")
     };
     let attacks = [
         ("alg none", unsigned),
-        ("wrong HS key", hs(&claims(&account, 600), b"not-the-secret-but-just-as-long-as-it-0123")),
-        ("expired", hs(&claims(&account, -60), SECRET.as_bytes())),
-        ("HS256 signed with the RS public key", hs(&claims(&account, 600), public_pem.as_bytes())),
+        ("wrong HS key", hs(&claims(account.as_str(), 600), b"not-the-secret-but-just-as-long-as-it-0123")),
+        ("expired", hs(&claims(account.as_str(), -60), SECRET.as_bytes())),
+        ("HS256 signed with the RS public key", hs(&claims(account.as_str(), 600), public_pem.as_bytes())),
         ("unknown account", hs(&claims("no-such-account", 600), SECRET.as_bytes())),
     ];
     for (name, token) in attacks {
@@ -84,10 +84,10 @@ async fn jwt_attacks_are_401_and_good_tokens_pass() {
 
     // Key and token naming different accounts are refused; the same account passes.
     let with_key = gw.url("/api/insiders/bulk/form-4/index.json", &key);
-    let mismatched = hs(&claims(&other_account, 600), SECRET.as_bytes());
+    let mismatched = hs(&claims(other_account.as_str(), 600), SECRET.as_bytes());
     let (status, _) = error_of(gw.http.get(&with_key).bearer_auth(mismatched).send().await.unwrap()).await;
     assert_eq!(status, 401);
-    let matching = hs(&claims(&account, 600), SECRET.as_bytes());
+    let matching = hs(&claims(account.as_str(), 600), SECRET.as_bytes());
     let both = gw.http.get(&with_key).bearer_auth(matching).send().await.unwrap();
     assert_eq!(both.status(), 200, "the seed's curl sends both");
 }

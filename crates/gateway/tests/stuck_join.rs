@@ -11,7 +11,7 @@ use common::TestGateway;
 use insider_bulk_core::db::jobs::lease::{self, Claim, Lease};
 use insider_bulk_core::db::schema::jobs as jobs_table;
 use insider_bulk_core::db::{jobs, now_utc, outbox};
-use insider_bulk_core::domain::{JobState, Month, Tier};
+use insider_bulk_core::domain::{JobId, JobState, Month, Tier};
 use insider_bulk_core::queue::{JobConsumer, JobQueue};
 use insider_bulk_testing::{eventually, Backend};
 
@@ -35,7 +35,7 @@ async fn a_call_for_a_month_whose_message_was_lost_recovers_the_job() {
     let month = Month::current().previous().unwrap();
 
     let first = generate(&gw, &key_a, month).await;
-    let id = first["job_id"].as_str().unwrap().to_owned();
+    let id: JobId = first["job_id"].as_str().unwrap().parse().unwrap();
     eventually(Duration::from_secs(10), "the relay to publish", || async {
         gw.db.run(outbox::backlog).await.unwrap().0 == 0
     })
@@ -79,7 +79,7 @@ async fn a_call_for_a_month_whose_packer_died_recovers_the_job() {
     let (a, key_a) = gw.account(Tier::Pro, 100).await;
     let month = Month::current().previous().unwrap();
     let first = generate(&gw, &key_a, month).await;
-    let id = first["job_id"].as_str().unwrap().to_owned();
+    let id: JobId = first["job_id"].as_str().unwrap().parse().unwrap();
     let job_id = id.clone();
     // A packer claims it with a lease that has already run out: it died.
     let dead = Lease { owner: "dead-packer".into(), duration: Duration::ZERO };

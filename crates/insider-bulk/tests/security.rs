@@ -42,7 +42,7 @@ async fn credentials_never_reach_logs_or_error_bodies() {
     let db = Database::open(&test_db.url, 2).await.unwrap();
     let (account, key) = admin::create_account(&db, "secrets", Tier::Pro, 100).await.unwrap();
     let key = key.plaintext;
-    let good_jwt = jwt(JWT_SECRET, &account.id, "insider-bulk-api");
+    let good_jwt = jwt(JWT_SECRET, account.id.as_str(), "insider-bulk-api");
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let queue = unique_queue_name();
@@ -75,12 +75,15 @@ async fn credentials_never_reach_logs_or_error_bodies() {
         (
             http.get(api("/form-4/index.json")).bearer_auth(jwt(
                 "a-wrong-secret-of-enough-length-000",
-                &account.id,
+                account.id.as_str(),
                 "insider-bulk-api",
             )),
             401,
         ),
-        (http.get(api("/form-4/index.json")).bearer_auth(jwt(JWT_SECRET, &account.id, "another-audience")), 401),
+        (
+            http.get(api("/form-4/index.json")).bearer_auth(jwt(JWT_SECRET, account.id.as_str(), "another-audience")),
+            401,
+        ),
         (http.get(api("/form-4/index.json")).bearer_auth(&good_jwt), 200),
         (
             http.get(api(&format!("/form-4/index.json?api_Token={key}"))).bearer_auth(jwt(

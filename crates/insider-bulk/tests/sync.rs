@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime};
 use common::{binary, free_port, wait_ready, Process, SplitService};
 use insider_bulk_core::db::accounts;
 use insider_bulk_core::db::Database;
-use insider_bulk_core::domain::{FormType, Month, Tier};
+use insider_bulk_core::domain::{AccountId, FormType, Month, Tier};
 use insider_bulk_gateway::admin;
 use insider_bulk_testing::TestDatabase;
 use sha2::{Digest, Sha256};
@@ -581,7 +581,7 @@ async fn split_service_spends_within_the_token_bound_on_every_charged_call() {
     let port = service.base.rsplit(':').next().unwrap().to_owned();
     let proxy = Proxy::start(format!("127.0.0.1:{port}")).await;
 
-    let balance = |id: String| {
+    let balance = |id: AccountId| {
         let db = db.clone();
         async move { db.run(move |c| accounts::get(c, &id)).await.unwrap().unwrap().balance }
     };

@@ -13,7 +13,7 @@ use insider_bulk_core::db::bundles::{self, BundleRow};
 use insider_bulk_core::db::jobs::lease::{self, Claim, Lease};
 use insider_bulk_core::db::month_stats::{self, EMPTY_FINGERPRINT};
 use insider_bulk_core::db::{now_utc as now, Database, DbError};
-use insider_bulk_core::domain::{BundleStatus, StorageTier};
+use insider_bulk_core::domain::{BundleStatus, JobId, StorageTier};
 pub use insider_bulk_core::job_message::{GenerateJob, InvalidJobMessage};
 use uuid::Uuid;
 
@@ -167,8 +167,8 @@ impl Packer {
 
     /// Gives a job back to the queue now: the packer is stopping before it
     /// finished. False when the lease was no longer ours.
-    pub async fn release(&self, job_id: &str) -> Result<bool, DbError> {
-        let (id, owner) = (job_id.to_owned(), self.lease.owner.clone());
+    pub async fn release(&self, job_id: &JobId) -> Result<bool, DbError> {
+        let (id, owner) = (job_id.clone(), self.lease.owner.clone());
         self.db.run(move |conn| lease::release(conn, &id, &owner)).await
     }
 
@@ -306,7 +306,7 @@ impl Progress {
 /// Renews the lease with a progress write every half lease, and resolves
 /// only when the lease is lost: taken back (the sweeper queued the job
 /// again), or not renewed before it ran out (the database was out of reach).
-async fn keep_lease(db: Database, id: String, lease: Lease, progress: Arc<Progress>) -> JobError {
+async fn keep_lease(db: Database, id: JobId, lease: Lease, progress: Arc<Progress>) -> JobError {
     let every = lease.duration / 2;
     // The claim just set the expiry; measured from here it is a little early.
     let mut expires = Instant::now() + lease.duration;

@@ -52,7 +52,7 @@ async fn packs_then_skips_when_unchanged_and_ignores_redelivery() {
     assert_eq!(fx.packer.run_now(&second).await.unwrap(), Outcome::Unchanged { sha256: sha256.clone() });
     let refreshed = bundles::get(&mut conn, form, m).unwrap().unwrap();
     assert!(refreshed.generated_at > row.generated_at, "generated_at refreshed");
-    assert_eq!(refreshed.last_job_id.as_deref(), Some(second.id.as_str()));
+    assert_eq!(refreshed.last_job_id.as_ref(), Some(&second.id));
 
     assert_eq!(
         fx.packer.run(&first).await.unwrap(),

@@ -7,12 +7,12 @@ use time::PrimitiveDateTime;
 
 use super::schema::{accounts, api_keys, ledger};
 use super::{now_utc, write_transaction, DbConnection, DbError};
-use crate::domain::{LedgerKind, Tier};
+use crate::domain::{AccountId, JobId, LedgerKind, Tier};
 
 #[derive(Queryable, Selectable, Insertable, Debug, Clone, PartialEq)]
 #[diesel(table_name = accounts)]
 pub struct AccountRow {
-    pub id: String,
+    pub id: AccountId,
     pub name: String,
     pub tier: Tier,
     pub balance: i64,
@@ -24,7 +24,7 @@ pub struct AccountRow {
 #[diesel(treat_none_as_default_value = false)]
 pub struct ApiKeyRow {
     pub id: String,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub secret_sha256: String,
     pub label: Option<String>,
     pub created_at: PrimitiveDateTime,
@@ -35,11 +35,11 @@ pub struct ApiKeyRow {
 #[diesel(table_name = ledger)]
 pub struct LedgerEntry {
     pub id: i64,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub entry_kind: LedgerKind,
     pub amount: i64,
     pub balance_after: i64,
-    pub job_id: Option<String>,
+    pub job_id: Option<JobId>,
     pub note: Option<String>,
     pub created_at: PrimitiveDateTime,
 }
@@ -47,24 +47,18 @@ pub struct LedgerEntry {
 #[derive(Insertable)]
 #[diesel(table_name = ledger)]
 struct NewLedgerEntry<'a> {
-    account_id: &'a str,
+    account_id: &'a AccountId,
     entry_kind: LedgerKind,
     amount: i64,
     balance_after: i64,
-    job_id: Option<&'a str>,
+    job_id: Option<&'a JobId>,
     note: Option<&'a str>,
     created_at: PrimitiveDateTime,
 }
 
 /// Creates an account, granting `tokens` through the ledger.
 pub fn create(conn: &mut DbConnection, name: &str, tier: Tier, tokens: i64) -> Result<AccountRow, DbError> {
-    let row = AccountRow {
-        id: uuid::Uuid::new_v4().to_string(),
-        name: name.to_owned(),
-        tier,
-        balance: 0,
-        created_at: now_utc(),
-    };
+    let row = AccountRow { id: AccountId::random(), name: name.to_owned(), tier, balance: 0, created_at: now_utc() };
     write_transaction(conn, |conn| {
         diesel::insert_into(accounts::table).values(&row).execute(conn)?;
         if tokens > 0 {
@@ -75,7 +69,7 @@ pub fn create(conn: &mut DbConnection, name: &str, tier: Tier, tokens: i64) -> R
     get(conn, &row.id)?.ok_or_else(|| DbError::Corrupt(format!("account {} vanished", row.id)))
 }
 
-pub fn get(conn: &mut DbConnection, id: &str) -> Result<Option<AccountRow>, DbError> {
+pub fn get(conn: &mut DbConnection, id: &AccountId) -> Result<Option<AccountRow>, DbError> {
     Ok(accounts::table.find(id).select(AccountRow::as_select()).first(conn).optional()?)
 }
 
@@ -84,7 +78,7 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<AccountRow>, DbError> {
 }
 
 /// Adds tokens (a top-up); returns the new balance, or `None` for an unknown account.
-pub fn grant(conn: &mut DbConnection, id: &str, tokens: i64, note: Option<&str>) -> Result<Option<i64>, DbError> {
+pub fn grant(conn: &mut DbConnection, id: &AccountId, tokens: i64, note: Option<&str>) -> Result<Option<i64>, DbError> {
     write_transaction(conn, |conn| {
         if get(conn, id)?.is_none() {
             return Ok(None);
@@ -98,10 +92,10 @@ pub fn grant(conn: &mut DbConnection, id: &str, tokens: i64, note: Option<&str>)
 /// Must run inside a write transaction.
 pub(crate) fn append_entry(
     conn: &mut DbConnection,
-    account_id: &str,
+    account_id: &AccountId,
     kind: LedgerKind,
     amount: i64,
-    job_id: Option<&str>,
+    job_id: Option<&JobId>,
     note: Option<&str>,
 ) -> Result<i64, DbError> {
     try_append_entry(conn, account_id, kind, amount, job_id, note)?
@@ -110,10 +104,10 @@ pub(crate) fn append_entry(
 
 pub(crate) fn try_append_entry(
     conn: &mut DbConnection,
-    account_id: &str,
+    account_id: &AccountId,
     kind: LedgerKind,
     amount: i64,
-    job_id: Option<&str>,
+    job_id: Option<&JobId>,
     note: Option<&str>,
 ) -> Result<Option<i64>, DbError> {
     // The conditional update is the over-draft guard: concurrent debits
@@ -132,7 +126,7 @@ pub(crate) fn try_append_entry(
 }
 
 /// An account's ledger, oldest first.
-pub fn ledger(conn: &mut DbConnection, account_id: &str) -> Result<Vec<LedgerEntry>, DbError> {
+pub fn ledger(conn: &mut DbConnection, account_id: &AccountId) -> Result<Vec<LedgerEntry>, DbError> {
     Ok(ledger::table
         .filter(ledger::account_id.eq(account_id))
         .order(ledger::id)
@@ -141,7 +135,7 @@ pub fn ledger(conn: &mut DbConnection, account_id: &str) -> Result<Vec<LedgerEnt
 }
 
 /// An account's latest `limit` ledger entries, newest first (one index range).
-pub fn recent_ledger(conn: &mut DbConnection, account_id: &str, limit: i64) -> Result<Vec<LedgerEntry>, DbError> {
+pub fn recent_ledger(conn: &mut DbConnection, account_id: &AccountId, limit: i64) -> Result<Vec<LedgerEntry>, DbError> {
     Ok(ledger::table
         .filter(ledger::account_id.eq(account_id))
         .order(ledger::id.desc())
@@ -165,7 +159,7 @@ pub fn find_key(conn: &mut DbConnection, key_id: &str) -> Result<Option<(ApiKeyR
         .optional()?)
 }
 
-pub fn list_keys(conn: &mut DbConnection, account_id: &str) -> Result<Vec<ApiKeyRow>, DbError> {
+pub fn list_keys(conn: &mut DbConnection, account_id: &AccountId) -> Result<Vec<ApiKeyRow>, DbError> {
     Ok(api_keys::table
         .filter(api_keys::account_id.eq(account_id))
         .order(api_keys::created_at)

@@ -11,13 +11,13 @@ use super::jobs::recovery::{self, StuckRules};
 use super::jobs::{self, JobRow};
 use super::schema::{download_grants, idempotency_keys, ledger};
 use super::{now_utc, write_transaction, DbConnection, DbError};
-use crate::domain::{FormType, LedgerKind, Month, RecoveryReason};
+use crate::domain::{AccountId, FormType, JobId, LedgerKind, Month, RecoveryReason};
 use time::PrimitiveDateTime;
 
 /// A paid request to generate one month.
 #[derive(Debug, Clone)]
 pub struct GenerateOrder {
-    pub account_id: String,
+    pub account_id: AccountId,
     pub cost: i64,
     pub form: FormType,
     pub month: Month,
@@ -54,7 +54,7 @@ pub enum OrderOutcome {
     },
     /// A retry with a known Idempotency-Key: the first response, not charged.
     Replayed {
-        job_id: String,
+        job_id: JobId,
         response_body: String,
     },
     /// The key was first used with a different request.
@@ -97,7 +97,7 @@ fn try_place(
         let earlier = idempotency_keys::table
             .find((&order.account_id, &claim.key))
             .select((idempotency_keys::request_fingerprint, idempotency_keys::job_id, idempotency_keys::response_body))
-            .first::<(String, String, String)>(conn)
+            .first::<(String, JobId, String)>(conn)
             .optional()?;
         if let Some((fingerprint, job_id, response_body)) = earlier {
             return Ok(if fingerprint == claim.request_fingerprint {
@@ -110,7 +110,7 @@ fn try_place(
     if let Some(open) = jobs::open_for_month(conn, order.form, order.month)? {
         let recovered = recovery::recover_if_stuck(conn, &open, &order.stuck_rules)?.map(|r| r.reason);
         let job = if recovered.is_some() { jobs::get(conn, &open.id)?.unwrap_or(open) } else { open };
-        if job.account_id.as_deref() != Some(order.account_id.as_str()) {
+        if job.account_id.as_ref() != Some(&order.account_id) {
             jobs::follow(conn, &job.id, &order.account_id)?;
         }
         let response_body = render(&job);
@@ -138,7 +138,12 @@ fn try_place(
     Ok(OrderOutcome::Queued { job: job.clone(), response_body, balance })
 }
 
-fn remember(conn: &mut DbConnection, order: &GenerateOrder, job_id: &str, response_body: &str) -> Result<(), DbError> {
+fn remember(
+    conn: &mut DbConnection,
+    order: &GenerateOrder,
+    job_id: &JobId,
+    response_body: &str,
+) -> Result<(), DbError> {
     let Some(claim) = &order.idempotency else { return Ok(()) };
     diesel::insert_into(idempotency_keys::table)
         .values((
@@ -157,7 +162,7 @@ fn remember(conn: &mut DbConnection, order: &GenerateOrder, job_id: &str, respon
 /// that marks the job failed; returns the tokens refunded (0 when the job
 /// was free or already refunded).
 pub fn refund_job(conn: &mut DbConnection, job: &JobRow) -> Result<i64, DbError> {
-    let (Some(account_id), cost) = (job.account_id.as_deref(), i64::from(job.tokens_charged)) else { return Ok(0) };
+    let (Some(account_id), cost) = (job.account_id.as_ref(), i64::from(job.tokens_charged)) else { return Ok(0) };
     if cost <= 0 {
         return Ok(0);
     }
@@ -211,7 +216,7 @@ impl CallCharge {
     }
 }
 
-fn charge_in(conn: &mut DbConnection, account_id: &str, cost: i64, note: &str) -> Result<CallCharge, DbError> {
+fn charge_in(conn: &mut DbConnection, account_id: &AccountId, cost: i64, note: &str) -> Result<CallCharge, DbError> {
     match try_append_entry(conn, account_id, LedgerKind::Charge, -cost, None, Some(note))? {
         Some(balance) => Ok(CallCharge::Charged { cost, balance }),
         None => Ok(match get_account(conn, account_id)? {
@@ -228,7 +233,7 @@ fn charge_in(conn: &mut DbConnection, account_id: &str, cost: i64, note: &str) -
 /// recorded, in one transaction.
 pub fn charge_download(
     conn: &mut DbConnection,
-    account_id: &str,
+    account_id: &AccountId,
     object_key: &str,
     cost: i64,
     expires_at: PrimitiveDateTime,
@@ -270,7 +275,7 @@ pub fn purge_download_grants(conn: &mut DbConnection) -> Result<usize, DbError> 
 /// (`note`, e.g. `index form 4`) costing `tokens` in all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MeteredCalls {
-    pub account_id: String,
+    pub account_id: AccountId,
     pub note: String,
     pub calls: u64,
     pub tokens: i64,
@@ -293,7 +298,7 @@ pub struct Settled {
 pub fn settle_metered(
     conn: &mut DbConnection,
     batches: &[MeteredCalls],
-) -> Result<std::collections::BTreeMap<String, Settled>, DbError> {
+) -> Result<std::collections::BTreeMap<AccountId, Settled>, DbError> {
     write_transaction(conn, |conn| {
         let mut settled = std::collections::BTreeMap::new();
         for batch in batches.iter().filter(|b| b.tokens > 0) {
@@ -324,6 +329,6 @@ pub fn settle_metered(
 }
 
 /// An account's balance, `None` when there is no such account.
-pub fn balance(conn: &mut DbConnection, account_id: &str) -> Result<Option<i64>, DbError> {
+pub fn balance(conn: &mut DbConnection, account_id: &AccountId) -> Result<Option<i64>, DbError> {
     Ok(get_account(conn, account_id)?.map(|a| a.balance))
 }

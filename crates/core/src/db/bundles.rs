@@ -6,7 +6,7 @@ use time::PrimitiveDateTime;
 
 use super::schema::bundles;
 use super::{superseded, DbConnection, DbError};
-use crate::domain::{BundleStatus, FormType, Month, StorageTier};
+use crate::domain::{BundleStatus, FormType, JobId, Month, StorageTier};
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset, Debug, Clone, PartialEq)]
 #[diesel(table_name = bundles)]
@@ -24,7 +24,7 @@ pub struct BundleRow {
     pub filing_count: i64,
     pub row_count: i64,
     pub source_fingerprint: String,
-    pub last_job_id: Option<String>,
+    pub last_job_id: Option<JobId>,
     /// Built from the first-start sample, not real filings.
     pub synthetic: bool,
     /// The month's second file, its filings as JSON lines

@@ -15,12 +15,13 @@ use time::PrimitiveDateTime;
 use super::jobs::JobRow;
 use super::schema::{jobs, outbox};
 use super::{now_utc, write_transaction, DbConnection, DbError};
+use crate::domain::JobId;
 
 #[derive(Queryable, Selectable, Debug, Clone, PartialEq)]
 #[diesel(table_name = outbox)]
 pub struct OutboxMessage {
     pub id: i64,
-    pub job_id: String,
+    pub job_id: JobId,
     pub created_at: PrimitiveDateTime,
     pub available_at: PrimitiveDateTime,
     pub attempts: i32,
@@ -28,12 +29,12 @@ pub struct OutboxMessage {
 }
 
 /// Queues the job's message for the relay now. Runs inside the caller's transaction.
-pub fn insert(conn: &mut DbConnection, job_id: &str) -> Result<(), DbError> {
+pub fn insert(conn: &mut DbConnection, job_id: &JobId) -> Result<(), DbError> {
     insert_after(conn, job_id, Duration::ZERO)
 }
 
 /// Queues the job's message for the relay `delay` from now (a retry's backoff).
-pub fn insert_after(conn: &mut DbConnection, job_id: &str, delay: Duration) -> Result<(), DbError> {
+pub fn insert_after(conn: &mut DbConnection, job_id: &JobId, delay: Duration) -> Result<(), DbError> {
     let now = now_utc();
     diesel::insert_into(outbox::table)
         .values((
@@ -68,8 +69,8 @@ pub fn lease(
         diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
             .set(outbox::available_at.eq(now + lease))
             .execute(conn)?;
-        let job_ids: Vec<&str> = messages.iter().map(|m| m.job_id.as_str()).collect();
-        let mut rows: std::collections::HashMap<String, JobRow> = jobs::table
+        let job_ids: Vec<&JobId> = messages.iter().map(|m| &m.job_id).collect();
+        let mut rows: std::collections::HashMap<JobId, JobRow> = jobs::table
             .filter(jobs::id.eq_any(&job_ids))
             .select(JobRow::as_select())
             .load(conn)?
@@ -92,7 +93,7 @@ pub fn lease(
 pub fn confirmed(
     conn: &mut DbConnection,
     id: i64,
-    job_id: &str,
+    job_id: &JobId,
     dispatched_at: PrimitiveDateTime,
 ) -> Result<(), DbError> {
     write_transaction(conn, |conn| {
@@ -112,7 +113,7 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> Result<(), DbError> {
 }
 
 /// Drops any message still waiting for a job that just finished for good.
-pub fn delete_for_job(conn: &mut DbConnection, job_id: &str) -> Result<(), DbError> {
+pub fn delete_for_job(conn: &mut DbConnection, job_id: &JobId) -> Result<(), DbError> {
     diesel::delete(outbox::table.filter(outbox::job_id.eq(job_id))).execute(conn)?;
     Ok(())
 }

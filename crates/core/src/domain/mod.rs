@@ -25,6 +25,7 @@ mod account;
 mod cik;
 mod flag;
 mod form_type;
+mod ids;
 mod job;
 mod month;
 mod sql;
@@ -34,10 +35,11 @@ pub use account::{LedgerKind, Tier};
 pub use cik::Cik;
 pub use flag::Flag;
 pub use form_type::{DocumentType, FormType};
+pub use ids::{AccountId, JobId};
 pub use job::{BundleStatus, FilingSource, JobReason, JobState, RecoveryReason, StorageTier};
 pub use month::Month;
 
-serde_as_string!(AccessionNumber, Cik, DocumentType, FormType, Month);
+serde_as_string!(AccessionNumber, AccountId, Cik, DocumentType, FormType, JobId, Month);
 
 /// A value that failed validation, naming the value and the rule it broke.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -70,6 +70,8 @@ text_column!(
     super::FilingSource,
     super::Tier,
     super::LedgerKind,
+    super::JobId,
+    super::AccountId,
     crate::filing::FootnoteIds,
 );
 

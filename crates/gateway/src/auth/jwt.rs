@@ -6,6 +6,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use insider_bulk_core::domain::AccountId;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
@@ -94,7 +95,7 @@ impl JwtVerifier {
     }
 
     /// Verifies the token and returns its `sub`: the account it speaks for.
-    pub fn verify(&self, token: &str) -> Result<String, JwtRejection> {
+    pub fn verify(&self, token: &str) -> Result<AccountId, JwtRejection> {
         // Read `alg` ourselves: the library's header type cannot even hold
         // "none", and the key must be chosen before anything else is trusted.
         let alg = header_alg(token)?;
@@ -125,7 +126,7 @@ impl JwtVerifier {
             }),
             _ => JwtRejection::Malformed,
         })?;
-        data.claims.sub.filter(|s| !s.is_empty()).ok_or(JwtRejection::MissingClaim("sub"))
+        data.claims.sub.and_then(|sub| sub.parse().ok()).ok_or(JwtRejection::MissingClaim("sub"))
     }
 }
 
@@ -206,11 +207,11 @@ mod tests {
     #[test]
     fn accepts_good_tokens_of_both_kinds() {
         let both = verifier(true, true);
-        assert_eq!(both.verify(&hs(&claims(), SECRET.as_bytes())).unwrap(), "acct-1");
-        assert_eq!(both.verify(&rs(&claims())).unwrap(), "acct-1");
+        assert_eq!(both.verify(&hs(&claims(), SECRET.as_bytes())).unwrap().as_str(), "acct-1");
+        assert_eq!(both.verify(&rs(&claims())).unwrap().as_str(), "acct-1");
         let mut listed = claims();
         listed["aud"] = json!(["other", "insider-bulk-api"]);
-        assert_eq!(both.verify(&hs(&listed, SECRET.as_bytes())).unwrap(), "acct-1");
+        assert_eq!(both.verify(&hs(&listed, SECRET.as_bytes())).unwrap().as_str(), "acct-1");
     }
 
     #[test]

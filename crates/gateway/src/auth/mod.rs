@@ -11,7 +11,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use insider_bulk_core::db::{accounts, Database};
-use insider_bulk_core::domain::Tier;
+use insider_bulk_core::domain::{AccountId, Tier};
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
@@ -21,7 +21,7 @@ use jwt::JwtVerifier;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     /// Shared, not copied: a cached caller is handed to every request.
-    pub account_id: Arc<str>,
+    pub account_id: Arc<AccountId>,
     pub tier: Tier,
 }
 
@@ -121,7 +121,7 @@ impl Authenticator {
         // else learns nothing about which key ids exist.
         let verdict = match found {
             Some((key, account)) if api_key::matches(secret, &key.secret_sha256) => match key.revoked_at {
-                None => Ok(Caller { account_id: account.id.as_str().into(), tier: account.tier }),
+                None => Ok(Caller { account_id: Arc::new(account.id), tier: account.tier }),
                 Some(_) => Err(Refusal::RevokedKey),
             },
             _ => Err(Refusal::InvalidKey),
@@ -145,7 +145,7 @@ impl Authenticator {
         let id = account_id.clone();
         let account = self.db.run(move |conn| accounts::get(conn, &id)).await?;
         let verdict = account
-            .map(|account| Caller { account_id: account_id.into(), tier: account.tier })
+            .map(|account| Caller { account_id: Arc::new(account_id), tier: account.tier })
             .ok_or(Refusal::UnknownAccount);
         self.remember(fingerprint, verdict.clone());
         verdict.map_err(Refusal::error)

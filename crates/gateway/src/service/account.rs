@@ -101,7 +101,7 @@ pub async fn account(state: &AppState, caller: &Caller, checked: &CheckedLimits)
         })
         .collect();
     Ok(AccountView {
-        account_id: account.id,
+        account_id: account.id.into(),
         name: account.name,
         tier: account.tier.to_string(),
         balance: account.balance,
@@ -116,7 +116,7 @@ pub async fn account(state: &AppState, caller: &Caller, checked: &CheckedLimits)
                 kind: e.entry_kind.to_string(),
                 amount: e.amount,
                 balance_after: e.balance_after,
-                job_id: e.job_id,
+                job_id: e.job_id.map(String::from),
                 note: e.note,
                 created_at: timestamp(e.created_at),
             })

@@ -12,7 +12,7 @@ use insider_bulk_core::db::billing::{self, CallCharge};
 use insider_bulk_core::db::bundles::{self, BundleRow};
 use insider_bulk_core::db::jobs::{self, JobRow};
 use insider_bulk_core::db::now_utc;
-use insider_bulk_core::domain::{BundleStatus, FormType, JobReason, JobState, Month};
+use insider_bulk_core::domain::{BundleStatus, FormType, JobId, JobReason, JobState, Month};
 use insider_bulk_core::job_message::GenerateJob;
 use serde::Serialize;
 use time::PrimitiveDateTime;
@@ -99,7 +99,7 @@ pub async fn download(
     state.meter.settle(&state.db, Some(&caller.account_id)).await?;
     let validity = state.signed_url_validity;
     let until = now_utc() + validity;
-    let (account, key, cost) = (caller.account_id.to_string(), object_key.clone(), state.config.costs.download);
+    let (account, key, cost) = (caller.account_id.clone(), object_key.clone(), state.config.costs.download);
     let note = format!("download {filename}");
     let (charge, expires_at) =
         state.db.run(move |conn| billing::charge_download(conn, &account, &key, cost, until, &note)).await?;
@@ -126,7 +126,7 @@ async fn available(state: &AppState, form: FormType, month: Month) -> Result<Opt
 async fn build_and_wait(state: &AppState, file: FileName) -> Result<Result<BundleRow, PendingResponse>, ApiError> {
     let (form, month) = (file.form, file.month);
     let message = GenerateJob {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: JobId::random(),
         form,
         month,
         reason: JobReason::Warm,
@@ -161,7 +161,7 @@ fn pending(open: Option<JobRow>, file: FileName) -> PendingResponse {
     // The job may have finished, or failed, between the last look and this
     // one: the next call finds the file, or queues a new job.
     let (job_id, queued_at, status) = match open {
-        Some(job) => (job.id, timestamp(job.queued_at), job.state),
+        Some(job) => (job.id.into(), timestamp(job.queued_at), job.state),
         None => (String::new(), timestamp(now_utc()), JobState::Queued),
     };
     PendingResponse {

@@ -5,7 +5,7 @@ use insider_bulk_core::db::billing::{self, GenerateOrder, IdempotencyClaim, Orde
 use insider_bulk_core::db::jobs::recovery::{Recovered, StuckRules};
 use insider_bulk_core::db::jobs::{self, JobRow};
 use insider_bulk_core::db::{month_stats, now_utc};
-use insider_bulk_core::domain::{FormType, JobReason, Month};
+use insider_bulk_core::domain::{AccountId, FormType, JobId, JobReason, Month};
 use insider_bulk_core::job_message::GenerateJob;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -60,17 +60,17 @@ pub async fn generate(
     let estimate = estimated_seconds(rows, ahead, state.queue_stats.consumers(), state.config.estimate_rows_per_second);
     let cost = state.config.costs.generate;
     let message = GenerateJob {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: JobId::random(),
         form,
         month,
         reason: JobReason::OnDemand,
         requested_at: now_utc(),
-        account_id: Some(caller.account_id.to_string()),
+        account_id: Some(AccountId::clone(&caller.account_id)),
         trace_id: Some(request_id::current()),
     };
     let job = JobRow { tokens_charged: i32::try_from(cost).unwrap_or(i32::MAX), ..message.queued_row() };
     let order = GenerateOrder {
-        account_id: caller.account_id.to_string(),
+        account_id: AccountId::clone(&caller.account_id),
         cost,
         form,
         month,
@@ -80,7 +80,7 @@ pub async fn generate(
     };
     let render = move |job: &JobRow| {
         let response = GenerateResponse {
-            job_id: job.id.clone(),
+            job_id: job.id.to_string(),
             queued_at: timestamp(job.queued_at),
             estimated_seconds: estimate,
             status: "queued",

@@ -292,7 +292,7 @@ async fn build(state: &AppState, form: FormType, base_url: &str) -> Result<Index
                     size_bytes: b.size_bytes,
                     sha256: b.sha256,
                 }),
-                job: jobs.remove(&month).map(|j| JobRef { id: j.id, state: j.state.to_string() }),
+                job: jobs.remove(&month).map(|j| JobRef { id: j.id.into(), state: j.state.to_string() }),
             }
         })
         .collect();

@@ -1,7 +1,7 @@
 //! One job's state and progress, for its owner.
 
 use insider_bulk_core::db::jobs;
-use insider_bulk_core::domain::JobState;
+use insider_bulk_core::domain::{JobId, JobState};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -45,13 +45,13 @@ pub struct Progress {
 /// account started (nightly and warm-up jobs, which the index shows
 /// anyway). Anything else is "not found", so nobody learns that another
 /// account's job exists.
-pub async fn job(state: &AppState, caller: &Caller, id: uuid::Uuid) -> Result<JobView, ApiError> {
-    let (id, account) = (id.to_string(), caller.account_id.clone());
+pub async fn job(state: &AppState, caller: &Caller, id: JobId) -> Result<JobView, ApiError> {
+    let account = caller.account_id.clone();
     let row = state
         .db
         .run(move |conn| {
             let Some(row) = jobs::get(conn, &id)? else { return Ok(None) };
-            let visible = match row.account_id.as_deref() {
+            let visible = match &row.account_id {
                 None => true,
                 Some(owner) => owner == &*account || jobs::is_follower(conn, &id, &account)?,
             };
@@ -79,6 +79,6 @@ pub async fn job(state: &AppState, caller: &Caller, id: uuid::Uuid) -> Result<Jo
         tokens_charged: row.tokens_charged,
         state: row.state.to_string(),
         reason: row.reason.to_string(),
-        job_id: row.id,
+        job_id: row.id.into(),
     })
 }

@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use insider_bulk_core::db::billing::{self, CallCharge, MeteredCalls, Settled};
 use insider_bulk_core::db::{Database, DbError};
+use insider_bulk_core::domain::AccountId;
 
 #[derive(Debug, Default)]
 struct Tab {
@@ -55,7 +56,7 @@ impl Tab {
 
 #[derive(Default)]
 pub struct Meter {
-    tabs: Mutex<HashMap<Arc<str>, Tab>>,
+    tabs: Mutex<HashMap<Arc<AccountId>, Tab>>,
     /// Settlements run one at a time, so a tab's calls are written once.
     settling: tokio::sync::Mutex<()>,
 }
@@ -65,7 +66,7 @@ impl Meter {
     pub async fn charge(
         &self,
         db: &Database,
-        account: &Arc<str>,
+        account: &Arc<AccountId>,
         cost: i64,
         note: &'static str,
     ) -> Result<CallCharge, DbError> {
@@ -77,7 +78,7 @@ impl Meter {
         }
         // A new tab, or one that looks short: settle it and read the balance.
         self.settle(db, Some(account)).await?;
-        let id = account.to_string();
+        let id = account.clone();
         let Some(balance) = db.run(move |conn| billing::balance(conn, &id)).await? else {
             return Ok(CallCharge::UnknownAccount);
         };
@@ -90,7 +91,7 @@ impl Meter {
     /// Writes what the tabs owe to the ledger (only `account`'s when given)
     /// and keeps their balances; returns the tokens that could not be
     /// charged.
-    pub async fn settle(&self, db: &Database, account: Option<&Arc<str>>) -> Result<i64, DbError> {
+    pub async fn settle(&self, db: &Database, account: Option<&Arc<AccountId>>) -> Result<i64, DbError> {
         let _turn = self.settling.lock().await;
         let batches: Vec<(&'static str, MeteredCalls)> = {
             let mut tabs = self.lock();
@@ -98,7 +99,7 @@ impl Meter {
                 .filter(|(id, _)| account.is_none_or(|a| a == *id))
                 .flat_map(|(id, tab)| {
                     tab.drain().into_iter().map(move |(note, (calls, tokens))| {
-                        (note, MeteredCalls { account_id: id.to_string(), note: note.to_owned(), calls, tokens })
+                        (note, MeteredCalls { account_id: AccountId::clone(id), note: note.to_owned(), calls, tokens })
                     })
                 })
                 .collect()
@@ -113,7 +114,7 @@ impl Meter {
                 // Back on the tabs, for the next settlement.
                 let mut tabs = self.lock();
                 for (note, batch) in batches {
-                    let tab = tabs.entry(batch.account_id.as_str().into()).or_default();
+                    let tab = tabs.entry(Arc::new(batch.account_id)).or_default();
                     tab.owe(note, batch.calls, batch.tokens);
                 }
                 return Err(e);
@@ -123,7 +124,7 @@ impl Meter {
         let mut shortfall = 0;
         for (id, Settled { balance, shortfall: short }) in settled {
             shortfall += short;
-            if let Some(tab) = tabs.get_mut(id.as_str()) {
+            if let Some(tab) = tabs.get_mut(&id) {
                 // Calls admitted while the settlement ran stay owed.
                 tab.balance = balance;
             }
@@ -135,7 +136,7 @@ impl Meter {
         Ok(shortfall)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Arc<str>, Tab>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Arc<AccountId>, Tab>> {
         self.tabs.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

@@ -1,7 +1,7 @@
 //! Path parameters checked one by one, so that a 400 names the parameter
 //! and the rule it broke.
 
-use insider_bulk_core::domain::{FormType, Month};
+use insider_bulk_core::domain::{FormType, JobId, Month};
 use time::OffsetDateTime;
 
 use crate::error::ApiError;
@@ -110,8 +110,8 @@ pub fn file_name(raw_form: &str, raw_year: &str, raw_name: &str) -> Result<FileN
     file_name_as_of(raw_form, raw_year, raw_name, OffsetDateTime::now_utc().date())
 }
 
-pub fn job_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
-    uuid::Uuid::try_parse(raw)
+pub fn job_id(raw: &str) -> Result<JobId, ApiError> {
+    JobId::parse_uuid(raw)
         .map_err(|_| ApiError::invalid("job_id", format!("job_id must be a UUID, not {:?}", clip(raw))))
 }
 

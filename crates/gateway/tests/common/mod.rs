@@ -7,7 +7,7 @@ use std::net::TcpListener;
 
 use insider_bulk_core::bundle_store::{BundleStore, StoreUrl};
 use insider_bulk_core::db::Database;
-use insider_bulk_core::domain::Tier;
+use insider_bulk_core::domain::{AccountId, Tier};
 use insider_bulk_core::queue::{AnyQueue, MemoryQueue};
 use insider_bulk_gateway::admin;
 use insider_bulk_gateway::config::GatewayConfig;
@@ -103,7 +103,7 @@ impl TestGateway {
     }
 
     /// A new account with `tokens` and its API key.
-    pub async fn account(&self, tier: Tier, tokens: i64) -> (String, String) {
+    pub async fn account(&self, tier: Tier, tokens: i64) -> (AccountId, String) {
         let (account, key) = admin::create_account(&self.db, "test", tier, tokens).await.unwrap();
         (account.id, key.plaintext)
     }
@@ -114,9 +114,9 @@ impl TestGateway {
     }
 
     /// The account's balance with every metered call settled.
-    pub async fn balance(&self, account: &str) -> i64 {
+    pub async fn balance(&self, account: &AccountId) -> i64 {
         self.state.meter.settle(&self.db, None).await.expect("settle the metered calls");
-        let id = account.to_owned();
+        let id = account.clone();
         self.db.run(move |c| insider_bulk_core::db::accounts::get(c, &id)).await.unwrap().unwrap().balance
     }
 }

@@ -39,7 +39,7 @@ pub async fn settle_owed(
                 wake.notify_one();
                 queued += 1;
                 metrics.regenerations.with_label_values(&["queued"]).inc();
-                tracing::info!(%form, month = %period, job = job_id, "queued a regeneration of the month");
+                tracing::info!(%form, month = %period, job = job_id.as_str(), "queued a regeneration of the month");
             }
             Regeneration::Covered => {
                 metrics.regenerations.with_label_values(&["covered"]).inc();

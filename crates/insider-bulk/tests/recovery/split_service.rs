@@ -44,7 +44,7 @@ async fn a_killed_packer_s_job_is_recovered_by_the_gateway_sweeper() {
     assert_eq!(done.attempts, 2, "claimed once by each packer: {done:?}");
     let bundle = split.db.run(move |c| bundles::get(c, form, m)).await.unwrap().expect("indexed");
     assert_eq!(bundle.filing_count, BIG as i64);
-    assert_eq!(bundle.last_job_id.as_deref(), Some(id.as_str()));
+    assert_eq!(bundle.last_job_id.as_ref().map(JobId::as_str), Some(id.as_str()));
     assert_eq!(done.result_sha256.as_deref(), Some(bundle.sha256.as_str()));
     let store = BundleStore::open(&StoreUrl::Local(split.store_dir())).unwrap();
     assert_eq!(store.sha256(&bundle.object_key).await.unwrap(), bundle.sha256, "the stored object is whole");
@@ -273,7 +273,7 @@ async fn packers_alone_relay_and_recover_a_job_with_no_gateway() {
     fill(&split.db, form, m, BIG, 31).await;
     let mut first = split.packer("packer-1");
     let row = GenerateJob::system(form, m, insider_bulk_core::domain::JobReason::OnDemand).queued_row();
-    let id = row.id.clone();
+    let id = row.id.to_string();
     split.db.run(move |conn| jobs::enqueue(conn, &row)).await.unwrap();
 
     let running = split.wait_state(&id, JobState::Running, Duration::from_secs(60), &[&first]).await;
@@ -286,7 +286,10 @@ async fn packers_alone_relay_and_recover_a_job_with_no_gateway() {
     let done = split.wait_state(&id, JobState::Succeeded, Duration::from_secs(120), &[&second]).await;
     assert_eq!(done.attempts, 2, "recovered once by the second packer's sweeper: {done:?}");
     let indexed = split.db.run(move |c| bundles::get(c, form, m)).await.unwrap();
-    assert!(indexed.is_some_and(|b| b.last_job_id.as_deref() == Some(id.as_str())), "the month is indexed");
+    assert!(
+        indexed.is_some_and(|b| b.last_job_id.as_ref().map(JobId::as_str) == Some(id.as_str())),
+        "the month is indexed"
+    );
     drop(second);
     delete_queues(&split.queue).await;
 }
@@ -400,7 +403,7 @@ async fn one_message_delivered_twice_packs_the_month_once() {
     // One pack writes the month's two files, once each.
     assert_eq!(written.len(), 2, "the month was packed once: {written:?}");
     let bundle = split.db.run(move |c| bundles::get(c, form, m)).await.unwrap().unwrap();
-    assert_eq!(bundle.last_job_id.as_deref(), Some(id.as_str()));
+    assert_eq!(bundle.last_job_id.as_ref().map(JobId::as_str), Some(id.as_str()));
     for key in [&bundle.object_key, &bundle.jsonl_object_key] {
         assert!(written.iter().any(|p| p.ends_with(key)), "{written:?} vs {key}");
     }

@@ -12,7 +12,7 @@ pub use insider_bulk_core::bundle_store::{BundleStore, StoreUrl};
 pub use insider_bulk_core::db::accounts::{self, LedgerEntry};
 pub use insider_bulk_core::db::jobs::{self, JobRow};
 pub use insider_bulk_core::db::{bundles, outbox, Database, DatabaseUrl};
-pub use insider_bulk_core::domain::{FormType, JobState, LedgerKind, Month, Tier};
+pub use insider_bulk_core::domain::{AccountId, FormType, JobId, JobState, LedgerKind, Month, Tier};
 pub use insider_bulk_core::job_message::GenerateJob;
 pub use insider_bulk_core::queue::{JobQueue, RabbitConfig, RabbitQueue};
 pub use insider_bulk_gateway::admin;
@@ -26,12 +26,12 @@ pub const LEASE_SECONDS: &str = "5";
 pub const REDISPATCH_SECONDS: &str = "6";
 
 pub async fn job(db: &Database, id: &str) -> JobRow {
-    let id = id.to_owned();
+    let id: JobId = id.parse().unwrap();
     db.run(move |c| jobs::get(c, &id)).await.unwrap().expect("the job row exists")
 }
 
-pub async fn ledger(db: &Database, account_id: &str) -> Vec<LedgerEntry> {
-    let id = account_id.to_owned();
+pub async fn ledger(db: &Database, account_id: &AccountId) -> Vec<LedgerEntry> {
+    let id = account_id.clone();
     db.run(move |c| accounts::ledger(c, &id)).await.unwrap()
 }
 
@@ -40,7 +40,7 @@ pub fn charges_and_refunds(entries: &[LedgerEntry], job_id: &str) -> (Vec<i64>, 
     let of = |kind: LedgerKind| {
         entries
             .iter()
-            .filter(|e| e.job_id.as_deref() == Some(job_id) && e.entry_kind == kind)
+            .filter(|e| e.job_id.as_ref().is_some_and(|id| id.as_str() == job_id) && e.entry_kind == kind)
             .map(|e| e.amount)
             .collect::<Vec<_>>()
     };

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use insider_bulk_core::bundle_store::{BundleStore, StoreUrl};
 use insider_bulk_core::db::{jobs, now_utc, Database, DbConnection};
 use insider_bulk_core::dispatch::Dispatcher;
-use insider_bulk_core::domain::{FormType, Month};
+use insider_bulk_core::domain::{FormType, JobId, Month};
 use insider_bulk_core::queue::{AnyQueue, MemoryQueue};
 use insider_bulk_ingest::synth::store_synthetic;
 use insider_bulk_packer::job::GenerateJob;
@@ -63,12 +63,12 @@ pub async fn packer(backend: Backend) -> Fixture {
 /// A job message for `form` and `month`, as an account would have asked.
 pub fn job(form: FormType, month: Month, reason: insider_bulk_core::domain::JobReason) -> GenerateJob {
     GenerateJob {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: JobId::random(),
         form,
         month,
         reason,
         requested_at: now_utc(),
-        account_id: Some("acct".into()),
+        account_id: Some("acct".parse().unwrap()),
         trace_id: None,
     }
 }

@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use super::{get, JobRow, OPEN};
 use crate::db::schema::jobs;
 use crate::db::{billing, now_utc, outbox, write_transaction, DbConnection, DbError};
-use crate::domain::JobState;
+use crate::domain::{JobId, JobState};
 
 /// Who holds a job, and for how long each renewal extends the hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +38,7 @@ pub enum Claim {
 /// Claims a queued job, or a running one whose lease has run out, counting
 /// one more attempt. One statement, so two deliveries of one job never
 /// both start it.
-pub fn claim(conn: &mut DbConnection, id: &str, lease: &Lease) -> Result<Claim, DbError> {
+pub fn claim(conn: &mut DbConnection, id: &JobId, lease: &Lease) -> Result<Claim, DbError> {
     let now = now_utc();
     let claimable = jobs::state
         .eq(JobState::Queued)
@@ -67,7 +67,7 @@ pub fn claim(conn: &mut DbConnection, id: &str, lease: &Lease) -> Result<Claim, 
 /// longer ours (the sweeper took the job back): the run must stop.
 pub fn renew(
     conn: &mut DbConnection,
-    id: &str,
+    id: &JobId,
     lease: &Lease,
     rows_done: i64,
     rows_total: i64,
@@ -84,7 +84,7 @@ pub fn renew(
 
 /// Marks the job succeeded, if `owner` still holds it. Runs inside the
 /// transaction that switches the index row, which rolls back when false.
-pub fn succeed(conn: &mut DbConnection, id: &str, owner: &str, sha256: &str) -> Result<bool, DbError> {
+pub fn succeed(conn: &mut DbConnection, id: &JobId, owner: &str, sha256: &str) -> Result<bool, DbError> {
     let done = diesel::update(held(id, owner))
         .set((
             jobs::state.eq(JobState::Succeeded),
@@ -102,14 +102,14 @@ pub fn succeed(conn: &mut DbConnection, id: &str, owner: &str, sha256: &str) -> 
 /// Fails the job for good and refunds its charge in one transaction.
 /// `owner` limits it to the lease holder; `None` fails any open job (an
 /// operator's decision, or a test). False when nothing changed.
-pub fn fail(conn: &mut DbConnection, id: &str, owner: Option<&str>, error: &str) -> Result<bool, DbError> {
+pub fn fail(conn: &mut DbConnection, id: &JobId, owner: Option<&str>, error: &str) -> Result<bool, DbError> {
     write_transaction(conn, |conn| {
         let target = jobs::table.find(id).filter(jobs::state.eq_any(OPEN)).into_boxed();
         let target = match owner {
             Some(owner) => target.filter(jobs::lease_owner.eq(owner)),
             None => target,
         };
-        let ids: Vec<String> = target.select(jobs::id).load(conn)?;
+        let ids: Vec<JobId> = target.select(jobs::id).load(conn)?;
         if ids.is_empty() {
             return Ok(false);
         }
@@ -136,7 +136,7 @@ pub fn fail(conn: &mut DbConnection, id: &str, owner: Option<&str>, error: &str)
 /// was no longer ours (the sweeper queued it already).
 pub fn retry_later(
     conn: &mut DbConnection,
-    id: &str,
+    id: &JobId,
     owner: &str,
     error: &str,
     delay: Duration,
@@ -146,13 +146,13 @@ pub fn retry_later(
 
 /// The packer is stopping before the run finished: queue the job again
 /// now, for the next packer. The run already counted as an attempt.
-pub fn release(conn: &mut DbConnection, id: &str, owner: &str) -> Result<bool, DbError> {
+pub fn release(conn: &mut DbConnection, id: &JobId, owner: &str) -> Result<bool, DbError> {
     requeue_held(conn, id, owner, None, Duration::ZERO)
 }
 
 fn requeue_held(
     conn: &mut DbConnection,
-    id: &str,
+    id: &JobId,
     owner: &str,
     error: Option<&str>,
     delay: Duration,
@@ -178,10 +178,10 @@ fn requeue_held(
 }
 
 type RunningJob<'a> =
-    diesel::dsl::Filter<diesel::dsl::Find<jobs::table, &'a str>, diesel::dsl::Eq<jobs::state, JobState>>;
+    diesel::dsl::Filter<diesel::dsl::Find<jobs::table, &'a JobId>, diesel::dsl::Eq<jobs::state, JobState>>;
 type HeldJob<'a> = diesel::dsl::Filter<RunningJob<'a>, diesel::dsl::Eq<jobs::lease_owner, &'a str>>;
 
 /// The job `id` while `owner` runs it.
-fn held<'a>(id: &'a str, owner: &'a str) -> HeldJob<'a> {
+fn held<'a>(id: &'a JobId, owner: &'a str) -> HeldJob<'a> {
     jobs::table.find(id).filter(jobs::state.eq(JobState::Running)).filter(jobs::lease_owner.eq(owner))
 }

@@ -16,7 +16,7 @@ use time::PrimitiveDateTime;
 
 use super::schema::{job_followers, jobs, month_latest_jobs};
 use super::{now_utc, outbox, write_transaction, DbConnection, DbError};
-use crate::domain::{FormType, JobReason, JobState, Month};
+use crate::domain::{AccountId, FormType, JobId, JobReason, JobState, Month};
 
 /// Queued and running: the states of an open job.
 const OPEN: [JobState; 2] = [JobState::Queued, JobState::Running];
@@ -25,7 +25,7 @@ const OPEN: [JobState; 2] = [JobState::Queued, JobState::Running];
 #[diesel(table_name = jobs)]
 #[diesel(treat_none_as_default_value = false)]
 pub struct JobRow {
-    pub id: String,
+    pub id: JobId,
     pub form_type: FormType,
     pub period_month: Month,
     pub reason: JobReason,
@@ -38,7 +38,7 @@ pub struct JobRow {
     pub rows_total: i64,
     pub error: Option<String>,
     pub tokens_charged: i32,
-    pub account_id: Option<String>,
+    pub account_id: Option<AccountId>,
     pub trace_id: Option<String>,
     pub result_sha256: Option<String>,
     /// The packer instance running the job, while it runs.
@@ -51,7 +51,7 @@ pub struct JobRow {
 
 impl JobRow {
     /// A new queued job.
-    pub fn queued(id: String, form: FormType, month: Month, reason: JobReason, queued_at: PrimitiveDateTime) -> Self {
+    pub fn queued(id: JobId, form: FormType, month: Month, reason: JobReason, queued_at: PrimitiveDateTime) -> Self {
         JobRow {
             id,
             form_type: form,
@@ -136,7 +136,7 @@ pub fn insert(conn: &mut DbConnection, job: &JobRow) -> Result<(), DbError> {
 }
 
 /// An account joined another account's open job: it may now see it.
-pub fn follow(conn: &mut DbConnection, job_id: &str, account_id: &str) -> Result<(), DbError> {
+pub fn follow(conn: &mut DbConnection, job_id: &JobId, account_id: &AccountId) -> Result<(), DbError> {
     crate::on_backend!(conn, c => diesel::insert_into(job_followers::table)
         .values((
             job_followers::job_id.eq(job_id),
@@ -149,7 +149,7 @@ pub fn follow(conn: &mut DbConnection, job_id: &str, account_id: &str) -> Result
 }
 
 /// Whether `account_id` joined the job (its owner is `JobRow::account_id`).
-pub fn is_follower(conn: &mut DbConnection, job_id: &str, account_id: &str) -> Result<bool, DbError> {
+pub fn is_follower(conn: &mut DbConnection, job_id: &JobId, account_id: &AccountId) -> Result<bool, DbError> {
     let found: i64 = job_followers::table
         .filter(job_followers::job_id.eq(job_id))
         .filter(job_followers::account_id.eq(account_id))
@@ -158,7 +158,7 @@ pub fn is_follower(conn: &mut DbConnection, job_id: &str, account_id: &str) -> R
     Ok(found > 0)
 }
 
-pub fn get(conn: &mut DbConnection, id: &str) -> Result<Option<JobRow>, DbError> {
+pub fn get(conn: &mut DbConnection, id: &JobId) -> Result<Option<JobRow>, DbError> {
     Ok(jobs::table.find(id).select(JobRow::as_select()).first(conn).optional()?)
 }
 

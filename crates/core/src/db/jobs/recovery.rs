@@ -27,7 +27,7 @@ use time::PrimitiveDateTime;
 
 use crate::db::schema::jobs;
 use crate::db::{now_utc, outbox, write_transaction, DbConnection, DbError};
-use crate::domain::{JobState, RecoveryReason};
+use crate::domain::{JobId, JobState, RecoveryReason};
 
 /// When a queued job counts as lost.
 #[derive(Debug, Clone, Copy)]
@@ -48,14 +48,14 @@ impl StuckRules {
 /// One job put back into the queue, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recovered {
-    pub job_id: String,
+    pub job_id: JobId,
     pub reason: RecoveryReason,
 }
 
 #[derive(QueryableByName)]
 struct StuckRow {
     #[diesel(sql_type = Text)]
-    job_id: String,
+    job_id: JobId,
     #[diesel(sql_type = Text)]
     reason: RecoveryReason,
 }
@@ -136,11 +136,11 @@ pub fn recover_if_stuck(
 fn recover(
     conn: &mut DbConnection,
     rules: &StuckRules,
-    only: Option<&str>,
+    only: Option<&JobId>,
     limit: i64,
 ) -> Result<Vec<Recovered>, DbError> {
     let cutoff = rules.now - rules.redispatch_after;
-    let only = only.map(str::to_owned);
+    let only = only.cloned();
     let rows: Vec<StuckRow> = match conn {
         DbConnection::Postgres(pg) => {
             let sql = format!(
@@ -180,7 +180,7 @@ fn recover(
 pub fn recover_after_restart(conn: &mut DbConnection) -> Result<Vec<Recovered>, DbError> {
     write_transaction(conn, |conn| {
         let waiting = crate::db::schema::outbox::table.select(crate::db::schema::outbox::job_id);
-        let lost: Vec<(String, JobState)> = jobs::table
+        let lost: Vec<(JobId, JobState)> = jobs::table
             .filter(jobs::state.eq_any(super::OPEN))
             .filter(jobs::id.ne_all(waiting))
             .select((jobs::id, jobs::state))
@@ -194,7 +194,7 @@ pub fn recover_after_restart(conn: &mut DbConnection) -> Result<Vec<Recovered>, 
 
 /// Back to queued with a fresh outbox row. A lost message counts as an
 /// attempt; a run whose lease ran out was counted when it was claimed.
-fn requeue(conn: &mut DbConnection, id: &str, count_attempt: bool) -> Result<(), DbError> {
+fn requeue(conn: &mut DbConnection, id: &JobId, count_attempt: bool) -> Result<(), DbError> {
     diesel::update(jobs::table.find(id))
         .set((
             jobs::state.eq(JobState::Queued),
