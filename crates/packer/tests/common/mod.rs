@@ -30,7 +30,7 @@ pub struct Fixture {
 /// Waits until job `id`'s row is `done`, and returns it.
 pub async fn job_row_when(
     conn: &mut DbConnection,
-    id: &str,
+    id: &insider_bulk_core::domain::JobId,
     what: &str,
     done: impl Fn(&jobs::JobRow) -> bool,
 ) -> jobs::JobRow {
